@@ -1,0 +1,30 @@
+package io.slime.shared.token;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What an agent token grants, as sealed by {@link TokenCodec} and printed by {@code slime hub
+ * register}.
+ *
+ * @param id random positive id, so a token can be told apart (and later revoked) without its name
+ * @param name human-readable name for logs and the admin view
+ * @param expiresAt when the token stops being accepted; {@code null} means never
+ * @param scopes scopes the agent may serve; empty means unrestricted
+ * @param scopePaths request path prefixes the agent may serve; empty means unrestricted
+ */
+public record AgentToken(
+    long id, String name, Instant expiresAt, List<String> scopes, List<String> scopePaths) {
+
+  public AgentToken {
+    Objects.requireNonNull(name, "name");
+    scopes = scopes == null ? List.of() : List.copyOf(scopes);
+    scopePaths = scopePaths == null ? List.of() : List.copyOf(scopePaths);
+  }
+
+  /** True when the token has an expiry and {@code now} is at or past it. */
+  public boolean isExpired(Instant now) {
+    return expiresAt != null && !now.isBefore(expiresAt);
+  }
+}
