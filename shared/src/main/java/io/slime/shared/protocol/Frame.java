@@ -1,0 +1,54 @@
+package io.slime.shared.protocol;
+
+import java.util.List;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * One message on a worker's WebSocket. Every frame names the exchange it belongs to: a counter the
+ * hub raises for each request it gives the worker, so frames of an exchange that was cancelled can
+ * be recognised and dropped when they arrive late.
+ *
+ * <p>An exchange is: hub sends {@link RequestStart} (with the whole body inline when small), then
+ * {@link BodyChunk}s until one is {@code last}; the agent answers {@link ResponseStart}, then chunks
+ * until one is {@code last}, or a {@link Failure} at any point. The hub may send {@link Cancel} when
+ * the application went away; the agent then aborts the upstream call and answers {@link Failure}
+ * unless it had already finished.
+ */
+public sealed interface Frame {
+  int exchange();
+
+  /** Body length when unknown (chunked or close-delimited). */
+  long UNKNOWN_LENGTH = -1;
+
+  /** Hub to agent: a request head, and its whole body when {@code last}. */
+  record RequestStart(
+      int exchange,
+      String method,
+      String target,
+      List<Header> headers,
+      String contentType,
+      long contentLength,
+      boolean last,
+      ByteString body)
+      implements Frame {}
+
+  /** Agent to hub: the upstream's response head, and its whole body when {@code last}. */
+  record ResponseStart(
+      int exchange,
+      int status,
+      List<Header> headers,
+      String contentType,
+      long contentLength,
+      boolean last,
+      ByteString body)
+      implements Frame {}
+
+  /** Either way: the next piece of the current body; {@code last} ends it. */
+  record BodyChunk(int exchange, ByteString bytes, boolean last) implements Frame {}
+
+  /** Hub to agent: the application went away; abort the upstream call. */
+  record Cancel(int exchange) implements Frame {}
+
+  /** Agent to hub: the exchange ended without a (complete) response; the reason is shown to users. */
+  record Failure(int exchange, String reason) implements Frame {}
+}
