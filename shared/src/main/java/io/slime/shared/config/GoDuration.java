@@ -10,8 +10,8 @@ import java.util.Map;
  * 90s}, {@code 1.5h}, {@code 300ms}), so flags such as {@code --age} keep Go Slime's syntax.
  *
  * <p>A duration is an optional sign and one or more decimal numbers, each with a unit: {@code ns},
- * {@code us} ({@code µs}, {@code μs}), {@code ms}, {@code s}, {@code m}, {@code h}. A bare {@code 0}
- * is allowed. As in Go, the total must fit in a signed 64-bit count of nanoseconds (about 292
+ * {@code us} ({@code µs}, {@code μs}), {@code ms}, {@code s}, {@code m}, {@code h}. A bare {@code
+ * 0} is allowed. As in Go, the total must fit in a signed 64-bit count of nanoseconds (about 292
  * years) and fractions of a nanosecond are dropped.
  */
 public final class GoDuration {

@@ -3,8 +3,8 @@ package io.slime.shared.token;
 import java.util.Objects;
 
 /**
- * An agent token was refused. {@link #reason()} is short and safe to log or send back to the
- * agent: it never contains the token itself.
+ * An agent token was refused. {@link #reason()} is short and safe to log or send back to the agent:
+ * it never contains the token itself.
  */
 public final class InvalidTokenException extends Exception {
 

@@ -39,8 +39,24 @@ class GoDurationTest {
   @ParameterizedTest
   @ValueSource(
       strings = {
-        "", "h", "1", "10", "1d", "1 h", " 1h", "1h ", "1h-30m", ".", ".s", "-", "+", "1.2.3s",
-        "abc", "1H", "3000000h", "9223372036854775808ns"
+        "",
+        "h",
+        "1",
+        "10",
+        "1d",
+        "1 h",
+        " 1h",
+        "1h ",
+        "1h-30m",
+        ".",
+        ".s",
+        "-",
+        "+",
+        "1.2.3s",
+        "abc",
+        "1H",
+        "3000000h",
+        "9223372036854775808ns"
       })
   void shouldRejectJunkWithAClearMessage(String text) {
     IllegalArgumentException e =

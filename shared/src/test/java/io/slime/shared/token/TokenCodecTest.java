@@ -57,8 +57,13 @@ class TokenCodecTest {
     assertKind(Kind.MALFORMED, "");
     assertKind(Kind.MALFORMED, "abcd");
     String unknownVersion =
-        Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[] {2, 0, 0, 0, 0, 0, 0, 0, 0,
-          0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+        Base64.getUrlEncoder()
+            .withoutPadding()
+            .encodeToString(
+                new byte[] {
+                  2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                  0, 0, 0, 0, 0, 0, 0, 0, 0
+                });
     InvalidTokenException e = assertKind(Kind.MALFORMED, unknownVersion);
     assertTrue(e.reason().contains("version 2"), e.reason());
   }
