@@ -1,0 +1,192 @@
+package io.slime.cli;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Builds the one {@link Config} a command runs with, from four sources, first one wins:
+ *
+ * <pre>
+ * flags  &gt;  environment (SECRET, PORT, ...)  &gt;  --config FILE  &gt;  reference.conf / application.conf
+ * </pre>
+ *
+ * A "required" setting is only required of the merged result: {@code SECRET=s slime hub run} is as
+ * good as {@code slime hub run --secret s}. The environment is a constructor argument so tests need
+ * not set real variables.
+ */
+public final class ConfigLoader {
+
+  /** What {@code slime hub run} reads. */
+  public static final List<Setting> HUB_RUN =
+      List.of(
+          Setting.HUB_SECRET,
+          Setting.HUB_HOST,
+          Setting.HUB_PORT,
+          Setting.HUB_APP_PASSWORD,
+          Setting.HUB_CONCURRENT);
+
+  /** What {@code slime hub register} reads. */
+  public static final List<Setting> HUB_REGISTER = List.of(Setting.HUB_SECRET);
+
+  /** What {@code slime agent run} reads. */
+  public static final List<Setting> AGENT_RUN =
+      List.of(
+          Setting.AGENT_TOKEN,
+          Setting.AGENT_HUB,
+          Setting.AGENT_UPSTREAMS,
+          Setting.AGENT_NUM_WORKER,
+          Setting.AGENT_ID);
+
+  private final Map<String, String> environment;
+
+  public ConfigLoader(Map<String, String> environment) {
+    this.environment = Map.copyOf(Objects.requireNonNull(environment, "environment"));
+  }
+
+  /** A loader reading the real process environment. */
+  public static ConfigLoader fromSystemEnvironment() {
+    return new ConfigLoader(System.getenv());
+  }
+
+  /**
+   * Merges flags, environment, an optional config file and the built-in defaults, resolves the
+   * result and checks {@code settings} in it.
+   *
+   * @param flags values given as flags; absent or {@code null} means not given
+   * @param configFile the --config file, or {@code null}
+   * @throws UsageException when a required setting is empty everywhere, a value is out of range, or
+   *     the file is missing
+   * @throws ConfigException when the file cannot be parsed or a value has the wrong type (the
+   *     message names the key)
+   */
+  public Config load(List<Setting> settings, Map<Setting, ?> flags, Path configFile) {
+    Config fileConfig = ConfigFactory.empty();
+    if (configFile != null) {
+      if (!Files.isRegularFile(configFile) || !Files.isReadable(configFile)) {
+        throw new UsageException("Config file not found or not readable: " + configFile);
+      }
+      fileConfig =
+          ConfigFactory.parseFile(
+              configFile.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+    }
+    return merge(settings, flags, fileConfig, true);
+  }
+
+  /** As {@link #load} for commands that take no --config file. */
+  public Config loadWithoutFile(List<Setting> settings, Map<Setting, ?> flags) {
+    return merge(settings, flags, ConfigFactory.empty(), false);
+  }
+
+  private Config merge(
+      List<Setting> settings, Map<Setting, ?> flags, Config fileConfig, boolean acceptsFile) {
+    Config merged =
+        ConfigFactory.parseMap(byKey(flags))
+            .withFallback(ConfigFactory.parseMap(environmentValues(settings)))
+            .withFallback(fileConfig)
+            .withFallback(ConfigFactory.load())
+            .resolve();
+    settings.forEach(setting -> check(merged, setting, acceptsFile));
+    return merged;
+  }
+
+  private static Map<String, Object> byKey(Map<Setting, ?> flags) {
+    Map<String, Object> byKey = new LinkedHashMap<>();
+    flags.forEach(
+        (setting, value) -> {
+          if (value != null) {
+            byKey.put(setting.key(), value);
+          }
+        });
+    return byKey;
+  }
+
+  private Map<String, Object> environmentValues(List<Setting> settings) {
+    Map<String, Object> values = new LinkedHashMap<>();
+    for (Setting setting : settings) {
+      String raw = environment.get(setting.envVar());
+      // Docker users write `-e APP_PASSWORD=` to mean "unset", not "set to nothing".
+      if (raw == null || raw.isBlank()) {
+        continue;
+      }
+      switch (setting.type()) {
+        case STRING -> values.put(setting.key(), raw.strip());
+        case INT -> values.put(setting.key(), parseInt(setting, raw.strip()));
+        case LIST -> {
+          List<String> items = splitList(raw);
+          if (!items.isEmpty()) {
+            values.put(setting.key(), items);
+          }
+        }
+      }
+    }
+    return values;
+  }
+
+  private static int parseInt(Setting setting, String raw) {
+    try {
+      return Integer.parseInt(raw);
+    } catch (NumberFormatException e) {
+      throw new UsageException(
+          "Invalid value for environment variable "
+              + setting.envVar()
+              + ": '"
+              + raw
+              + "' is not an integer");
+    }
+  }
+
+  /** Splits "a, b,,c" into [a, b, c], as the flags and UPSTREAM accept. */
+  public static List<String> splitList(String commaSeparated) {
+    return Arrays.stream(commaSeparated.split(","))
+        .map(String::strip)
+        .filter(s -> !s.isEmpty())
+        .toList();
+  }
+
+  private static void check(Config config, Setting setting, boolean acceptsFile) {
+    boolean empty =
+        switch (setting.type()) {
+          case STRING -> config.getString(setting.key()).isBlank();
+          case LIST -> config.getStringList(setting.key()).stream().allMatch(String::isBlank);
+          case INT -> {
+            int value = config.getInt(setting.key());
+            if (value < setting.min() || value > setting.max()) {
+              throw new UsageException(
+                  "Invalid value for "
+                      + sources(setting, acceptsFile)
+                      + ": "
+                      + value
+                      + " is not between "
+                      + setting.min()
+                      + " and "
+                      + setting.max());
+            }
+            yield false;
+          }
+        };
+    if (empty && setting.required()) {
+      throw new UsageException(
+          "Missing required option "
+              + setting.flag()
+              + " (or environment variable "
+              + setting.envVar()
+              + (acceptsFile ? ", or " + setting.key() + " in --config)" : ")"));
+    }
+  }
+
+  private static String sources(Setting setting, boolean acceptsFile) {
+    return setting.flag()
+        + " (environment variable "
+        + setting.envVar()
+        + (acceptsFile ? ", " + setting.key() + " in --config)" : ")");
+  }
+}

@@ -1,0 +1,123 @@
+package io.slime.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.typesafe.config.Config;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void shouldPreferFlagOverEnvironmentOverFileOverDefaults() throws Exception {
+    Path file =
+        Files.writeString(
+            dir.resolve("hub.conf"),
+            """
+            slime.hub {
+              secret = from-file
+              host = 10.0.0.1
+              port = 7000
+              concurrent = 16
+            }
+            """);
+    Map<String, String> env = Map.of("SECRET", "from-env", "PORT", "9000", "HOST", "10.0.0.2");
+    Map<Setting, Object> flags = new EnumMap<>(Setting.class);
+    flags.put(Setting.HUB_SECRET, "from-flag");
+
+    Config config = new ConfigLoader(env).load(ConfigLoader.HUB_RUN, flags, file);
+
+    assertEquals("from-flag", config.getString("slime.hub.secret")); // flag beats env and file
+    assertEquals(9000, config.getInt("slime.hub.port")); // env beats file
+    assertEquals("10.0.0.2", config.getString("slime.hub.host"));
+    assertEquals(16, config.getInt("slime.hub.concurrent")); // file beats reference.conf
+    assertEquals("", config.getString("slime.hub.app-password")); // reference.conf
+    assertEquals(10000, config.getInt("slime.hub.queue.max-length"));
+  }
+
+  @Test
+  void shouldReadTheSecretFromTheFileAlone() throws Exception {
+    Path file = Files.writeString(dir.resolve("hub.conf"), "slime.hub.secret = only-here\n");
+
+    Config config = new ConfigLoader(Map.of()).load(ConfigLoader.HUB_RUN, Map.of(), file);
+
+    assertEquals("only-here", config.getString("slime.hub.secret"));
+    assertEquals(8080, config.getInt("slime.hub.port"));
+  }
+
+  @Test
+  void shouldSplitUpstreamsFromTheEnvironmentAndLetFlagsReplaceThem() throws Exception {
+    Map<String, String> env =
+        Map.of("TOKEN", "t", "HUB", "hub:8080", "UPSTREAM", " a:1, b:2,,", "NUM_WORKER", "3");
+    ConfigLoader loader = new ConfigLoader(env);
+
+    Config fromEnv = loader.load(ConfigLoader.AGENT_RUN, Map.of(), null);
+    Config fromFlag =
+        loader.load(ConfigLoader.AGENT_RUN, Map.of(Setting.AGENT_UPSTREAMS, List.of("c:3")), null);
+
+    assertEquals(List.of("a:1", "b:2"), fromEnv.getStringList("slime.agent.upstreams"));
+    assertEquals(3, fromEnv.getInt("slime.agent.num-worker"));
+    assertEquals(List.of("c:3"), fromFlag.getStringList("slime.agent.upstreams"));
+  }
+
+  @Test
+  void shouldTakeUpstreamsAsAHoconListFromTheFile() throws Exception {
+    Path file =
+        Files.writeString(
+            dir.resolve("agent.conf"),
+            "slime.agent { token = t, hub = \"h:1\", upstreams = [\"u:1\", \"u:2\"], agent-id = x"
+                + " }\n");
+
+    Config config = new ConfigLoader(Map.of()).load(ConfigLoader.AGENT_RUN, Map.of(), file);
+
+    assertEquals(List.of("u:1", "u:2"), config.getStringList("slime.agent.upstreams"));
+    assertEquals("x", config.getString("slime.agent.agent-id"));
+  }
+
+  @Test
+  void shouldTreatABlankEnvironmentVariableAsUnset() throws Exception {
+    Path file = Files.writeString(dir.resolve("hub.conf"), "slime.hub.secret = file\n");
+
+    Config config =
+        new ConfigLoader(Map.of("SECRET", "", "APP_PASSWORD", " "))
+            .load(ConfigLoader.HUB_RUN, Map.of(), file);
+
+    assertEquals("file", config.getString("slime.hub.secret"));
+  }
+
+  @Test
+  void shouldNameFlagEnvironmentAndKeyOfAMissingSetting() {
+    UsageException e =
+        assertThrows(
+            UsageException.class,
+            () -> new ConfigLoader(Map.of()).load(ConfigLoader.AGENT_RUN, Map.of(), null));
+
+    assertEquals(
+        "Missing required option --token (or environment variable TOKEN, or slime.agent.token in"
+            + " --config)",
+        e.getMessage());
+  }
+
+  @Test
+  void shouldRefuseZeroWorkers() {
+    Map<String, String> env = Map.of("TOKEN", "t", "HUB", "h", "UPSTREAM", "u", "NUM_WORKER", "0");
+
+    UsageException e =
+        assertThrows(
+            UsageException.class,
+            () -> new ConfigLoader(env).load(ConfigLoader.AGENT_RUN, Map.of(), null));
+
+    assertEquals(
+        "Invalid value for --numWorker (environment variable NUM_WORKER, slime.agent.num-worker in"
+            + " --config): 0 is not between 1 and 2147483647",
+        e.getMessage());
+  }
+}
