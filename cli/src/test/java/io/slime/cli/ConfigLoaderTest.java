@@ -44,6 +44,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void shouldLogThroughSlf4j() {
+    Config config =
+        new ConfigLoader(Map.of("SECRET", "s")).load(ConfigLoader.HUB_RUN, Map.of(), null);
+
+    assertEquals(
+        List.of("org.apache.pekko.event.slf4j.Slf4jLogger"),
+        config.getStringList("pekko.loggers"));
+    assertEquals(
+        "org.apache.pekko.event.slf4j.Slf4jLoggingFilter", config.getString("pekko.logging-filter"));
+  }
+
+  @Test
   void shouldReadTheSecretFromTheFileAlone() throws Exception {
     Path file = Files.writeString(dir.resolve("hub.conf"), "slime.hub.secret = only-here\n");
 
