@@ -31,6 +31,10 @@ public record ServiceAddress(boolean secure, String host, int port, String baseP
     if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
       throw new IllegalArgumentException("'" + text + "' must not have a query or fragment");
     }
+    if (uri.getPort() > 65535) {
+      // java.net.URI reads any digits as a port; the connection would fail much later and vaguely.
+      throw new IllegalArgumentException("'" + text + "' has a port above 65535");
+    }
     boolean secure = scheme.equals("https");
     int port = uri.getPort() != -1 ? uri.getPort() : secure ? 443 : 80;
     String path = uri.getRawPath() == null ? "" : uri.getRawPath();
