@@ -5,4 +5,8 @@ public final class BodyLostException extends RuntimeException {
   public BodyLostException(String message) {
     super(message, null, false, false);
   }
+
+  public BodyLostException(String message, Throwable cause) {
+    super(message, cause, false, false);
+  }
 }

@@ -97,6 +97,9 @@ public final class InboundFrames
     /** The body being received; stays set while its last chunk waits for demand. */
     private Route current;
 
+    /** The socket ended cleanly while a whole body still waited for its reader. */
+    private boolean finishing;
+
     final AsyncCallback<Integer> discards = createAsyncCallback(this::onDiscard);
     final AsyncCallback<BodyCommand> bodyCommands = createAsyncCallback(this::onBodyCommand);
 
@@ -112,8 +115,15 @@ public final class InboundFrames
 
             @Override
             public void onUpstreamFinish() {
-              close(null);
-              completeStage();
+              if (current != null && current.lastReceived) {
+                // Every chunk arrived; stopping now would strand the last one and hang its reader.
+                finishing = true;
+                setKeepGoing(true); // the inlet is closed: without this the stage stops here
+                listener.accept(new InboundEvent.Closed(null));
+              } else {
+                close(null);
+                completeStage();
+              }
             }
 
             @Override
@@ -194,6 +204,9 @@ public final class InboundFrames
     private void finishIfDone(Route route) {
       if (route.lastReceived && route == current) {
         current = null;
+        if (finishing) {
+          completeStage();
+        }
       }
     }
 
@@ -224,9 +237,8 @@ public final class InboundFrames
 
     private void onDiscard(int exchange) {
       if (current != null && current.exchange == exchange) {
-        if (current.body != null) {
-          current.body.invoke(new BodySource.Signal.Failed(new BodyLostException("discarded")));
-        }
+        // Recorded on the route, so a body attached later fails too instead of waiting forever.
+        end(current, new BodyLostException("discarded"));
         drop(current);
       }
     }
@@ -235,8 +247,11 @@ public final class InboundFrames
     private void drop(Route route) {
       route.dropping = true;
       route.pending = null;
-      finishIfDone(route);
-      pullIfIdle();
+      if (route == current) {
+        finishIfDone(route);
+        pullIfIdle();
+      }
+      // Otherwise the body already ended: pulling for it could overrun the current body's hold.
     }
 
     private void pullIfIdle() {
@@ -254,8 +269,12 @@ public final class InboundFrames
     }
 
     private void close(Throwable failure) {
-      if (current != null && !current.lastReceived) {
-        end(current, failure != null ? failure : new BodyLostException("connection closed"));
+      if (current != null) {
+        end(
+            current,
+            failure == null
+                ? new BodyLostException("connection closed")
+                : new BodyLostException("connection failed: " + failure.getMessage(), failure));
       }
       current = null;
       listener.accept(new InboundEvent.Closed(failure));
