@@ -1,32 +1,98 @@
 package io.slime.hub;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.slime.shared.token.TokenCodec;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** TEMPORARY STUB: the real hub replaces this; the signatures are the contract. */
+/** A running hub node: one ActorSystem with its dispatcher, workers and HTTP port. */
 public final class Hub implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Hub.class);
+  private static final Duration BIND_TIMEOUT = Duration.ofSeconds(30);
+
+  private final ActorSystem<Guardian.Command> system;
+  private final InetSocketAddress address;
+
+  private Hub(ActorSystem<Guardian.Command> system, InetSocketAddress address) {
+    this.system = system;
+    this.address = address;
+  }
+
   /**
    * Starts a hub from a merged config (slime.hub.* plus any pekko.*) and returns once it is bound.
    * Throws com.typesafe.config.ConfigException naming the key on invalid settings, and
    * IllegalStateException when the port cannot be bound.
    */
   public static Hub start(Config config) {
-    throw new UnsupportedOperationException("hub not built yet");
+    HubSettings settings = HubSettings.create(config);
+    TokenCodec tokens = TokenCodec.forSecret(settings.secret());
+    CompletableFuture<ServerBinding> bound = new CompletableFuture<>();
+    ActorSystem<Guardian.Command> system =
+        ActorSystem.create(
+            Guardian.create(settings, tokens, bound),
+            "slime-hub",
+            serverSettings(settings).withFallback(config));
+    try {
+      ServerBinding binding = bound.get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      InetSocketAddress address = binding.localAddress();
+      log.info("Hub started, listening on {}:{}", address.getHostString(), address.getPort());
+      return new Hub(system, address);
+    } catch (ExecutionException | TimeoutException e) {
+      system.terminate();
+      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      throw new IllegalStateException(
+          "cannot listen on " + settings.host() + ":" + settings.port() + ": " + cause.getMessage(),
+          cause);
+    } catch (InterruptedException e) {
+      system.terminate();
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting", e);
+    }
+  }
+
+  /**
+   * Server settings a proxy cannot work without, derived from slime.hub so users tune them there:
+   * the hub bounds waiting itself, and a request being served may take hours.
+   */
+  private static Config serverSettings(HubSettings settings) {
+    return ConfigFactory.parseMap(
+        Map.of(
+            "pekko.http.server.request-timeout", "infinite",
+            "pekko.http.server.idle-timeout", settings.clientIdleTimeout().toMillis() + "ms",
+            "pekko.http.server.max-connections", settings.maxConnections(),
+            "pekko.http.server.server-header", "",
+            "pekko.http.server.transparent-head-requests", "off",
+            "pekko.http.server.parsing.max-content-length", "infinite",
+            "pekko.http.server.websocket.periodic-keep-alive-max-idle",
+                settings.keepAlive().toMillis() + "ms"));
   }
 
   /** The address the hub is bound to (the real port when configured with port 0). */
   public InetSocketAddress address() {
-    throw new UnsupportedOperationException();
+    return address;
   }
 
   /** Completes when the hub has stopped, by close() or by a JVM shutdown. */
   public CompletionStage<Done> terminated() {
-    throw new UnsupportedOperationException();
+    return system.getWhenTerminated();
   }
 
   /** Stops gracefully; blocks until stopped. */
   @Override
-  public void close() {}
+  public void close() {
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().join();
+  }
 }

@@ -3,7 +3,10 @@ package io.slime.shared.stream;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.FrameCodec;
 import io.slime.shared.protocol.ProtocolException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
 import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
@@ -28,6 +31,7 @@ public final class FrameTransport {
   private final BoundedSourceQueue<Source<Frame, NotUsed>> outbound;
   private final InboundFrames.Control inbound;
   private final Flow<Message, Message, NotUsed> flow;
+  private final CompletableFuture<Done> opened = new CompletableFuture<>();
 
   private FrameTransport(
       BoundedSourceQueue<Source<Frame, NotUsed>> outbound,
@@ -35,7 +39,12 @@ public final class FrameTransport {
       Flow<Message, Message, NotUsed> flow) {
     this.outbound = outbound;
     this.inbound = inbound;
-    this.flow = flow;
+    this.flow =
+        flow.mapMaterializedValue(
+            notUsed -> {
+              opened.complete(Done.getInstance());
+              return notUsed;
+            });
   }
 
   public static FrameTransport create(
@@ -65,6 +74,11 @@ public final class FrameTransport {
 
   public InboundFrames.Control inbound() {
     return inbound;
+  }
+
+  /** Completes when the flow starts running, that is when the WebSocket is up. */
+  public CompletionStage<Done> opened() {
+    return opened;
   }
 
   /** The flow to hand to the WebSocket server upgrade or client request; run it once. */

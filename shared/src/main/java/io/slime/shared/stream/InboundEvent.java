@@ -8,6 +8,30 @@ import org.apache.pekko.util.ByteString;
 /** What {@link InboundFrames} tells its listener about the frames arriving on a connection. */
 public sealed interface InboundEvent {
 
+  /** Whether this is the last event of exchange {@code n}: its complete answer or its failure. */
+  default boolean endsExchange(int n) {
+    if (this instanceof Started started) {
+      return started.start().exchange() == n && started.body() == null;
+    }
+    if (this instanceof BodyEnded ended) {
+      return ended.exchange() == n;
+    }
+    return this instanceof Signal signal
+        && signal.frame() instanceof Frame.Failure
+        && signal.frame().exchange() == n;
+  }
+
+  /** Whether this belongs to an exchange other than {@code n}, one that ended already. */
+  default boolean isStaleFor(int n) {
+    if (this instanceof Started started) {
+      return started.start().exchange() != n;
+    }
+    if (this instanceof BodyEnded ended) {
+      return ended.exchange() != n;
+    }
+    return this instanceof Signal signal && signal.frame().exchange() != n;
+  }
+
   /**
    * An exchange began ({@link Frame.RequestStart} or {@link Frame.ResponseStart}). When the start
    * frame is not {@code last}, {@code body} streams the rest of the body, with backpressure; it

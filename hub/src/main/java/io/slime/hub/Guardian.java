@@ -1,0 +1,68 @@
+package io.slime.hub;
+
+import io.slime.hub.dispatch.Dispatcher;
+import io.slime.hub.dispatch.WorkerProfile;
+import io.slime.hub.http.FrontDoor;
+import io.slime.hub.worker.AgentWorker;
+import io.slime.shared.token.TokenCodec;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.stream.javadsl.Flow;
+
+/**
+ * The hub node's root: starts the {@link Dispatcher} and the {@link FrontDoor}, and gives each
+ * accepted agent connection its {@link AgentWorker}. A failed bind stops the node.
+ */
+public final class Guardian {
+
+  public sealed interface Command {}
+
+  /** Make a worker for an agent connection; the worker answers with its WebSocket flow. */
+  public record SpawnWorker(
+      WorkerProfile profile, ActorRef<Flow<Message, Message, NotUsed>> replyTo)
+      implements Command {}
+
+  private record BindFailed(Throwable cause) implements Command {}
+
+  private Guardian() {}
+
+  public static Behavior<Command> create(
+      HubSettings settings, TokenCodec tokens, CompletableFuture<ServerBinding> bound) {
+    return Behaviors.setup(
+        context -> {
+          ActorRef<Dispatcher.Command> dispatcher =
+              context.spawn(
+                  Dispatcher.create(settings.queueMaxLength(), settings.queueMaxWait()),
+                  "dispatcher");
+          AgentWorker.WorkerSettings workerSettings =
+              new AgentWorker.WorkerSettings(settings.inlineBodyLimit(), settings.cancelTimeout());
+          new FrontDoor(context.getSystem(), settings, tokens, dispatcher, context.getSelf())
+              .bind()
+              .whenComplete(
+                  (binding, failure) -> {
+                    if (failure != null) {
+                      context.getSelf().tell(new BindFailed(failure));
+                      bound.completeExceptionally(failure);
+                    } else {
+                      bound.complete(binding);
+                    }
+                  });
+          return Behaviors.receive(Command.class)
+              .onMessage(
+                  SpawnWorker.class,
+                  spawn -> {
+                    context.spawnAnonymous(
+                        AgentWorker.create(
+                            spawn.profile(), dispatcher, workerSettings, spawn.replyTo()));
+                    return Behaviors.same();
+                  })
+              .onMessage(BindFailed.class, failed -> Behaviors.stopped())
+              .build();
+        });
+  }
+}

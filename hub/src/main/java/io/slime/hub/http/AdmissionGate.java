@@ -1,0 +1,96 @@
+package io.slime.hub.http;
+
+import io.slime.hub.dispatch.Exchange;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.actor.Scheduler;
+import scala.concurrent.ExecutionContext;
+
+/**
+ * The {@code --concurrent N} limit: at most N application requests active at once; more wait in
+ * arrival order for a slot, within the same bounds as requests waiting for a worker. A request
+ * holds its slot until its exchange is finished, streamed body included.
+ */
+final class AdmissionGate {
+  private final int limit;
+  private final int maxWaiting;
+  private final Duration maxWait;
+  private final Scheduler scheduler;
+  private final ExecutionContext executor;
+  private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+  private int active;
+
+  private record Waiter(Exchange exchange, CompletableFuture<ProxyError> admitted, Cancellable timeout) {}
+
+  AdmissionGate(
+      int limit, int maxWaiting, Duration maxWait, Scheduler scheduler, ExecutionContext executor) {
+    this.limit = limit;
+    this.maxWaiting = maxWaiting;
+    this.maxWait = maxWait;
+    this.scheduler = scheduler;
+    this.executor = executor;
+  }
+
+  /**
+   * Completes with null once the exchange holds a slot (released when it finishes), or with the
+   * error to answer when it could not get one.
+   */
+  CompletionStage<ProxyError> admit(Exchange exchange) {
+    CompletableFuture<ProxyError> admitted = new CompletableFuture<>();
+    synchronized (this) {
+      if (active < limit) {
+        active++;
+      } else if (waiters.size() >= maxWaiting) {
+        return CompletableFuture.completedFuture(ProxyError.QUEUE_FULL);
+      } else {
+        Cancellable timeout =
+            scheduler.scheduleOnce(
+                scala.concurrent.duration.Duration.fromNanos(maxWait.toNanos()),
+                () -> leave(exchange, ProxyError.WAIT_TIMEOUT),
+                executor);
+        waiters.add(new Waiter(exchange, admitted, timeout));
+        exchange.whenGone(() -> leave(exchange, null));
+        return admitted;
+      }
+    }
+    exchange.finished().whenComplete((ok, failure) -> release());
+    admitted.complete(null);
+    return admitted;
+  }
+
+  private void leave(Exchange exchange, ProxyError error) {
+    Waiter left = null;
+    synchronized (this) {
+      for (Waiter w : waiters) {
+        if (w.exchange() == exchange) {
+          left = w;
+          break;
+        }
+      }
+      if (left != null) {
+        waiters.remove(left);
+      }
+    }
+    if (left != null) {
+      left.timeout().cancel();
+      left.admitted().complete(error != null ? error : ProxyError.WAIT_TIMEOUT);
+    }
+  }
+
+  private void release() {
+    Waiter next;
+    synchronized (this) {
+      next = waiters.poll();
+      if (next == null) {
+        active--;
+        return;
+      }
+    }
+    next.timeout().cancel();
+    next.exchange().finished().whenComplete((ok, failure) -> release());
+    next.admitted().complete(null);
+  }
+}

@@ -1,0 +1,95 @@
+package io.slime.hub.http;
+
+import io.slime.hub.Guardian;
+import io.slime.hub.dispatch.WorkerProfile;
+import io.slime.shared.protocol.SlimeHeaders;
+import io.slime.shared.token.AgentToken;
+import io.slime.shared.token.InvalidTokenException;
+import io.slime.shared.token.TokenCodec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.regex.Pattern;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Scheduler;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgrade;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Agent worker connections at {@code /_slime/connect}: the token is checked before the upgrade, so
+ * a refused agent never gets a socket; an accepted one gets a worker actor.
+ */
+final class AgentSocketHandler {
+  private static final Logger log = LoggerFactory.getLogger(AgentSocketHandler.class);
+  private static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+  private static final Duration SPAWN_TIMEOUT = Duration.ofSeconds(10);
+
+  private final TokenCodec tokens;
+  private final ActorRef<Guardian.Command> guardian;
+  private final Scheduler scheduler;
+
+  AgentSocketHandler(TokenCodec tokens, ActorRef<Guardian.Command> guardian, Scheduler scheduler) {
+    this.tokens = tokens;
+    this.guardian = guardian;
+    this.scheduler = scheduler;
+  }
+
+  CompletionStage<HttpResponse> handle(HttpRequest request, String clientIp) {
+    Optional<WebSocketUpgrade> upgrade = request.getAttribute(AttributeKeys.webSocketUpgrade);
+    if (upgrade.isEmpty()) {
+      return refuse(StatusCodes.BAD_REQUEST, "expected a WebSocket upgrade");
+    }
+    AgentToken token;
+    try {
+      token = tokens.openValid(header(request, SlimeHeaders.AGENT_TOKEN).orElse(""), Instant.now());
+    } catch (InvalidTokenException e) {
+      log.warn("Refused an agent connection from {}: token {}", clientIp, e.reason());
+      return refuse(StatusCodes.UNAUTHORIZED, "agent token refused: " + e.reason());
+    }
+    String agentId = header(request, SlimeHeaders.AGENT_ID).orElse("");
+    int workerIndex;
+    try {
+      workerIndex = Integer.parseInt(header(request, SlimeHeaders.WORKER_INDEX).orElse("0"));
+    } catch (NumberFormatException e) {
+      workerIndex = -1;
+    }
+    if (!AGENT_ID.matcher(agentId).matches() || workerIndex < 0) {
+      log.warn("Refused an agent connection from {}: bad agent id or worker index", clientIp);
+      return refuse(StatusCodes.BAD_REQUEST, "missing or malformed agent id or worker index");
+    }
+    WorkerProfile profile =
+        new WorkerProfile(agentId, token.name(), workerIndex, token.scopes(), token.scopePaths());
+    CompletionStage<Flow<Message, Message, NotUsed>> flow =
+        AskPattern.ask(
+            guardian,
+            replyTo -> new Guardian.SpawnWorker(profile, replyTo),
+            SPAWN_TIMEOUT,
+            scheduler);
+    return flow.thenApply(f -> upgrade.get().handleMessagesWith(f));
+  }
+
+  private static Optional<String> header(HttpRequest request, String name) {
+    return request.getHeader(name).map(HttpHeader::value);
+  }
+
+  private static CompletionStage<HttpResponse> refuse(StatusCode status, String reason) {
+    return CompletableFuture.completedFuture(
+        HttpResponse.create()
+            .withStatus(status)
+            .withEntity(ContentTypes.TEXT_PLAIN_UTF8, "slime: " + reason + "\n"));
+  }
+}

@@ -1,0 +1,99 @@
+package io.slime.hub.http;
+
+import io.slime.hub.Guardian;
+import io.slime.hub.HubSettings;
+import io.slime.hub.dispatch.Dispatcher;
+import io.slime.shared.protocol.SlimeHeaders;
+import io.slime.shared.token.TokenCodec;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.IncomingConnection;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Sink;
+
+/**
+ * The hub's one port: applications and agents alike. Binds with Pekko HTTP's connection-level API
+ * so each connection's end is seen: a request still waiting when its connection closes has lost
+ * its application, and leaves the queue or has its upstream call cancelled.
+ */
+public final class FrontDoor {
+  private static final Duration UNBIND_DEADLINE = Duration.ofSeconds(10);
+
+  private final ActorSystem<?> system;
+  private final HubSettings settings;
+  private final Materializer materializer;
+  private final ProxyHandler proxy;
+  private final AgentSocketHandler agentSockets;
+
+  public FrontDoor(
+      ActorSystem<?> system,
+      HubSettings settings,
+      TokenCodec tokens,
+      ActorRef<Dispatcher.Command> dispatcher,
+      ActorRef<Guardian.Command> guardian) {
+    this.system = system;
+    this.settings = settings;
+    this.materializer = Materializer.matFromSystem(system);
+    AdmissionGate gate =
+        settings.concurrent() == 0
+            ? null
+            : new AdmissionGate(
+                settings.concurrent(),
+                settings.queueMaxLength(),
+                settings.queueMaxWait(),
+                system.classicSystem().scheduler(),
+                system.executionContext());
+    this.proxy = new ProxyHandler(dispatcher, settings.appPassword(), gate, materializer);
+    this.agentSockets = new AgentSocketHandler(tokens, guardian, system.scheduler());
+  }
+
+  public CompletionStage<ServerBinding> bind() {
+    CompletionStage<ServerBinding> binding =
+        Http.get(system)
+            .newServerAt(settings.host(), settings.port())
+            .connectionSource()
+            .toMat(Sink.foreach(this::serve), Keep.left())
+            .run(materializer);
+    return binding.thenApply(
+        bound -> {
+          bound.addToCoordinatedShutdown(UNBIND_DEADLINE, system);
+          return bound;
+        });
+  }
+
+  private void serve(IncomingConnection connection) {
+    ClientConnection client =
+        new ClientConnection(connection.remoteAddress().getAddress().getHostAddress());
+    connection.handleWith(
+        Flow.of(HttpRequest.class)
+            // Requests of this connection end when it closes, even with one still unanswered.
+            .watchTermination(
+                (notUsed, done) -> {
+                  done.whenComplete((ok, failure) -> client.closed());
+                  return notUsed;
+                })
+            .mapAsync(1, request -> route(request, client)),
+        materializer);
+  }
+
+  private CompletionStage<HttpResponse> route(HttpRequest request, ClientConnection client) {
+    String path = request.getUri().path();
+    if (!path.startsWith(SlimeHeaders.RESERVED_PREFIX)) {
+      return proxy.handle(request, client);
+    }
+    if (path.equals(SlimeHeaders.CONNECT_PATH)) {
+      return agentSockets.handle(request, client.clientIp);
+    }
+    request.discardEntityBytes(materializer);
+    return CompletableFuture.completedFuture(ProxyError.RESERVED_PATH.response());
+  }
+}

@@ -1,0 +1,63 @@
+package io.slime.hub.http;
+
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
+
+/**
+ * Every status the hub answers by itself, never an upstream's. Each carries a {@code Slime-Error}
+ * code so clients can tell the hub's answers from their upstream's.
+ */
+public enum ProxyError {
+  WRONG_APP_PASSWORD(401, "unauthorized", "missing or wrong Slime-App-Password", false),
+  RESERVED_PATH(404, "reserved-path", "paths under /_slime/ belong to the hub", false),
+  NO_AGENT(503, "no-agent", "no agent is connected; send Slime-Block: 1 to wait for one", false),
+  ALL_BUSY(503, "no-idle-worker", "every worker is busy; send Slime-Block: 1 to wait", false),
+  NO_MATCHING_WORKER(
+      503,
+      "no-matching-worker",
+      "no connected worker accepts this scope and path; send Slime-Block: 1 to wait",
+      false),
+  QUEUE_FULL(503, "queue-full", "too many requests are waiting for a worker", true),
+  WAIT_TIMEOUT(503, "wait-timeout", "no worker became free in time", true),
+  AGENT_LOST(502, "agent-lost", "the agent serving this request disconnected", false),
+  UPSTREAM_FAILED(502, "upstream-failed", "the upstream failed", false),
+  SHUTTING_DOWN(503, "shutting-down", "the hub is shutting down", true);
+
+  private static final long RETRY_AFTER_SECONDS = 1;
+
+  private final int status;
+  private final String code;
+  private final String reason;
+  private final boolean retryAfter;
+
+  ProxyError(int status, String code, String reason, boolean retryAfter) {
+    this.status = status;
+    this.code = code;
+    this.reason = reason;
+    this.retryAfter = retryAfter;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public String reason() {
+    return reason;
+  }
+
+  public HttpResponse response() {
+    return response(reason);
+  }
+
+  /** The answer with a more specific reason, such as the agent's account of an upstream failure. */
+  public HttpResponse response(String detail) {
+    HttpResponse response =
+        HttpResponse.create()
+            .withStatus(status)
+            .addHeader(RawHeader.create("Slime-Error", code))
+            .withEntity(ContentTypes.TEXT_PLAIN_UTF8, "slime: " + detail + "\n");
+    return retryAfter ? response.addHeader(RetryAfter.create(RETRY_AFTER_SECONDS)) : response;
+  }
+}

@@ -1,0 +1,333 @@
+package io.slime.hub.worker;
+
+import io.slime.hub.dispatch.Dispatcher;
+import io.slime.hub.dispatch.Exchange;
+import io.slime.hub.dispatch.WorkerProfile;
+import io.slime.hub.http.ProxyError;
+import io.slime.shared.protocol.Frame;
+import io.slime.shared.stream.FrameTransport;
+import io.slime.shared.stream.InboundEvent;
+import java.time.Duration;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.QueueOfferResult;
+import org.apache.pekko.stream.SharedKillSwitch;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * One agent worker's WebSocket, seen from the hub: carries one request at a time to the agent and
+ * its response back to the application.
+ *
+ * <p>States: {@link #opening()} until the socket runs, {@link #idle()} (the dispatcher holds it),
+ * {@link #busy} with one exchange, {@link #cancelling} after the application went away until the
+ * agent confirms, and {@link #closing()} until the dispatcher has forgotten it. Talks to the {@link
+ * Dispatcher}; its frames come from the socket's {@link FrameTransport}; body bytes never pass
+ * through it.
+ */
+public final class AgentWorker {
+
+  public sealed interface Command {}
+
+  /** Carry this request. */
+  public record Assign(Exchange exchange) implements Command {}
+
+  /** The same agent worker connected again: this connection is stale. */
+  public enum Replace implements Command {
+    INSTANCE
+  }
+
+  /** The dispatcher has forgotten this worker; it may stop. */
+  public enum Released implements Command {
+    INSTANCE
+  }
+
+  private record WrappedInbound(InboundEvent event) implements Command {}
+
+  private record ClientGone(int exchange) implements Command {}
+
+  private record ResponseBodyEnded(int exchange) implements Command {}
+
+  private record CancelTimedOut(int exchange) implements Command {}
+
+  private enum OpenTimedOut implements Command {
+    INSTANCE
+  }
+
+  private enum Opened implements Command {
+    INSTANCE
+  }
+
+  private static final Duration OPEN_TIMEOUT = Duration.ofSeconds(10);
+
+  /** The exchange a busy worker carries. */
+  private record Ongoing(int n, Exchange exchange, SharedKillSwitch requestBody) {}
+
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final WorkerProfile profile;
+  private final ActorRef<Dispatcher.Command> dispatcher;
+  private final FrameTransport transport;
+  private final WorkerSettings settings;
+  private int exchangeCounter;
+
+  private AgentWorker(
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      WorkerProfile profile,
+      ActorRef<Dispatcher.Command> dispatcher,
+      WorkerSettings settings) {
+    this.context = context;
+    this.timers = timers;
+    this.profile = profile;
+    this.dispatcher = dispatcher;
+    this.settings = settings;
+    ActorRef<Command> self = context.getSelf();
+    this.transport =
+        FrameTransport.create(event -> self.tell(new WrappedInbound(event)), context.getSystem());
+  }
+
+  /** Inline body limit and how long to wait for the agent to confirm a cancel. */
+  public record WorkerSettings(int inlineBodyLimit, Duration cancelTimeout) {}
+
+  /**
+   * A worker for a connection being upgraded; {@code flowTo} receives the WebSocket flow to run.
+   * The worker joins the dispatcher once that flow runs.
+   */
+  public static Behavior<Command> create(
+      WorkerProfile profile,
+      ActorRef<Dispatcher.Command> dispatcher,
+      WorkerSettings settings,
+      ActorRef<Flow<Message, Message, NotUsed>> flowTo) {
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers -> {
+                  AgentWorker worker =
+                      new AgentWorker(context, timers, profile, dispatcher, settings);
+                  flowTo.tell(worker.transport.flow());
+                  context.pipeToSelf(
+                      worker.transport.opened(), (done, failure) -> Opened.INSTANCE);
+                  timers.startSingleTimer(OpenTimedOut.INSTANCE, OPEN_TIMEOUT);
+                  return worker.opening();
+                }));
+  }
+
+  private Behavior<Command> opening() {
+    return Behaviors.receive(Command.class)
+        .onMessageEquals(Opened.INSTANCE, this::onOpened)
+        .onMessage(WrappedInbound.class, m -> closing())
+        .onMessageEquals(OpenTimedOut.INSTANCE, this::closing)
+        .onMessageEquals(Replace.INSTANCE, this::closing)
+        .build();
+  }
+
+  private Behavior<Command> onOpened() {
+    timers.cancel(OpenTimedOut.INSTANCE);
+    dispatcher.tell(new Dispatcher.WorkerJoined(context.getSelf(), profile));
+    return idle();
+  }
+
+  private Behavior<Command> idle() {
+    return Behaviors.receive(Command.class)
+        .onMessage(Assign.class, this::onAssign)
+        .onMessage(WrappedInbound.class, this::onIdleEvent)
+        .onMessageEquals(Replace.INSTANCE, this::closing)
+        .onMessage(ClientGone.class, m -> Behaviors.same())
+        .onMessage(ResponseBodyEnded.class, m -> Behaviors.same())
+        .onMessage(CancelTimedOut.class, m -> Behaviors.same())
+        .build();
+  }
+
+  private Behavior<Command> onIdleEvent(WrappedInbound wrapped) {
+    if (!(wrapped.event() instanceof InboundEvent.Closed)) {
+      context.getLog().warn("Worker {} sent a frame while idle; closing it", profile.slot());
+    }
+    return closing();
+  }
+
+  private Behavior<Command> onAssign(Assign assign) {
+    Exchange exchange = assign.exchange();
+    int n = ++exchangeCounter;
+    SharedKillSwitch requestBody = KillSwitches.shared("request-" + n);
+    Source<Frame, NotUsed> frames =
+        ExchangeFrames.request(n, exchange, settings.inlineBodyLimit(), requestBody);
+    if (transport.outbound().offer(frames) != QueueOfferResult.enqueued()) {
+      dispatcher.tell(new Dispatcher.Redispatch(exchange));
+      return closing();
+    }
+    context.getLog().debug("Worker {} carries {} {}", profile.slot(), exchange.method(), exchange.target());
+    ActorRef<Command> self = context.getSelf();
+    exchange.whenGone(() -> self.tell(new ClientGone(n)));
+    return busy(new Ongoing(n, exchange, requestBody), false);
+  }
+
+  private Behavior<Command> busy(Ongoing ongoing, boolean answered) {
+    return Behaviors.receive(Command.class)
+        .onMessage(WrappedInbound.class, m -> onBusyEvent(ongoing, answered, m.event()))
+        .onMessage(
+            ClientGone.class,
+            m -> m.exchange() == ongoing.n() ? cancel(ongoing) : Behaviors.same())
+        .onMessage(
+            ResponseBodyEnded.class,
+            // The body stopped before its last frame came: the application went away.
+            m -> m.exchange() == ongoing.n() ? cancel(ongoing) : Behaviors.same())
+        .onMessage(Assign.class, this::onAssignWhileBusy)
+        .onMessageEquals(Replace.INSTANCE, () -> lose(ongoing))
+        .onMessage(CancelTimedOut.class, m -> Behaviors.same())
+        .build();
+  }
+
+  private Behavior<Command> onBusyEvent(Ongoing ongoing, boolean answered, InboundEvent event) {
+    if (event instanceof InboundEvent.Started started
+        && started.start() instanceof Frame.ResponseStart head
+        && head.exchange() == ongoing.n()
+        && !answered) {
+      ongoing.exchange().respond(
+          ExchangeFrames.response(
+              head, watched(ongoing, started.body()), profile.agentName(), isHead(ongoing)));
+      return head.last() ? idleAgain(ongoing) : busy(ongoing, true);
+    }
+    if (event instanceof InboundEvent.BodyEnded ended && ended.exchange() == ongoing.n()) {
+      return idleAgain(ongoing);
+    }
+    if (event instanceof InboundEvent.Signal signal
+        && signal.frame() instanceof Frame.Failure failure
+        && failure.exchange() == ongoing.n()) {
+      // Once answered, the body already failed, which aborts the application's connection.
+      if (!answered) {
+        ongoing.exchange().respond(ProxyError.UPSTREAM_FAILED.response(failure.reason()));
+        ongoing.exchange().finish();
+      }
+      return idleAgain(ongoing);
+    }
+    if (event instanceof InboundEvent.Closed) {
+      return lose(ongoing);
+    }
+    if (event.isStaleFor(ongoing.n())) {
+      return Behaviors.same();
+    }
+    context.getLog().warn("Worker {} broke the protocol ({}); closing it", profile.slot(), event);
+    return lose(ongoing);
+  }
+
+  private Behavior<Command> cancel(Ongoing ongoing) {
+    context.getLog().debug("Worker {}: application went away, cancelling", profile.slot());
+    ongoing.requestBody().abort(new ExchangeCancelledException());
+    transport.outbound().offer(Source.single(new Frame.Cancel(ongoing.n())));
+    ongoing.exchange().finish();
+    timers.startSingleTimer(new CancelTimedOut(ongoing.n()), settings.cancelTimeout());
+    return cancelling(ongoing);
+  }
+
+  private Behavior<Command> cancelling(Ongoing ongoing) {
+    return Behaviors.receive(Command.class)
+        .onMessage(WrappedInbound.class, m -> onCancellingEvent(ongoing, m.event()))
+        .onMessage(
+            CancelTimedOut.class,
+            m -> {
+              context.getLog().warn(
+                  "Worker {} did not confirm a cancel within {}; closing it",
+                  profile.slot(), settings.cancelTimeout());
+              return closing();
+            })
+        .onMessage(Assign.class, this::onAssignWhileBusy)
+        .onMessageEquals(Replace.INSTANCE, this::closing)
+        .onMessage(ClientGone.class, m -> Behaviors.same())
+        .onMessage(ResponseBodyEnded.class, m -> Behaviors.same())
+        .build();
+  }
+
+  private Behavior<Command> onCancellingEvent(Ongoing ongoing, InboundEvent event) {
+    if (event instanceof InboundEvent.Closed) {
+      return closing();
+    }
+    if (event.endsExchange(ongoing.n())) {
+      timers.cancel(new CancelTimedOut(ongoing.n()));
+      transport.inbound().discard(ongoing.n());
+      return idleAgain(ongoing);
+    }
+    if (event instanceof InboundEvent.Started started && started.body() != null) {
+      transport.inbound().discard(started.start().exchange()); // nobody will read it
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onAssignWhileBusy(Assign assign) {
+    context.getLog().error("Worker {} was assigned a request while busy", profile.slot());
+    dispatcher.tell(new Dispatcher.Redispatch(assign.exchange()));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> idleAgain(Ongoing ongoing) {
+    // The upstream answered: whatever of the request body is left is not needed.
+    ongoing.requestBody().shutdown();
+    dispatcher.tell(new Dispatcher.WorkerIdle(context.getSelf()));
+    return idle();
+  }
+
+  /** The connection failed with an exchange in flight. */
+  private Behavior<Command> lose(Ongoing ongoing) {
+    ongoing.requestBody().abort(new ExchangeCancelledException());
+    ongoing.exchange().respond(ProxyError.AGENT_LOST.response());
+    ongoing.exchange().finish();
+    return closing();
+  }
+
+  /**
+   * Leaves the pool: closes the socket and waits until the dispatcher has forgotten this worker,
+   * sending back any assignment still on its way.
+   */
+  private Behavior<Command> closing() {
+    transport.outbound().complete();
+    dispatcher.tell(new Dispatcher.WorkerLeft(context.getSelf()));
+    return Behaviors.receive(Command.class)
+        .onMessage(
+            Assign.class,
+            m -> {
+              dispatcher.tell(new Dispatcher.Redispatch(m.exchange()));
+              return Behaviors.same();
+            })
+        .onMessageEquals(Released.INSTANCE, Behaviors::stopped)
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
+  }
+
+  /** The response body, reporting to this worker when it stops, however it stops. */
+  private Source<ByteString, NotUsed> watched(Ongoing ongoing, Source<ByteString, NotUsed> body) {
+    if (body == null) {
+      ongoing.exchange().finish();
+      return null;
+    }
+    ActorRef<Command> self = context.getSelf();
+    int n = ongoing.n();
+    Exchange exchange = ongoing.exchange();
+    return body.watchTermination(
+        (notUsed, done) -> {
+          done.whenComplete(
+              (ok, failure) -> {
+                exchange.finish();
+                self.tell(new ResponseBodyEnded(n));
+              });
+          return notUsed;
+        });
+  }
+
+  private static boolean isHead(Ongoing ongoing) {
+    return ongoing.exchange().method().equals("HEAD");
+  }
+
+  /** Stops a request body whose exchange ended early. */
+  private static final class ExchangeCancelledException extends RuntimeException {
+    ExchangeCancelledException() {
+      super("exchange cancelled", null, false, false);
+    }
+  }
+}

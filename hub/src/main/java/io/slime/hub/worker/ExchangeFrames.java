@@ -1,0 +1,133 @@
+package io.slime.hub.worker;
+
+import io.slime.hub.dispatch.Exchange;
+import io.slime.shared.protocol.Frame;
+import io.slime.shared.protocol.Header;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.apache.pekko.http.javadsl.model.ResponseEntity;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.stream.SharedKillSwitch;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+
+/** Translates between an {@link Exchange} and the frames a worker connection carries. */
+final class ExchangeFrames {
+  /** Largest body chunk per frame, well under the frame limit. */
+  private static final int MAX_CHUNK = 256 * 1024;
+
+  private ExchangeFrames() {}
+
+  /**
+   * The request as frames: one frame when the body is small and already in memory, otherwise the
+   * head, the body's chunks as they arrive (stoppable by {@code stop}) and a last empty chunk.
+   */
+  static Source<Frame, NotUsed> request(
+      int n, Exchange exchange, int inlineLimit, SharedKillSwitch stop) {
+    RequestEntity entity = exchange.entity();
+    String contentType = contentTypeOf(entity);
+    long length = entity.getContentLengthOption().orElse(Frame.UNKNOWN_LENGTH);
+    if (entity instanceof HttpEntity.Strict strict && strict.getData().size() <= inlineLimit) {
+      return Source.single(
+          new Frame.RequestStart(
+              n,
+              exchange.method(),
+              exchange.target(),
+              exchange.headers(),
+              contentType,
+              length,
+              true,
+              strict.getData()));
+    }
+    Frame head =
+        new Frame.RequestStart(
+            n,
+            exchange.method(),
+            exchange.target(),
+            exchange.headers(),
+            contentType,
+            length,
+            false,
+            ByteString.emptyByteString());
+    Source<Frame, NotUsed> body =
+        entity
+            .withoutSizeLimit()
+            .getDataBytes()
+            .mapConcat(ExchangeFrames::split)
+            .via(stop.flow())
+            .map(bytes -> (Frame) new Frame.BodyChunk(n, bytes, false))
+            .concat(Source.single(new Frame.BodyChunk(n, ByteString.emptyByteString(), true)))
+            // The application's upload broke off: tell the agent rather than fail the connection.
+            .recover(Throwable.class, () -> new Frame.Cancel(n))
+            .mapMaterializedValue(m -> NotUsed.getInstance());
+    return Source.single(head).concat(body);
+  }
+
+  /** The application's answer for a response head, with its body when it streams. */
+  static HttpResponse response(
+      Frame.ResponseStart start,
+      Source<ByteString, NotUsed> body,
+      String agentName,
+      boolean headRequest) {
+    List<HttpHeader> headers = new ArrayList<>(start.headers().size() + 1);
+    for (Header h : start.headers()) {
+      String lower = h.name().toLowerCase(Locale.ROOT);
+      // Date is modeled by Pekko: a raw one would be sent next to the server's own.
+      headers.add(
+          lower.equals("date")
+              ? HttpHeader.parse(h.name(), h.value())
+              : RawHeader.create(h.name(), h.value()));
+    }
+    headers.add(RawHeader.create("Slime-Agent", agentName));
+    ContentType contentType = parseContentType(start.contentType());
+    ResponseEntity entity;
+    if (headRequest && body == null && start.contentLength() > 0) {
+      // The answer to HEAD names the length of a body it does not carry.
+      entity = HttpEntities.create(contentType, start.contentLength(), Source.empty());
+    } else if (body == null) {
+      entity = HttpEntities.create(contentType, start.body());
+    } else if (start.contentLength() >= 0) {
+      entity = HttpEntities.create(contentType, start.contentLength(), body);
+    } else {
+      entity = HttpEntities.createChunked(contentType, body);
+    }
+    return HttpResponse.create().withStatus(start.status()).addHeaders(headers).withEntity(entity);
+  }
+
+  private static String contentTypeOf(RequestEntity entity) {
+    ContentType type = entity.getContentType();
+    // Pekko reports application/octet-stream for a body that came without a Content-Type.
+    return entity.isKnownEmpty() || type.equals(ContentTypes.NO_CONTENT_TYPE) ? "" : type.toString();
+  }
+
+  private static ContentType parseContentType(String value) {
+    if (value.isEmpty()) {
+      return ContentTypes.NO_CONTENT_TYPE;
+    }
+    try {
+      return ContentTypes.parse(value);
+    } catch (IllegalArgumentException e) {
+      return ContentTypes.APPLICATION_OCTET_STREAM;
+    }
+  }
+
+  private static List<ByteString> split(ByteString bytes) {
+    if (bytes.size() <= MAX_CHUNK) {
+      return List.of(bytes);
+    }
+    List<ByteString> parts = new ArrayList<>(bytes.size() / MAX_CHUNK + 1);
+    for (int from = 0; from < bytes.size(); from += MAX_CHUNK) {
+      parts.add(bytes.slice(from, Math.min(from + MAX_CHUNK, bytes.size())));
+    }
+    return parts;
+  }
+}
