@@ -1,25 +1,74 @@
 package io.slime.agent;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorSystem;
 
-/** TEMPORARY STUB: the real agent replaces this; the signatures are the contract. */
+/**
+ * The agents of one process: one per upstream in {@code slime.agent.upstreams}, each with {@code
+ * slime.agent.num-worker} workers that dial out to the hub and keep reconnecting. This is what
+ * {@code slime agent run} starts.
+ */
 public final class Agents implements AutoCloseable {
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+  private final ActorSystem<Void> system;
+  private final List<String> agentIds;
+
+  private Agents(ActorSystem<Void> system, List<String> agentIds) {
+    this.system = system;
+    this.agentIds = agentIds;
+  }
+
   /**
    * Starts one agent per upstream in slime.agent.upstreams, each with slime.agent.num-worker
    * workers, and returns at once (workers connect and reconnect in the background). Throws
-   * com.typesafe.config.ConfigException naming the key on invalid settings.
+   * com.typesafe.config.ConfigException naming the key on invalid settings, before starting
+   * anything.
    */
   public static Agents start(Config config) {
-    throw new UnsupportedOperationException("agent not built yet");
+    Config full = config.withFallback(ConfigFactory.defaultReference()).resolve();
+    AgentSettings settings = AgentSettings.create(full);
+    String baseId = AgentId.resolve(settings);
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < settings.upstreams().size(); i++) {
+      ids.add(AgentId.forUpstream(baseId, i, settings.upstreams().size()));
+    }
+    ActorSystem<Void> system =
+        ActorSystem.create(Guardian.create(settings, List.copyOf(ids)), "slime-agent", full);
+    return new Agents(system, List.copyOf(ids));
+  }
+
+  /** The id each agent presents to the hub, in the order of the upstreams. */
+  public List<String> agentIds() {
+    return agentIds;
   }
 
   /** Completes when the agents have stopped. */
   public CompletionStage<Done> terminated() {
-    throw new UnsupportedOperationException();
+    return system.getWhenTerminated();
   }
 
+  /** Stops every worker (their hub connections and upstream calls end); blocks until stopped. */
   @Override
-  public void close() {}
+  public void close() {
+    system.terminate();
+    try {
+      system
+          .getWhenTerminated()
+          .toCompletableFuture()
+          .get(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("agents did not stop within " + CLOSE_TIMEOUT, e);
+    }
+  }
 }

@@ -1,0 +1,162 @@
+package io.slime.agent;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigValueType;
+import io.slime.shared.net.ServiceAddress;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The agent's settings under {@code slime.agent}, read and checked once. Every invalid value throws
+ * a {@link ConfigException} that names its key, so the command line can print one clear line.
+ *
+ * @param agentId the fixed id, or empty when it comes from {@code idFile}
+ * @param upstreamIdleTimeout empty when infinite
+ */
+public record AgentSettings(
+    String token,
+    ServiceAddress hub,
+    List<ServiceAddress> upstreams,
+    int numWorker,
+    String agentId,
+    Path idFile,
+    Duration minBackoff,
+    Duration maxBackoff,
+    double randomFactor,
+    Duration keepAlive,
+    int inlineBodyLimit,
+    Duration upstreamConnectingTimeout,
+    Optional<Duration> upstreamIdleTimeout) {
+
+  public static final String PREFIX = "slime.agent.";
+  public static final int MAX_WORKERS = 10_000;
+
+  /** Keeps a response head plus its inline body well inside the codec's frame limit. */
+  public static final int MAX_INLINE_BODY_LIMIT = 1024 * 1024;
+
+  public static AgentSettings create(Config config) {
+    String token = config.getString(PREFIX + "token").strip();
+    if (token.isEmpty()) {
+      throw bad("token", "is required: the agent token printed by `slime hub register`");
+    }
+    ServiceAddress hub = address("hub", config.getString(PREFIX + "hub"));
+    List<ServiceAddress> upstreams = upstreams(config);
+
+    int numWorker = config.getInt(PREFIX + "num-worker");
+    if (numWorker < 1 || numWorker > MAX_WORKERS) {
+      throw bad("num-worker", "must be between 1 and " + MAX_WORKERS + ", was " + numWorker);
+    }
+
+    String agentId = config.getString(PREFIX + "agent-id").strip();
+    if (!agentId.isEmpty() && !AgentId.isValid(agentId)) {
+      throw bad("agent-id", "must be 1 to 128 printable ASCII characters without spaces");
+    }
+
+    Path idFile;
+    try {
+      idFile = Path.of(config.getString(PREFIX + "id-file"));
+    } catch (InvalidPathException e) {
+      throw bad("id-file", "is not a valid path: " + e.getMessage());
+    }
+
+    Duration minBackoff = positive(config, "reconnect.min-backoff");
+    Duration maxBackoff = positive(config, "reconnect.max-backoff");
+    if (maxBackoff.compareTo(minBackoff) < 0) {
+      throw bad("reconnect.max-backoff", "must not be below reconnect.min-backoff");
+    }
+    double randomFactor = config.getDouble(PREFIX + "reconnect.random-factor");
+    if (randomFactor < 0 || randomFactor > 1) {
+      throw bad("reconnect.random-factor", "must be between 0 and 1, was " + randomFactor);
+    }
+    Duration keepAlive = positive(config, "keep-alive");
+
+    long inline = config.getBytes(PREFIX + "inline-body-limit");
+    if (inline < 0 || inline > MAX_INLINE_BODY_LIMIT) {
+      throw bad("inline-body-limit", "must be between 0 and 1MiB, was " + inline);
+    }
+    Duration connectingTimeout = positive(config, "upstream.connecting-timeout");
+    Optional<Duration> idleTimeout =
+        "infinite".equals(config.getValue(PREFIX + "upstream.idle-timeout").unwrapped())
+            ? Optional.empty()
+            : Optional.of(positive(config, "upstream.idle-timeout"));
+
+    return new AgentSettings(
+        token,
+        hub,
+        upstreams,
+        numWorker,
+        agentId,
+        idFile,
+        minBackoff,
+        maxBackoff,
+        randomFactor,
+        keepAlive,
+        (int) inline,
+        connectingTimeout,
+        idleTimeout);
+  }
+
+  /** Never prints the token. */
+  @Override
+  public String toString() {
+    return "AgentSettings[hub="
+        + hub
+        + ", upstreams="
+        + upstreams
+        + ", numWorker="
+        + numWorker
+        + ", agentId="
+        + (agentId.isEmpty() ? "(from " + idFile + ")" : agentId)
+        + "]";
+  }
+
+  private static List<ServiceAddress> upstreams(Config config) {
+    String path = PREFIX + "upstreams";
+    List<String> texts;
+    if (config.getValue(path).valueType() == ConfigValueType.LIST) {
+      texts = config.getStringList(path);
+    } else {
+      // The environment gives one comma-separated string (UPSTREAM=a:1,b:2).
+      texts = Arrays.asList(config.getString(path).split(","));
+    }
+    List<ServiceAddress> addresses = new ArrayList<>();
+    for (String text : texts) {
+      if (!text.isBlank()) {
+        addresses.add(address("upstreams", text));
+      }
+    }
+    if (addresses.isEmpty()) {
+      throw bad("upstreams", "is required: at least one upstream address (host:port or URL)");
+    }
+    return List.copyOf(addresses);
+  }
+
+  private static ServiceAddress address(String key, String text) {
+    if (text.isBlank()) {
+      throw bad(key, "is required: host:port or http(s)://host:port");
+    }
+    try {
+      return ServiceAddress.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw bad(key, e.getMessage());
+    }
+  }
+
+  private static Duration positive(Config config, String key) {
+    Duration d = config.getDuration(PREFIX + key);
+    if (d.isNegative() || d.isZero()) {
+      throw bad(key, "must be positive, was " + d);
+    }
+    return d;
+  }
+
+  static ConfigException.BadValue bad(String key, String reason) {
+    return new ConfigException.BadValue(PREFIX + key, reason);
+  }
+}

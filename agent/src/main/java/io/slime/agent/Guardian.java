@@ -1,0 +1,42 @@
+package io.slime.agent;
+
+import io.slime.agent.connection.HubConnection;
+import io.slime.shared.net.ServiceAddress;
+import java.util.List;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/**
+ * Root actor of an agent process: spawns one {@link HubConnection} per worker of every agent (one
+ * agent per upstream) and otherwise does nothing; the workers reconnect on their own.
+ */
+final class Guardian {
+
+  private Guardian() {}
+
+  /** @param agentIds the id of each agent, in the order of {@code settings.upstreams()} */
+  static Behavior<Void> create(AgentSettings settings, List<String> agentIds) {
+    return Behaviors.setup(
+        context -> {
+          HubConnection.Clients clients = HubConnection.Clients.create(settings, context.getSystem());
+          List<ServiceAddress> upstreams = settings.upstreams();
+          for (int i = 0; i < upstreams.size(); i++) {
+            String agentId = agentIds.get(i);
+            for (int worker = 0; worker < settings.numWorker(); worker++) {
+              context.spawn(
+                  HubConnection.create(settings, clients, agentId, worker, upstreams.get(i)),
+                  "agent-" + i + "-worker-" + worker);
+            }
+            context
+                .getLog()
+                .info(
+                    "Agent [{}] started for upstream {} with {} worker(s), hub {}",
+                    agentId,
+                    upstreams.get(i),
+                    settings.numWorker(),
+                    settings.hub());
+          }
+          return Behaviors.empty();
+        });
+  }
+}

@@ -1,0 +1,563 @@
+package io.slime.agent.connection;
+
+import io.slime.agent.AgentSettings;
+import io.slime.agent.upstream.ResponseFrames;
+import io.slime.agent.upstream.UpstreamConnection;
+import io.slime.agent.upstream.UpstreamRequests;
+import io.slime.shared.net.ServiceAddress;
+import io.slime.shared.protocol.Frame;
+import io.slime.shared.protocol.SlimeHeaders;
+import io.slime.shared.stream.FrameTransport;
+import io.slime.shared.stream.InboundEvent;
+import java.time.Duration;
+import java.util.Optional;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.StashBuffer;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.http.javadsl.ConnectionContext;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.model.ws.WebSocketRequest;
+import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgradeResponse;
+import org.apache.pekko.http.javadsl.settings.ClientConnectionSettings;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.QueueOfferResult;
+import org.apache.pekko.stream.SharedKillSwitch;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * One worker of an agent: a WebSocket it opens to the hub, over which it carries one request at a
+ * time to its upstream, on its own {@link UpstreamConnection}.
+ *
+ * <p>States: {@link #connecting()} (upgrade in flight; frames that race ahead of the upgrade's
+ * answer are stashed) → {@link #connected()} (serves exchanges) → on loss or refusal {@link
+ * #backingOff()} (exponential backoff with jitter) → {@link #connecting()} again, forever.
+ *
+ * <p>Talks to: the hub through a {@link FrameTransport} (inbound events arrive as {@code
+ * WrappedInbound}, outbound frames go as one Source per exchange), and the upstream. Started by the
+ * agents' guardian, one per worker; it stops only with the actor system.
+ *
+ * <p>Per exchange: RequestStart → upstream request (body streamed from the hub) → the response's
+ * frames, with a kill switch between the upstream body and the WebSocket. Cancel (or losing the hub)
+ * tears the upstream connection down, so the upstream sees its client leave, and ends the exchange
+ * with {@code Failure("cancelled")} unless its terminal frame was already out.
+ */
+public final class HubConnection {
+
+  public sealed interface Command {}
+
+  private record WrappedUpgrade(int session, WebSocketUpgradeResponse response, Throwable failure)
+      implements Command {}
+
+  private record WrappedRefusal(int session, String reason) implements Command {}
+
+  private record WrappedInbound(int session, InboundEvent event) implements Command {}
+
+  private record WrappedUpstreamResponse(
+      Exchange exchange, int attempt, boolean resendable, HttpResponse response, Throwable failure)
+      implements Command {}
+
+  private record ExchangeDone(Exchange exchange) implements Command {}
+
+  private enum Reconnect implements Command {
+    INSTANCE
+  }
+
+  /** HTTP client settings shared by all workers of a process: built once, not per worker. */
+  public record Clients(ClientConnectionSettings hub, ClientConnectionSettings upstream) {
+    public static Clients create(AgentSettings settings, ActorSystem<?> system) {
+      ClientConnectionSettings base = ClientConnectionSettings.create(system.classicSystem());
+      Duration keepAlive = settings.keepAlive();
+      // Pings keep the socket busy, so the idle timeout only fires when the pings themselves stall.
+      Duration hubIdle = keepAlive.multipliedBy(3);
+      ClientConnectionSettings hub =
+          base.withWebsocketSettings(
+                  base.getWebsocketSettings().withPeriodicKeepAliveMaxIdle(keepAlive))
+              .withIdleTimeout(
+                  hubIdle.compareTo(Duration.ofSeconds(60)) > 0 ? hubIdle : Duration.ofSeconds(60));
+      ClientConnectionSettings upstream =
+          base.withConnectingTimeout(settings.upstreamConnectingTimeout())
+              // The application's User-Agent goes through; none is added when it sent none.
+              .withUserAgentHeader(Optional.empty());
+      upstream =
+          settings.upstreamIdleTimeout().isPresent()
+              ? upstream.withIdleTimeout(settings.upstreamIdleTimeout().get())
+              : upstream.withIdleTimeout(scala.concurrent.duration.Duration.Inf());
+      return new Clients(hub, upstream);
+    }
+  }
+
+  /** A connection must stay up this long before the backoff starts over. */
+  private static final Duration STABLE_AFTER = Duration.ofSeconds(5);
+
+  private static final int STASH_CAPACITY = 64;
+
+  /** One request's life on this worker. Touched only by the actor. */
+  private static final class Exchange {
+    final int number;
+    final boolean streamedBody;
+    final SharedKillSwitch killSwitch;
+    HttpRequest request;
+    boolean bodyEnded;
+    boolean responding;
+    boolean aborted;
+
+    Exchange(int number, boolean streamedBody) {
+      this.number = number;
+      this.streamedBody = streamedBody;
+      this.killSwitch = KillSwitches.shared("exchange-" + number);
+    }
+  }
+
+  private final ActorContext<Command> context;
+  private final StashBuffer<Command> stash;
+  private final TimerScheduler<Command> timers;
+  private final AgentSettings settings;
+  private final Clients clients;
+  private final String agentId;
+  private final int index;
+  private final ServiceAddress upstreamAddress;
+  private final String upstreamName;
+  private final UpstreamConnection upstream;
+  private final Materializer materializer;
+  private final Backoff backoff;
+
+  private int session;
+  private FrameTransport transport;
+  private Exchange current;
+  private long connectedAt;
+  private String lastProblem;
+  private boolean upstreamDown;
+
+  private HubConnection(
+      ActorContext<Command> context,
+      StashBuffer<Command> stash,
+      TimerScheduler<Command> timers,
+      AgentSettings settings,
+      Clients clients,
+      String agentId,
+      int index,
+      ServiceAddress upstreamAddress) {
+    this.context = context;
+    this.stash = stash;
+    this.timers = timers;
+    this.settings = settings;
+    this.clients = clients;
+    this.agentId = agentId;
+    this.index = index;
+    this.upstreamAddress = upstreamAddress;
+    this.upstreamName = upstreamAddress.toString();
+    this.upstream = new UpstreamConnection(upstreamAddress, clients.upstream(), context.getSystem());
+    this.materializer = Materializer.matFromSystem(context.getSystem());
+    this.backoff =
+        new Backoff(settings.minBackoff(), settings.maxBackoff(), settings.randomFactor());
+  }
+
+  public static Behavior<Command> create(
+      AgentSettings settings, Clients clients, String agentId, int index, ServiceAddress upstream) {
+    return Behaviors.setup(
+        context ->
+            Behaviors.withStash(
+                STASH_CAPACITY,
+                stash ->
+                    Behaviors.withTimers(
+                        timers ->
+                            new HubConnection(
+                                    context,
+                                    stash,
+                                    timers,
+                                    settings,
+                                    clients,
+                                    agentId,
+                                    index,
+                                    upstream)
+                                .connecting())));
+  }
+
+  // ---- connecting ----
+
+  private Behavior<Command> connecting() {
+    session++;
+    int thisSession = session;
+    var self = context.getSelf();
+    transport =
+        FrameTransport.create(
+            event -> self.tell(new WrappedInbound(thisSession, event)), context.getSystem());
+    WebSocketRequest request =
+        WebSocketRequest.create(settings.hub().webSocketUri(SlimeHeaders.CONNECT_PATH))
+            .addHeader(RawHeader.create(SlimeHeaders.AGENT_TOKEN, settings.token()))
+            .addHeader(RawHeader.create(SlimeHeaders.AGENT_ID, agentId))
+            .addHeader(RawHeader.create(SlimeHeaders.WORKER_INDEX, Integer.toString(index)));
+    Http http = Http.get(context.getSystem());
+    ConnectionContext tls =
+        settings.hub().secure()
+            ? http.defaultClientHttpsContext()
+            : ConnectionContext.noEncryption();
+    var upgrade =
+        http.singleWebSocketRequest(
+                request,
+                transport.flow(),
+                tls,
+                Optional.empty(),
+                clients.hub(),
+                context.getSystem().classicSystem().log(),
+                materializer)
+            .first();
+    context.pipeToSelf(upgrade, (response, failure) -> new WrappedUpgrade(thisSession, response, failure));
+    return withFallbacks(
+        Behaviors.receive(Command.class)
+            .onMessage(WrappedUpgrade.class, this::onUpgrade)
+            .onMessage(WrappedRefusal.class, this::onRefusal)
+            .onMessage(WrappedInbound.class, this::onInboundWhileConnecting));
+  }
+
+  private Behavior<Command> onUpgrade(WrappedUpgrade m) {
+    if (m.session() != session) {
+      return Behaviors.same();
+    }
+    if (m.failure() != null) {
+      return problem("hub " + settings.hub() + " unreachable: " + ResponseFrames.describe(m.failure()));
+    }
+    if (!m.response().isValid()) {
+      HttpResponse response = m.response().response();
+      int status = response.status().intValue();
+      String fallback = status + " " + m.response().invalidationReason();
+      int thisSession = session;
+      // Show the hub's own reason (for example why a token was refused), not just the status.
+      context.pipeToSelf(
+          response.entity().toStrict(2000, materializer),
+          (strict, failure) -> {
+            String body = strict == null ? "" : strict.getData().utf8String().strip();
+            String reason = body.isEmpty() ? fallback : status + " " + firstLine(body);
+            return new WrappedRefusal(thisSession, reason);
+          });
+      return Behaviors.same();
+    }
+    connectedAt = System.nanoTime();
+    lastProblem = null;
+    context.getLog().info(
+        "Worker [{}/{}] connected to hub {} for upstream {}",
+        agentId,
+        index,
+        settings.hub(),
+        upstreamName);
+    return stash.unstashAll(connected());
+  }
+
+  private Behavior<Command> onRefusal(WrappedRefusal m) {
+    if (m.session() != session) {
+      return Behaviors.same();
+    }
+    return problem("hub " + settings.hub() + " refused the worker: " + m.reason());
+  }
+
+  private Behavior<Command> onInboundWhileConnecting(WrappedInbound m) {
+    if (m.session() != session) {
+      return onStaleInbound(m);
+    }
+    // Frames can race ahead of the upgrade's answer; keep them until it is in.
+    if (stash.isFull()) {
+      transport.outbound().fail(new IllegalStateException("too many frames before the upgrade"));
+      return Behaviors.same();
+    }
+    stash.stash(m);
+    return Behaviors.same();
+  }
+
+  // ---- connected ----
+
+  private Behavior<Command> connected() {
+    return withFallbacks(
+        Behaviors.receive(Command.class)
+            .onMessage(WrappedInbound.class, this::onInbound)
+            .onMessage(WrappedUpstreamResponse.class, this::onUpstreamResponse)
+            .onMessage(ExchangeDone.class, this::onExchangeDone));
+  }
+
+  private Behavior<Command> onInbound(WrappedInbound m) {
+    InboundEvent event = m.event();
+    if (m.session() != session) {
+      return onStaleInbound(m);
+    }
+    if (event instanceof InboundEvent.Started started) {
+      if (started.start() instanceof Frame.RequestStart start) {
+        onRequest(start, started.body());
+      } else {
+        context.getLog().warn("Worker [{}/{}] ignores a {} from the hub", agentId, index, started.start().getClass().getSimpleName());
+        if (started.body() != null) {
+          transport.inbound().discard(started.start().exchange());
+        }
+      }
+    } else if (event instanceof InboundEvent.BodyEnded ended) {
+      if (current != null && current.number == ended.exchange()) {
+        current.bodyEnded = true;
+      }
+    } else if (event instanceof InboundEvent.Signal signal) {
+      onCancel(signal.frame().exchange());
+    } else if (event instanceof InboundEvent.Closed closed) {
+      return onLost(closed.failure());
+    }
+    return Behaviors.same();
+  }
+
+  private void onRequest(Frame.RequestStart start, Source<ByteString, NotUsed> body) {
+    if (current != null) {
+      context.getLog().warn(
+          "Worker [{}/{}] got exchange {} while {} is in progress; abandoning {}",
+          agentId,
+          index,
+          start.exchange(),
+          current.number,
+          current.number);
+      abort(current, "superseded by exchange " + start.exchange());
+    }
+    Exchange exchange = new Exchange(start.exchange(), body != null);
+    current = exchange;
+    context.getLog().debug(
+        "Worker [{}/{}] exchange {}: {} {}", agentId, index, start.exchange(), start.method(), start.target());
+    try {
+      exchange.request = UpstreamRequests.build(start, body, upstreamAddress);
+    } catch (IllegalArgumentException e) {
+      if (body != null) {
+        transport.inbound().discard(start.exchange());
+      }
+      respond(exchange, failure(exchange, "cannot forward the request: " + e.getMessage()));
+      return;
+    }
+    send(exchange, 0);
+  }
+
+  private void send(Exchange exchange, int attempt) {
+    UpstreamConnection.Sent sent = upstream.send(exchange.request);
+    boolean resendable = sent.neverSent() || sent.reused();
+    context.pipeToSelf(
+        sent.response(),
+        (response, failure) ->
+            new WrappedUpstreamResponse(exchange, attempt, resendable, response, failure));
+  }
+
+  private Behavior<Command> onUpstreamResponse(WrappedUpstreamResponse m) {
+    Exchange exchange = m.exchange();
+    if (exchange != current || exchange.responding) {
+      discard(m.response());
+      return Behaviors.same();
+    }
+    if (m.failure() != null) {
+      if (m.attempt() == 0 && m.resendable() && UpstreamRequests.replayable(exchange.request)) {
+        // A kept-alive connection the upstream closed just as the request went out: nothing of the
+        // response arrived, so an idempotent request is safe to send once more on a new connection.
+        context.getLog().debug(
+            "Worker [{}/{}] exchange {}: retrying on a new connection after: {}",
+            agentId,
+            index,
+            exchange.number,
+            ResponseFrames.describe(m.failure()));
+        upstream.abort("retrying");
+        send(exchange, 1);
+        return Behaviors.same();
+      }
+      upstream.abort("request failed");
+      String reason = "upstream " + upstreamName + " unreachable: " + ResponseFrames.describe(m.failure());
+      if (!upstreamDown) {
+        upstreamDown = true;
+        context.getLog().warn("Worker [{}/{}] {}", agentId, index, reason);
+      }
+      respond(exchange, failure(exchange, reason));
+      return Behaviors.same();
+    }
+    if (upstreamDown) {
+      upstreamDown = false;
+      context.getLog().info("Worker [{}/{}] upstream {} answers again", agentId, index, upstreamName);
+    }
+    context.getLog().debug(
+        "Worker [{}/{}] exchange {}: upstream answered {}",
+        agentId,
+        index,
+        exchange.number,
+        m.response().status().intValue());
+    respond(
+        exchange,
+        ResponseFrames.of(
+            exchange.number,
+            m.response(),
+            settings.inlineBodyLimit(),
+            exchange.killSwitch,
+            upstreamName));
+    return Behaviors.same();
+  }
+
+  /** Queues the exchange's frames behind those of earlier exchanges; tells self when they ended. */
+  private void respond(Exchange exchange, Source<Frame, NotUsed> frames) {
+    exchange.responding = true;
+    var self = context.getSelf();
+    Source<Frame, NotUsed> watched =
+        frames.watchTermination(
+            (mat, done) -> {
+              done.whenComplete((ok, failure) -> self.tell(new ExchangeDone(exchange)));
+              return mat;
+            });
+    QueueOfferResult offered = transport.outbound().offer(watched);
+    if (offered != QueueOfferResult.enqueued()) {
+      // The connection is closing (its Closed event follows) or its queue is somehow full.
+      context.getLog().debug("Worker [{}/{}] could not queue exchange {}: {}", agentId, index, exchange.number, offered);
+      transport.outbound().fail(new IllegalStateException("outbound queue refused a response"));
+    }
+  }
+
+  private Behavior<Command> onExchangeDone(ExchangeDone m) {
+    Exchange exchange = m.exchange();
+    if (exchange != current) {
+      return Behaviors.same();
+    }
+    current = null;
+    if (exchange.streamedBody && !exchange.bodyEnded) {
+      // The upstream answered before it read the whole request body: drop the rest as it arrives,
+      // and never reuse a connection that still has half a request in it.
+      transport.inbound().discard(exchange.number);
+      upstream.abort("response ended before the request body");
+    }
+    context.getLog().debug("Worker [{}/{}] exchange {} done", agentId, index, exchange.number);
+    return Behaviors.same();
+  }
+
+  private void onCancel(int number) {
+    if (current == null || current.number != number) {
+      context.getLog().debug("Worker [{}/{}] cancel of finished exchange {}", agentId, index, number);
+      return;
+    }
+    context.getLog().debug("Worker [{}/{}] exchange {} cancelled", agentId, index, number);
+    abort(current, "cancelled");
+    current = null;
+  }
+
+  /** Ends an exchange now: cuts the upstream call and answers Failure unless already answered. */
+  private void abort(Exchange exchange, String reason) {
+    exchange.aborted = true;
+    upstream.abort(reason);
+    if (exchange.streamedBody && !exchange.bodyEnded) {
+      transport.inbound().discard(exchange.number);
+    }
+    if (exchange.responding) {
+      // Fails the response stream unless its terminal frame already passed: then Failure follows.
+      exchange.killSwitch.abort(new ResponseFrames.Cancelled(reason));
+    } else {
+      respond(exchange, failure(exchange, reason));
+    }
+  }
+
+  private Behavior<Command> onLost(Throwable failure) {
+    if (current != null) {
+      current.aborted = true;
+      upstream.abort("hub connection lost");
+      current.killSwitch.abort(new ResponseFrames.Cancelled("hub connection lost"));
+      current = null;
+    }
+    if (Duration.ofNanos(System.nanoTime() - connectedAt).compareTo(stableAfter()) >= 0) {
+      backoff.reset();
+    }
+    String reason = failure == null ? "closed by the hub" : ResponseFrames.describe(failure);
+    return problem("lost the hub connection: " + reason);
+  }
+
+  // ---- backing off ----
+
+  private Behavior<Command> backingOff() {
+    stash.clear();
+    closeTransport();
+    Duration delay = backoff.next();
+    context.getLog().debug("Worker [{}/{}] reconnecting in {} ms", agentId, index, delay.toMillis());
+    timers.startSingleTimer(Reconnect.INSTANCE, delay);
+    return withFallbacks(
+        Behaviors.receive(Command.class).onMessageEquals(Reconnect.INSTANCE, this::connecting));
+  }
+
+  /** Logs a failure once per change of reason (not every retry), then backs off. */
+  private Behavior<Command> problem(String description) {
+    if (!description.equals(lastProblem)) {
+      context.getLog().warn("Worker [{}/{}] {}", agentId, index, description);
+      lastProblem = description;
+    } else {
+      context.getLog().debug("Worker [{}/{}] {}", agentId, index, description);
+    }
+    return backingOff();
+  }
+
+  // ---- every state ----
+
+  /**
+   * Ends a state's handlers with those every state shares: stale results of earlier exchanges and
+   * sessions, and stopping. The state's own handlers come first and win.
+   */
+  private Behavior<Command> withFallbacks(BehaviorBuilder<Command> state) {
+    return state
+        .onMessage(WrappedUpstreamResponse.class, this::onStaleUpstreamResponse)
+        .onMessage(ExchangeDone.class, m -> Behaviors.same())
+        .onMessage(WrappedUpgrade.class, this::onStaleUpgrade)
+        .onMessage(WrappedRefusal.class, m -> Behaviors.same())
+        .onMessage(WrappedInbound.class, this::onStaleInbound)
+        .onMessageEquals(Reconnect.INSTANCE, Behaviors::same)
+        .onSignal(PostStop.class, signal -> onStop())
+        .build();
+  }
+
+  private Behavior<Command> onStaleUpstreamResponse(WrappedUpstreamResponse m) {
+    discard(m.response());
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onStaleUpgrade(WrappedUpgrade m) {
+    if (m.response() != null && !m.response().isValid()) {
+      discard(m.response().response());
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onStaleInbound(WrappedInbound m) {
+    if (m.event() instanceof InboundEvent.Started started && started.body() != null) {
+      started.body().runWith(org.apache.pekko.stream.javadsl.Sink.ignore(), materializer);
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onStop() {
+    upstream.abort("agent stopping");
+    closeTransport();
+    return Behaviors.same();
+  }
+
+  private void closeTransport() {
+    if (transport != null) {
+      transport.outbound().complete();
+    }
+  }
+
+  private Duration stableAfter() {
+    return STABLE_AFTER.compareTo(settings.maxBackoff()) < 0 ? STABLE_AFTER : settings.maxBackoff();
+  }
+
+  private void discard(HttpResponse response) {
+    if (response != null) {
+      response.discardEntityBytes(materializer);
+    }
+  }
+
+  private static Source<Frame, NotUsed> failure(Exchange exchange, String reason) {
+    return Source.single(new Frame.Failure(exchange.number, reason));
+  }
+
+  private static String firstLine(String text) {
+    int end = text.indexOf('\n');
+    String line = end < 0 ? text : text.substring(0, end);
+    return line.length() > 200 ? line.substring(0, 200) + "..." : line;
+  }
+}

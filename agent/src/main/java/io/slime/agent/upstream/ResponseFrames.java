@@ -1,0 +1,180 @@
+package io.slime.agent.upstream;
+
+import io.slime.shared.protocol.Frame;
+import io.slime.shared.protocol.Header;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.japi.pf.PFBuilder;
+import org.apache.pekko.stream.SharedKillSwitch;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * Turns an upstream response into the frames of one exchange.
+ *
+ * <p>Small bodies (strict, or of known length up to the inline limit) travel inside a single {@link
+ * Frame.ResponseStart}: one WebSocket message per request is the common case. Anything else streams:
+ * the head, then one {@link Frame.BodyChunk} per piece of body as it arrives, then an empty last
+ * chunk. Demand comes from the WebSocket: a slow hub slows the upstream read, so memory stays
+ * bounded whatever the body size.
+ */
+public final class ResponseFrames {
+
+  /** Largest body piece per frame, well inside the codec's frame limit. */
+  public static final int MAX_CHUNK = 256 * 1024;
+
+  /** Connection-level headers that describe one hop, never forwarded (RFC 9110 section 7.6.1). */
+  public static final Set<String> HOP_BY_HOP =
+      Set.of(
+          "connection",
+          "keep-alive",
+          "proxy-authenticate",
+          "proxy-authorization",
+          "proxy-connection",
+          "te",
+          "trailer",
+          "transfer-encoding",
+          "upgrade");
+
+  private ResponseFrames() {}
+
+  /**
+   * Every frame of the response, ending with exactly one terminal frame (last chunk or Failure).
+   * Aborting {@code killSwitch} with {@link Cancelled} cuts the upstream body and ends the frames
+   * with Failure(reason), unless the terminal frame already passed.
+   */
+  public static Source<Frame, NotUsed> of(
+      int exchange,
+      HttpResponse response,
+      int inlineLimit,
+      SharedKillSwitch killSwitch,
+      String upstream) {
+    return terminated(
+        exchange,
+        frames(exchange, response, inlineLimit).via(killSwitch.<Frame>flow()),
+        upstream);
+  }
+
+  static Source<Frame, NotUsed> frames(int exchange, HttpResponse response, int inlineLimit) {
+    HttpEntity entity = response.entity();
+    List<Header> headers = headers(response.getHeaders());
+    String contentType =
+        entity.getContentType().equals(ContentTypes.NO_CONTENT_TYPE)
+            ? ""
+            : entity.getContentType().toString();
+    int status = response.status().intValue();
+    OptionalLong length = entity.getContentLengthOption();
+    long declared = length.isPresent() ? length.getAsLong() : Frame.UNKNOWN_LENGTH;
+
+    if (entity instanceof HttpEntity.Strict strict) {
+      ByteString body = strict.getData();
+      return Source.single(
+          new Frame.ResponseStart(
+              exchange, status, headers, contentType, body.size(), true, body));
+    }
+    if (length.isPresent() && length.getAsLong() <= inlineLimit) {
+      return entity
+          .getDataBytes()
+          .fold(ByteString.emptyByteString(), ByteString::concat)
+          .map(
+              body ->
+                  (Frame)
+                      new Frame.ResponseStart(
+                          exchange, status, headers, contentType, body.size(), true, body))
+          .mapMaterializedValue(m -> NotUsed.getInstance());
+    }
+    Source<Frame, NotUsed> head =
+        Source.single(
+            new Frame.ResponseStart(
+                exchange,
+                status,
+                headers,
+                contentType,
+                declared,
+                false,
+                ByteString.emptyByteString()));
+    Source<Frame, NotUsed> chunks =
+        entity
+            .getDataBytes()
+            .mapConcat(ResponseFrames::split)
+            .map(bytes -> (Frame) new Frame.BodyChunk(exchange, bytes, false))
+            .mapMaterializedValue(m -> NotUsed.getInstance());
+    Source<Frame, NotUsed> end =
+        Source.single(new Frame.BodyChunk(exchange, ByteString.emptyByteString(), true));
+    return head.concat(chunks).concat(end);
+  }
+
+  /**
+   * Ends {@code frames} with exactly one terminal frame: a failure of the stream (the upstream
+   * broke off, or the exchange was aborted with a {@link Cancelled}) becomes a {@link
+   * Frame.Failure}, and nothing follows a terminal frame.
+   */
+  public static Source<Frame, NotUsed> terminated(
+      int exchange, Source<Frame, NotUsed> frames, String upstream) {
+    return frames
+        .recover(
+            new PFBuilder<Throwable, Frame>()
+                .match(Cancelled.class, c -> new Frame.Failure(exchange, c.getMessage()))
+                .matchAny(
+                    t ->
+                        new Frame.Failure(
+                            exchange,
+                            "upstream " + upstream + " broke off the response: " + describe(t)))
+                .build())
+        .takeWhile(f -> !isTerminal(f), true);
+  }
+
+  /** Whether a frame ends its exchange's response. */
+  public static boolean isTerminal(Frame frame) {
+    return (frame instanceof Frame.ResponseStart start && start.last())
+        || (frame instanceof Frame.BodyChunk chunk && chunk.last())
+        || frame instanceof Frame.Failure;
+  }
+
+  /** Aborts a response in flight; the exchange ends with Failure(reason). */
+  public static final class Cancelled extends RuntimeException {
+    public Cancelled(String reason) {
+      super(reason, null, false, false);
+    }
+  }
+
+  private static List<Header> headers(Iterable<HttpHeader> all) {
+    List<Header> out = new ArrayList<>();
+    for (HttpHeader h : all) {
+      if (!HOP_BY_HOP.contains(h.lowercaseName())) {
+        out.add(new Header(h.name(), h.value()));
+      }
+    }
+    return out;
+  }
+
+  private static List<ByteString> split(ByteString bytes) {
+    if (bytes.size() <= MAX_CHUNK) {
+      return bytes.isEmpty() ? List.of() : List.of(bytes);
+    }
+    List<ByteString> pieces = new ArrayList<>();
+    for (int from = 0; from < bytes.size(); from += MAX_CHUNK) {
+      pieces.add(bytes.slice(from, Math.min(bytes.size(), from + MAX_CHUNK)));
+    }
+    return pieces;
+  }
+
+  /** A failure as one line for a user: its message, or its kind when it has none. */
+  public static String describe(Throwable failure) {
+    Throwable t = failure;
+    while ((t instanceof java.util.concurrent.CompletionException
+            || t instanceof java.util.concurrent.ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    String message = t.getMessage();
+    return message == null || message.isBlank() ? t.getClass().getSimpleName() : message;
+  }
+}
