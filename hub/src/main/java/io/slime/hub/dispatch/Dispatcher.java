@@ -57,6 +57,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   public record Stats(int workers, int idle, int waiting) implements CborSerializable {}
 
+  /** A worker stopped; normally after WorkerLeft, this also covers one that crashed. */
+  private record WorkerStopped(ActorRef<AgentWorker.Command> worker) implements Command {}
+
   private enum ExpireWaiting implements Command {
     INSTANCE
   }
@@ -97,6 +100,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         .onMessage(WorkerJoined.class, this::onWorkerJoined)
         .onMessage(WorkerIdle.class, m -> onWorkerIdle(m.worker()))
         .onMessage(WorkerLeft.class, this::onWorkerLeft)
+        .onMessage(WorkerStopped.class, m -> forget(m.worker()))
         .onMessage(GetStats.class, this::onGetStats)
         .onMessageEquals(ExpireWaiting.INSTANCE, this::onExpireWaiting)
         .build();
@@ -170,6 +174,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       previous.tell(AgentWorker.Replace.INSTANCE);
     }
     workers.put(joined.worker(), profile);
+    getContext().watchWith(joined.worker(), new WorkerStopped(joined.worker()));
     int count = workersPerAgent.merge(profile.agentId(), 1, Integer::sum);
     if (count == 1) {
       getContext().getLog().info(
@@ -201,10 +206,17 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   }
 
   private Behavior<Command> onWorkerLeft(WorkerLeft left) {
-    WorkerProfile profile = workers.remove(left.worker());
-    idle.remove(left.worker());
+    forget(left.worker());
+    left.worker().tell(AgentWorker.Released.INSTANCE);
+    return this;
+  }
+
+  private Behavior<Command> forget(ActorRef<AgentWorker.Command> worker) {
+    WorkerProfile profile = workers.remove(worker);
+    idle.remove(worker);
     if (profile != null) {
-      workerBySlot.remove(profile.slot(), left.worker());
+      getContext().unwatch(worker);
+      workerBySlot.remove(profile.slot(), worker);
       int remaining = workersPerAgent.merge(profile.agentId(), -1, Integer::sum);
       if (remaining == 0) {
         workersPerAgent.remove(profile.agentId());
@@ -212,7 +224,6 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
             "Agent [{}] id [{}] left", profile.agentName(), profile.agentId());
       }
     }
-    left.worker().tell(AgentWorker.Released.INSTANCE);
     return this;
   }
 

@@ -286,7 +286,7 @@ public final class AgentWorker {
    * sending back any assignment still on its way.
    */
   private Behavior<Command> closing() {
-    transport.outbound().complete();
+    transport.close();
     dispatcher.tell(new Dispatcher.WorkerLeft(context.getSelf()));
     return Behaviors.receive(Command.class)
         .onMessage(

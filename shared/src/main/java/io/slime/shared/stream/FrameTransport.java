@@ -72,6 +72,15 @@ public final class FrameTransport {
     return outbound;
   }
 
+  /** Closes the connection after the frames already offered; safe to call more than once. */
+  public void close() {
+    try {
+      outbound.complete();
+    } catch (IllegalStateException alreadyClosed) {
+      // The connection ended first; nothing left to close.
+    }
+  }
+
   public InboundFrames.Control inbound() {
     return inbound;
   }
