@@ -155,12 +155,4 @@ class SlimeCommandTest {
     assertTrue(lines[1].startsWith("Java " + Runtime.version().feature()), lines[1]);
     assertEquals(run.out(), CliRun.run("--version").out());
   }
-
-  @Test
-  void shouldSayTheDemoIsNotYetAvailable() {
-    CliRun run = CliRun.run("demo");
-
-    assertEquals(1, run.exitCode());
-    assertEquals("demo: not yet available\n", run.err());
-  }
 }
