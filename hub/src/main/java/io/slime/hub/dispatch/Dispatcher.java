@@ -238,7 +238,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     while (!waiting.isEmpty()) {
       Exchange head = waiting.peekFirst();
       if (head.isGone()) {
+        // Still counted: its Abandon is on the way and will not find it in the deque any more.
         waiting.pollFirst();
+        waitingCount--;
         continue;
       }
       if (now - head.createdNanos() < maxWaitNanos) {
