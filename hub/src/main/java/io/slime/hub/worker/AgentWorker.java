@@ -267,8 +267,9 @@ public final class AgentWorker {
   }
 
   private Behavior<Command> idleAgain(Ongoing ongoing) {
-    // The upstream answered: whatever of the request body is left is not needed.
-    ongoing.requestBody().shutdown();
+    // The upstream answered: whatever of the request body is left is not needed. Aborting (not
+    // completing) it makes sure the agent can never take a cut body for a whole one.
+    ongoing.requestBody().abort(new ExchangeCancelledException());
     dispatcher.tell(new Dispatcher.WorkerIdle(context.getSelf()));
     return idle();
   }
