@@ -4,6 +4,7 @@ import io.slime.agent.connection.HubConnection;
 import io.slime.shared.net.ServiceAddress;
 import java.util.List;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
@@ -23,8 +24,15 @@ final class Guardian {
           for (int i = 0; i < upstreams.size(); i++) {
             String agentId = agentIds.get(i);
             for (int worker = 0; worker < settings.numWorker(); worker++) {
+              // A bug in one exchange must not take a worker away for good: start it over.
+              Behavior<HubConnection.Command> supervised =
+                  Behaviors.supervise(
+                          HubConnection.create(settings, clients, agentId, worker, upstreams.get(i)))
+                      .onFailure(
+                          SupervisorStrategy.restartWithBackoff(
+                              settings.minBackoff(), settings.maxBackoff(), settings.randomFactor()));
               context.spawn(
-                  HubConnection.create(settings, clients, agentId, worker, upstreams.get(i)),
+                  supervised,
                   "agent-" + i + "-worker-" + worker);
             }
             context

@@ -15,6 +15,7 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -110,7 +111,8 @@ public final class HubConnection {
     HttpRequest request;
     boolean bodyEnded;
     boolean responding;
-    boolean aborted;
+    // Read by the response stream when it fails, hence volatile.
+    volatile String abortReason;
 
     Exchange(int number, boolean streamedBody) {
       this.number = number;
@@ -231,16 +233,17 @@ public final class HubConnection {
     if (!m.response().isValid()) {
       HttpResponse response = m.response().response();
       int status = response.status().intValue();
-      String fallback = status + " " + m.response().invalidationReason();
+      String fallback = m.response().invalidationReason();
       int thisSession = session;
-      // Show the hub's own reason (for example why a token was refused), not just the status.
+      discard(response);
+      // Pekko's upgrade answer keeps no body, so ask again without upgrading to learn the hub's
+      // own reason (for example why a token was refused). Only on refusals, which back off.
       context.pipeToSelf(
-          response.entity().toStrict(2000, materializer),
-          (strict, failure) -> {
-            String body = strict == null ? "" : strict.getData().utf8String().strip();
-            String reason = body.isEmpty() ? fallback : status + " " + firstLine(body);
-            return new WrappedRefusal(thisSession, reason);
-          });
+          refusalReason(status),
+          (reason, failure) ->
+              new WrappedRefusal(
+                  thisSession,
+                  reason == null || reason.isEmpty() ? fallback : status + " " + reason));
       return Behaviors.same();
     }
     connectedAt = System.nanoTime();
@@ -267,7 +270,7 @@ public final class HubConnection {
     }
     // Frames can race ahead of the upgrade's answer; keep them until it is in.
     if (stash.isFull()) {
-      transport.outbound().fail(new IllegalStateException("too many frames before the upgrade"));
+      closeTransport();
       return Behaviors.same();
     }
     stash.stash(m);
@@ -327,7 +330,7 @@ public final class HubConnection {
         "Worker [{}/{}] exchange {}: {} {}", agentId, index, start.exchange(), start.method(), start.target());
     try {
       exchange.request = UpstreamRequests.build(start, body, upstreamAddress);
-    } catch (IllegalArgumentException e) {
+    } catch (RuntimeException e) {
       if (body != null) {
         transport.inbound().discard(start.exchange());
       }
@@ -392,6 +395,7 @@ public final class HubConnection {
             m.response(),
             settings.inlineBodyLimit(),
             exchange.killSwitch,
+            () -> exchange.abortReason,
             upstreamName));
     return Behaviors.same();
   }
@@ -410,7 +414,11 @@ public final class HubConnection {
     if (offered != QueueOfferResult.enqueued()) {
       // The connection is closing (its Closed event follows) or its queue is somehow full.
       context.getLog().debug("Worker [{}/{}] could not queue exchange {}: {}", agentId, index, exchange.number, offered);
-      transport.outbound().fail(new IllegalStateException("outbound queue refused a response"));
+      try {
+        transport.outbound().fail(new IllegalStateException("outbound queue refused a response"));
+      } catch (IllegalStateException alreadyClosed) {
+        // Its Closed event is on the way.
+      }
     }
   }
 
@@ -442,14 +450,14 @@ public final class HubConnection {
 
   /** Ends an exchange now: cuts the upstream call and answers Failure unless already answered. */
   private void abort(Exchange exchange, String reason) {
-    exchange.aborted = true;
+    exchange.abortReason = reason;
     upstream.abort(reason);
     if (exchange.streamedBody && !exchange.bodyEnded) {
       transport.inbound().discard(exchange.number);
     }
     if (exchange.responding) {
       // Fails the response stream unless its terminal frame already passed: then Failure follows.
-      exchange.killSwitch.abort(new ResponseFrames.Cancelled(reason));
+      exchange.killSwitch.abort(new UpstreamConnection.AbortedException(reason));
     } else {
       respond(exchange, failure(exchange, reason));
     }
@@ -457,9 +465,9 @@ public final class HubConnection {
 
   private Behavior<Command> onLost(Throwable failure) {
     if (current != null) {
-      current.aborted = true;
+      current.abortReason = "hub connection lost";
       upstream.abort("hub connection lost");
-      current.killSwitch.abort(new ResponseFrames.Cancelled("hub connection lost"));
+      current.killSwitch.abort(new UpstreamConnection.AbortedException("hub connection lost"));
       current = null;
     }
     if (Duration.ofNanos(System.nanoTime() - connectedAt).compareTo(stableAfter()) >= 0) {
@@ -507,6 +515,7 @@ public final class HubConnection {
         .onMessage(WrappedInbound.class, this::onStaleInbound)
         .onMessageEquals(Reconnect.INSTANCE, Behaviors::same)
         .onSignal(PostStop.class, signal -> onStop())
+        .onSignal(PreRestart.class, signal -> onStop())
         .build();
   }
 
@@ -537,7 +546,11 @@ public final class HubConnection {
 
   private void closeTransport() {
     if (transport != null) {
-      transport.outbound().complete();
+      try {
+        transport.outbound().complete();
+      } catch (IllegalStateException alreadyClosed) {
+        // The connection ended first: nothing to close.
+      }
     }
   }
 
@@ -553,6 +566,27 @@ public final class HubConnection {
 
   private static Source<Frame, NotUsed> failure(Exchange exchange, String reason) {
     return Source.single(new Frame.Failure(exchange.number, reason));
+  }
+
+  /** The first line of what the hub says to a plain GET, when it refuses that with {@code status} too. */
+  private java.util.concurrent.CompletionStage<String> refusalReason(int status) {
+    HttpRequest probe =
+        HttpRequest.GET(settings.hub() + SlimeHeaders.CONNECT_PATH)
+            .addHeader(RawHeader.create(SlimeHeaders.AGENT_TOKEN, settings.token()))
+            .addHeader(RawHeader.create(SlimeHeaders.AGENT_ID, agentId))
+            .addHeader(RawHeader.create(SlimeHeaders.WORKER_INDEX, Integer.toString(index)));
+    return Http.get(context.getSystem())
+        .singleRequest(probe)
+        .thenCompose(
+            r -> {
+              if (r.status().intValue() != status) {
+                discard(r);
+                return java.util.concurrent.CompletableFuture.completedFuture("");
+              }
+              return r.entity()
+                  .toStrict(2000, materializer)
+                  .thenApply(strict -> firstLine(strict.getData().utf8String().strip()));
+            });
   }
 
   private static String firstLine(String text) {

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
@@ -47,18 +48,22 @@ public final class ResponseFrames {
 
   /**
    * Every frame of the response, ending with exactly one terminal frame (last chunk or Failure).
-   * Aborting {@code killSwitch} with {@link Cancelled} cuts the upstream body and ends the frames
-   * with Failure(reason), unless the terminal frame already passed.
+   * Aborting {@code killSwitch} cuts the upstream body and ends the frames with a Failure, unless
+   * the terminal frame already passed. Once {@code abortReason} gives a reason, any failure of the
+   * stream is reported with it (tearing the upstream connection down fails the body too, and that
+   * may arrive first).
    */
   public static Source<Frame, NotUsed> of(
       int exchange,
       HttpResponse response,
       int inlineLimit,
       SharedKillSwitch killSwitch,
+      Supplier<String> abortReason,
       String upstream) {
     return terminated(
         exchange,
         frames(exchange, response, inlineLimit).via(killSwitch.<Frame>flow()),
+        abortReason,
         upstream);
   }
 
@@ -112,21 +117,24 @@ public final class ResponseFrames {
   }
 
   /**
-   * Ends {@code frames} with exactly one terminal frame: a failure of the stream (the upstream
-   * broke off, or the exchange was aborted with a {@link Cancelled}) becomes a {@link
-   * Frame.Failure}, and nothing follows a terminal frame.
+   * Ends {@code frames} with exactly one terminal frame: a failure of the stream becomes a {@link
+   * Frame.Failure} (the abort reason when there is one, else the upstream broke off), and nothing
+   * follows a terminal frame.
    */
-  public static Source<Frame, NotUsed> terminated(
-      int exchange, Source<Frame, NotUsed> frames, String upstream) {
+  static Source<Frame, NotUsed> terminated(
+      int exchange, Source<Frame, NotUsed> frames, Supplier<String> abortReason, String upstream) {
     return frames
         .recover(
             new PFBuilder<Throwable, Frame>()
-                .match(Cancelled.class, c -> new Frame.Failure(exchange, c.getMessage()))
                 .matchAny(
-                    t ->
-                        new Frame.Failure(
-                            exchange,
-                            "upstream " + upstream + " broke off the response: " + describe(t)))
+                    t -> {
+                      String aborted = abortReason.get();
+                      return new Frame.Failure(
+                          exchange,
+                          aborted != null
+                              ? aborted
+                              : "upstream " + upstream + " broke off the response: " + describe(t));
+                    })
                 .build())
         .takeWhile(f -> !isTerminal(f), true);
   }
@@ -136,13 +144,6 @@ public final class ResponseFrames {
     return (frame instanceof Frame.ResponseStart start && start.last())
         || (frame instanceof Frame.BodyChunk chunk && chunk.last())
         || frame instanceof Frame.Failure;
-  }
-
-  /** Aborts a response in flight; the exchange ends with Failure(reason). */
-  public static final class Cancelled extends RuntimeException {
-    public Cancelled(String reason) {
-      super(reason, null, false, false);
-    }
   }
 
   private static List<Header> headers(Iterable<HttpHeader> all) {
@@ -175,6 +176,15 @@ public final class ResponseFrames {
       t = t.getCause();
     }
     String message = t.getMessage();
-    return message == null || message.isBlank() ? t.getClass().getSimpleName() : message;
+    if (message == null || message.isBlank()) {
+      return t.getClass().getSimpleName();
+    }
+    // Pekko's TCP failures read "Tcp command [Connect(...)] failed because of java.net.X: why".
+    int because = message.indexOf("failed because of ");
+    if (because >= 0) {
+      message = message.substring(because + "failed because of ".length());
+      message = message.replaceFirst("^[\\w.$]+(Exception|Error): ", "");
+    }
+    return message;
   }
 }

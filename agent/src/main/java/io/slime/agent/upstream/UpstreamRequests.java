@@ -31,7 +31,7 @@ public final class UpstreamRequests {
    * The upstream request for {@code start}. The body streams from {@code body} without being
    * collected; when {@code body} is null the start frame carried the whole body.
    *
-   * @throws IllegalArgumentException when the method or target cannot be sent
+   * @throws IllegalArgumentException when the method, target or a header cannot be sent
    */
   public static HttpRequest build(
       Frame.RequestStart start, Source<ByteString, NotUsed> body, ServiceAddress upstream) {
@@ -42,7 +42,12 @@ public final class UpstreamRequests {
                     HttpMethods.custom(
                         start.method(), false, false, RequestEntityAcceptances.Tolerated));
     String target = start.target().isEmpty() ? "/" : start.target();
-    Uri uri = Uri.create(upstream.basePath() + target, Uri.RELAXED);
+    Uri uri;
+    try {
+      uri = Uri.create(upstream.basePath() + target, Uri.RELAXED);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("invalid target '" + target + "'", e);
+    }
     return HttpRequest.create()
         .withMethod(method)
         .withUri(uri)
@@ -67,7 +72,8 @@ public final class UpstreamRequests {
         default -> out.add(RawHeader.create(h.name(), h.value()));
       }
     }
-    out.add(Host.create(upstream.authority()));
+    boolean defaultPort = upstream.port() == (upstream.secure() ? 443 : 80);
+    out.add(defaultPort ? Host.create(upstream.host()) : Host.create(upstream.host(), upstream.port()));
     return out;
   }
 
