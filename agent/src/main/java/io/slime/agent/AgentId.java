@@ -9,9 +9,9 @@ import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
- * Which agent this is, as the hub sees it. Go Slime keeps a random id in a file so a restarted agent
- * takes over its old workers' places at the hub instead of appearing next to them; slime does the
- * same unless {@code --agentID} fixes the id.
+ * Which agent this is, as the hub sees it. Go Slime keeps a random id in a file so a restarted
+ * agent takes over its old workers' places at the hub instead of appearing next to them; slime does
+ * the same unless {@code --agentID} fixes the id.
  */
 public final class AgentId {
   private static final Pattern VALID = Pattern.compile("[\\x21-\\x7e]{1,128}");

@@ -15,11 +15,14 @@ final class Guardian {
 
   private Guardian() {}
 
-  /** @param agentIds the id of each agent, in the order of {@code settings.upstreams()} */
+  /**
+   * @param agentIds the id of each agent, in the order of {@code settings.upstreams()}
+   */
   static Behavior<Void> create(AgentSettings settings, List<String> agentIds) {
     return Behaviors.setup(
         context -> {
-          HubConnection.Clients clients = HubConnection.Clients.create(settings, context.getSystem());
+          HubConnection.Clients clients =
+              HubConnection.Clients.create(settings, context.getSystem());
           List<ServiceAddress> upstreams = settings.upstreams();
           for (int i = 0; i < upstreams.size(); i++) {
             String agentId = agentIds.get(i);
@@ -27,13 +30,14 @@ final class Guardian {
               // A bug in one exchange must not take a worker away for good: start it over.
               Behavior<HubConnection.Command> supervised =
                   Behaviors.supervise(
-                          HubConnection.create(settings, clients, agentId, worker, upstreams.get(i)))
+                          HubConnection.create(
+                              settings, clients, agentId, worker, upstreams.get(i)))
                       .onFailure(
                           SupervisorStrategy.restartWithBackoff(
-                              settings.minBackoff(), settings.maxBackoff(), settings.randomFactor()));
-              context.spawn(
-                  supervised,
-                  "agent-" + i + "-worker-" + worker);
+                              settings.minBackoff(),
+                              settings.maxBackoff(),
+                              settings.randomFactor()));
+              context.spawn(supervised, "agent-" + i + "-worker-" + worker);
             }
             context
                 .getLog()

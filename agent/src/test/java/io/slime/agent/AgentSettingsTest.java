@@ -19,7 +19,8 @@ class AgentSettingsTest {
 
   private static Config config(String overrides) {
     return ConfigFactory.parseString(
-            "slime.agent { token = t0ken, hub = \"hub.example:8080\", upstreams = [\"127.0.0.1:9000\"] }\n"
+            "slime.agent { token = t0ken, hub = \"hub.example:8080\", upstreams ="
+                + " [\"127.0.0.1:9000\"] }\n"
                 + overrides)
         .withFallback(ConfigFactory.defaultReference())
         .resolve();
@@ -56,14 +57,22 @@ class AgentSettingsTest {
     assertTrue(failingKey("slime.agent.hub = \"\"").contains("slime.agent.hub"));
     assertTrue(failingKey("slime.agent.hub = \"ftp://x:1\"").contains("slime.agent.hub"));
     assertTrue(failingKey("slime.agent.upstreams = []").contains("slime.agent.upstreams"));
-    assertTrue(failingKey("slime.agent.upstreams = [\"a:1\", \"ws://b\"]").contains("slime.agent.upstreams"));
+    assertTrue(
+        failingKey("slime.agent.upstreams = [\"a:1\", \"ws://b\"]")
+            .contains("slime.agent.upstreams"));
     assertTrue(failingKey("slime.agent.num-worker = 0").contains("slime.agent.num-worker"));
     assertTrue(failingKey("slime.agent.num-worker = 10001").contains("slime.agent.num-worker"));
     assertTrue(failingKey("slime.agent.agent-id = \"has space\"").contains("slime.agent.agent-id"));
     assertTrue(failingKey("slime.agent.keep-alive = 0s").contains("slime.agent.keep-alive"));
-    assertTrue(failingKey("slime.agent.inline-body-limit = 3MiB").contains("slime.agent.inline-body-limit"));
-    assertTrue(failingKey("slime.agent.reconnect.max-backoff = 1ms").contains("slime.agent.reconnect.max-backoff"));
-    assertTrue(failingKey("slime.agent.upstream.idle-timeout = forever").contains("slime.agent.upstream.idle-timeout"));
+    assertTrue(
+        failingKey("slime.agent.inline-body-limit = 3MiB")
+            .contains("slime.agent.inline-body-limit"));
+    assertTrue(
+        failingKey("slime.agent.reconnect.max-backoff = 1ms")
+            .contains("slime.agent.reconnect.max-backoff"));
+    assertTrue(
+        failingKey("slime.agent.upstream.idle-timeout = forever")
+            .contains("slime.agent.upstream.idle-timeout"));
   }
 
   @Test
@@ -71,7 +80,9 @@ class AgentSettingsTest {
     ConfigException e =
         assertThrows(
             ConfigException.class,
-            () -> Agents.start(ConfigFactory.parseString("slime.agent { token = x, hub = \"h:1\" }")));
+            () ->
+                Agents.start(
+                    ConfigFactory.parseString("slime.agent { token = x, hub = \"h:1\" }")));
     assertTrue(e.getMessage().contains("slime.agent.upstreams"), e.getMessage());
   }
 
@@ -80,8 +91,10 @@ class AgentSettingsTest {
     Path idFile = dir.resolve("nested/agent-id");
     Config config =
         ConfigFactory.parseString(
-            "slime.agent { token = t, hub = \"127.0.0.1:1\", upstreams = \"127.0.0.1:2,127.0.0.1:3\","
-                + " id-file = \"" + idFile.toString().replace("\\", "/") + "\","
+            "slime.agent { token = t, hub = \"127.0.0.1:1\", upstreams ="
+                + " \"127.0.0.1:2,127.0.0.1:3\", id-file = \""
+                + idFile.toString().replace("\\", "/")
+                + "\","
                 + " reconnect.min-backoff = 5s, reconnect.max-backoff = 10s }");
     List<String> first;
     try (Agents agents = Agents.start(config)) {

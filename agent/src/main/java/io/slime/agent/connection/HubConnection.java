@@ -49,9 +49,9 @@ import org.apache.pekko.util.ByteString;
  * agents' guardian, one per worker; it stops only with the actor system.
  *
  * <p>Per exchange: RequestStart → upstream request (body streamed from the hub) → the response's
- * frames, with a kill switch between the upstream body and the WebSocket. Cancel (or losing the hub)
- * tears the upstream connection down, so the upstream sees its client leave, and ends the exchange
- * with {@code Failure("cancelled")} unless its terminal frame was already out.
+ * frames, with a kill switch between the upstream body and the WebSocket. Cancel (or losing the
+ * hub) tears the upstream connection down, so the upstream sees its client leave, and ends the
+ * exchange with {@code Failure("cancelled")} unless its terminal frame was already out.
  */
 public final class HubConnection {
 
@@ -159,7 +159,8 @@ public final class HubConnection {
     this.index = index;
     this.upstreamAddress = upstreamAddress;
     this.upstreamName = upstreamAddress.toString();
-    this.upstream = new UpstreamConnection(upstreamAddress, clients.upstream(), context.getSystem());
+    this.upstream =
+        new UpstreamConnection(upstreamAddress, clients.upstream(), context.getSystem());
     this.materializer = Materializer.matFromSystem(context.getSystem());
     this.backoff =
         new Backoff(settings.minBackoff(), settings.maxBackoff(), settings.randomFactor());
@@ -175,13 +176,7 @@ public final class HubConnection {
                     Behaviors.withTimers(
                         timers ->
                             new HubConnection(
-                                    context,
-                                    stash,
-                                    timers,
-                                    settings,
-                                    clients,
-                                    agentId,
-                                    index,
+                                    context, stash, timers, settings, clients, agentId, index,
                                     upstream)
                                 .connecting())));
   }
@@ -215,7 +210,8 @@ public final class HubConnection {
                 context.getSystem().classicSystem().log(),
                 materializer)
             .first();
-    context.pipeToSelf(upgrade, (response, failure) -> new WrappedUpgrade(thisSession, response, failure));
+    context.pipeToSelf(
+        upgrade, (response, failure) -> new WrappedUpgrade(thisSession, response, failure));
     return withFallbacks(
         Behaviors.receive(Command.class)
             .onMessage(WrappedUpgrade.class, this::onUpgrade)
@@ -228,7 +224,8 @@ public final class HubConnection {
       return Behaviors.same();
     }
     if (m.failure() != null) {
-      return problem("hub " + settings.hub() + " unreachable: " + ResponseFrames.describe(m.failure()));
+      return problem(
+          "hub " + settings.hub() + " unreachable: " + ResponseFrames.describe(m.failure()));
     }
     if (!m.response().isValid()) {
       HttpResponse response = m.response().response();
@@ -248,12 +245,14 @@ public final class HubConnection {
     }
     connectedAt = System.nanoTime();
     lastProblem = null;
-    context.getLog().info(
-        "Worker [{}/{}] connected to hub {} for upstream {}",
-        agentId,
-        index,
-        settings.hub(),
-        upstreamName);
+    context
+        .getLog()
+        .info(
+            "Worker [{}/{}] connected to hub {} for upstream {}",
+            agentId,
+            index,
+            settings.hub(),
+            upstreamName);
     return stash.unstashAll(connected());
   }
 
@@ -296,7 +295,13 @@ public final class HubConnection {
       if (started.start() instanceof Frame.RequestStart start) {
         onRequest(start, started.body());
       } else {
-        context.getLog().warn("Worker [{}/{}] ignores a {} from the hub", agentId, index, started.start().getClass().getSimpleName());
+        context
+            .getLog()
+            .warn(
+                "Worker [{}/{}] ignores a {} from the hub",
+                agentId,
+                index,
+                started.start().getClass().getSimpleName());
         if (started.body() != null) {
           transport.inbound().discard(started.start().exchange());
         }
@@ -315,19 +320,28 @@ public final class HubConnection {
 
   private void onRequest(Frame.RequestStart start, Source<ByteString, NotUsed> body) {
     if (current != null) {
-      context.getLog().warn(
-          "Worker [{}/{}] got exchange {} while {} is in progress; abandoning {}",
-          agentId,
-          index,
-          start.exchange(),
-          current.number,
-          current.number);
+      context
+          .getLog()
+          .warn(
+              "Worker [{}/{}] got exchange {} while {} is in progress; abandoning {}",
+              agentId,
+              index,
+              start.exchange(),
+              current.number,
+              current.number);
       abort(current, "superseded by exchange " + start.exchange());
     }
     Exchange exchange = new Exchange(start.exchange(), body != null);
     current = exchange;
-    context.getLog().debug(
-        "Worker [{}/{}] exchange {}: {} {}", agentId, index, start.exchange(), start.method(), start.target());
+    context
+        .getLog()
+        .debug(
+            "Worker [{}/{}] exchange {}: {} {}",
+            agentId,
+            index,
+            start.exchange(),
+            start.method(),
+            start.target());
     try {
       exchange.request = UpstreamRequests.build(start, body, upstreamAddress);
     } catch (RuntimeException e) {
@@ -359,18 +373,21 @@ public final class HubConnection {
       if (m.attempt() == 0 && m.resendable() && UpstreamRequests.replayable(exchange.request)) {
         // A kept-alive connection the upstream closed just as the request went out: nothing of the
         // response arrived, so an idempotent request is safe to send once more on a new connection.
-        context.getLog().debug(
-            "Worker [{}/{}] exchange {}: retrying on a new connection after: {}",
-            agentId,
-            index,
-            exchange.number,
-            ResponseFrames.describe(m.failure()));
+        context
+            .getLog()
+            .debug(
+                "Worker [{}/{}] exchange {}: retrying on a new connection after: {}",
+                agentId,
+                index,
+                exchange.number,
+                ResponseFrames.describe(m.failure()));
         upstream.abort("retrying");
         send(exchange, 1);
         return Behaviors.same();
       }
       upstream.abort("request failed");
-      String reason = "upstream " + upstreamName + " unreachable: " + ResponseFrames.describe(m.failure());
+      String reason =
+          "upstream " + upstreamName + " unreachable: " + ResponseFrames.describe(m.failure());
       if (!upstreamDown) {
         upstreamDown = true;
         context.getLog().warn("Worker [{}/{}] {}", agentId, index, reason);
@@ -380,14 +397,18 @@ public final class HubConnection {
     }
     if (upstreamDown) {
       upstreamDown = false;
-      context.getLog().info("Worker [{}/{}] upstream {} answers again", agentId, index, upstreamName);
+      context
+          .getLog()
+          .info("Worker [{}/{}] upstream {} answers again", agentId, index, upstreamName);
     }
-    context.getLog().debug(
-        "Worker [{}/{}] exchange {}: upstream answered {}",
-        agentId,
-        index,
-        exchange.number,
-        m.response().status().intValue());
+    context
+        .getLog()
+        .debug(
+            "Worker [{}/{}] exchange {}: upstream answered {}",
+            agentId,
+            index,
+            exchange.number,
+            m.response().status().intValue());
     respond(
         exchange,
         ResponseFrames.of(
@@ -413,7 +434,14 @@ public final class HubConnection {
     QueueOfferResult offered = transport.outbound().offer(watched);
     if (offered != QueueOfferResult.enqueued()) {
       // The connection is closing (its Closed event follows) or its queue is somehow full.
-      context.getLog().debug("Worker [{}/{}] could not queue exchange {}: {}", agentId, index, exchange.number, offered);
+      context
+          .getLog()
+          .debug(
+              "Worker [{}/{}] could not queue exchange {}: {}",
+              agentId,
+              index,
+              exchange.number,
+              offered);
       try {
         transport.outbound().fail(new IllegalStateException("outbound queue refused a response"));
       } catch (IllegalStateException alreadyClosed) {
@@ -440,7 +468,9 @@ public final class HubConnection {
 
   private void onCancel(int number) {
     if (current == null || current.number != number) {
-      context.getLog().debug("Worker [{}/{}] cancel of finished exchange {}", agentId, index, number);
+      context
+          .getLog()
+          .debug("Worker [{}/{}] cancel of finished exchange {}", agentId, index, number);
       return;
     }
     context.getLog().debug("Worker [{}/{}] exchange {} cancelled", agentId, index, number);
@@ -483,7 +513,9 @@ public final class HubConnection {
     stash.clear();
     closeTransport();
     Duration delay = backoff.next();
-    context.getLog().debug("Worker [{}/{}] reconnecting in {} ms", agentId, index, delay.toMillis());
+    context
+        .getLog()
+        .debug("Worker [{}/{}] reconnecting in {} ms", agentId, index, delay.toMillis());
     timers.startSingleTimer(Reconnect.INSTANCE, delay);
     return withFallbacks(
         Behaviors.receive(Command.class).onMessageEquals(Reconnect.INSTANCE, this::connecting));
@@ -568,7 +600,10 @@ public final class HubConnection {
     return Source.single(new Frame.Failure(exchange.number, reason));
   }
 
-  /** The first line of what the hub says to a plain GET, when it refuses that with {@code status} too. */
+  /**
+   * The first line of what the hub says to a plain GET, when it refuses that with {@code status}
+   * too.
+   */
   private java.util.concurrent.CompletionStage<String> refusalReason(int status) {
     HttpRequest probe =
         HttpRequest.GET(settings.hub() + SlimeHeaders.CONNECT_PATH)

@@ -21,10 +21,10 @@ import org.apache.pekko.util.ByteString;
  * Turns an upstream response into the frames of one exchange.
  *
  * <p>Small bodies (strict, or of known length up to the inline limit) travel inside a single {@link
- * Frame.ResponseStart}: one WebSocket message per request is the common case. Anything else streams:
- * the head, then one {@link Frame.BodyChunk} per piece of body as it arrives, then an empty last
- * chunk. Demand comes from the WebSocket: a slow hub slows the upstream read, so memory stays
- * bounded whatever the body size.
+ * Frame.ResponseStart}: one WebSocket message per request is the common case. Anything else
+ * streams: the head, then one {@link Frame.BodyChunk} per piece of body as it arrives, then an
+ * empty last chunk. Demand comes from the WebSocket: a slow hub slows the upstream read, so memory
+ * stays bounded whatever the body size.
  */
 public final class ResponseFrames {
 
@@ -81,8 +81,7 @@ public final class ResponseFrames {
     if (entity instanceof HttpEntity.Strict strict) {
       ByteString body = strict.getData();
       return Source.single(
-          new Frame.ResponseStart(
-              exchange, status, headers, contentType, body.size(), true, body));
+          new Frame.ResponseStart(exchange, status, headers, contentType, body.size(), true, body));
     }
     if (length.isPresent() && length.getAsLong() <= inlineLimit) {
       return entity
@@ -91,8 +90,9 @@ public final class ResponseFrames {
           .map(
               body ->
                   (Frame)
+                      // The declared length: a response to HEAD declares one but carries no bytes.
                       new Frame.ResponseStart(
-                          exchange, status, headers, contentType, body.size(), true, body))
+                          exchange, status, headers, contentType, declared, true, body))
           .mapMaterializedValue(m -> NotUsed.getInstance());
     }
     Source<Frame, NotUsed> head =

@@ -27,9 +27,9 @@ import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * One worker's single HTTP/1.1 connection to its upstream, kept alive across the worker's requests
- * and opened again lazily once it closed. Owning exactly one connection (rather than sharing a pool)
- * makes the parallelism bound exact and lets {@link #abort} cut the one call in flight, so the
- * upstream sees its client disconnect (a GPU job can stop).
+ * and opened again lazily once it closed. Owning exactly one connection (rather than sharing a
+ * pool) makes the parallelism bound exact and lets {@link #abort} cut the one call in flight, so
+ * the upstream sees its client disconnect (a GPU job can stop).
  *
  * <pre>
  *  send ─▶ Source.queue(1) ─▶ KillSwitch ─▶ outgoingConnection ─▶ Sink.queue ─▶ pull

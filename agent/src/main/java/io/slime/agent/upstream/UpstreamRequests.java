@@ -73,7 +73,8 @@ public final class UpstreamRequests {
       }
     }
     boolean defaultPort = upstream.port() == (upstream.secure() ? 443 : 80);
-    out.add(defaultPort ? Host.create(upstream.host()) : Host.create(upstream.host(), upstream.port()));
+    out.add(
+        defaultPort ? Host.create(upstream.host()) : Host.create(upstream.host(), upstream.port()));
     return out;
   }
 

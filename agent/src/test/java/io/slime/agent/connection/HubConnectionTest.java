@@ -90,7 +90,8 @@ class HubConnectionTest {
   }
 
   /** The worker's live connection: waits for the next one the first time, then reuses it. */
-  private final java.util.Map<String, TestHub.Worker> live = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, TestHub.Worker> live =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private TestHub.Worker worker(String agentId, int index) throws Exception {
     String key = agentId + "/" + index;
@@ -111,7 +112,12 @@ class HubConnectionTest {
   void shouldForwardGetAndAnswerInOneFrame() throws Exception {
     TestHub.Worker w = worker(AGENT, 0);
     int n = w.nextExchange();
-    w.send(get(n, "/hello?x=1", new Header("User-Agent", "curl/8.0"), new Header("Host", "hub.example")));
+    w.send(
+        get(
+            n,
+            "/hello?x=1",
+            new Header("User-Agent", "curl/8.0"),
+            new Header("Host", "hub.example")));
     TestHub.Result r = w.await(n, WAIT);
     assertNull(r.failure());
     assertEquals(200, r.head().status());
@@ -150,7 +156,13 @@ class HubConnectionTest {
     }
     w.sendStreamed(
         new Frame.RequestStart(
-            n, "POST", "/echo", List.of(), "application/octet-stream", payload.size(), false,
+            n,
+            "POST",
+            "/echo",
+            List.of(),
+            "application/octet-stream",
+            payload.size(),
+            false,
             ByteString.emptyByteString()),
         Source.from(pieces));
     TestHub.Result r = w.await(n, Duration.ofSeconds(20));
@@ -191,7 +203,9 @@ class HubConnectionTest {
     assertTrue(e instanceof InboundEvent.Started, "streamed head first: " + e);
     InboundEvent.Started started = (InboundEvent.Started) e;
     var body =
-        started.body().runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), testKit.system());
+        started
+            .body()
+            .runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), testKit.system());
     w.send(new Frame.Cancel(n));
     assertEquals(new Frame.Failure(n, "cancelled"), signal(w));
     assertTrue(body.toCompletableFuture().isDone() || waitDone(body));
@@ -238,7 +252,8 @@ class HubConnectionTest {
     try (ServerSocket s = new ServerSocket(0)) {
       closedPort = s.getLocalPort();
     }
-    try (Agents dead = Agents.start(agentConfig("dead-upstream", "127.0.0.1:" + closedPort, 1, TOKEN))) {
+    try (Agents dead =
+        Agents.start(agentConfig("dead-upstream", "127.0.0.1:" + closedPort, 1, TOKEN))) {
       assertEquals(List.of("dead-upstream"), dead.agentIds());
       TestHub.Worker w = hub.nextConnection("dead-upstream", 0, WAIT);
       for (int i = 0; i < 2; i++) {
@@ -247,7 +262,9 @@ class HubConnectionTest {
         TestHub.Result r = w.await(n, WAIT);
         assertNotNull(r.failure());
         assertTrue(
-            r.failure().reason().startsWith("upstream http://127.0.0.1:" + closedPort + " unreachable: "),
+            r.failure()
+                .reason()
+                .startsWith("upstream http://127.0.0.1:" + closedPort + " unreachable: "),
             r.failure().reason());
       }
       assertNull(w.pollEvent(Duration.ofMillis(300)), "the worker stays connected");
@@ -257,7 +274,8 @@ class HubConnectionTest {
   @Test
   void shouldReconnectAfterRefusalOnceTheHubAccepts() throws Exception {
     hub.refuse("refused-agent");
-    try (Agents refused = Agents.start(agentConfig("refused-agent", upstream.address(), 1, TOKEN))) {
+    try (Agents refused =
+        Agents.start(agentConfig("refused-agent", upstream.address(), 1, TOKEN))) {
       assertEquals(List.of("refused-agent"), refused.agentIds());
       long deadline = System.nanoTime() + WAIT.toNanos();
       while (hub.refusals("refused-agent") < 2 && System.nanoTime() < deadline) {

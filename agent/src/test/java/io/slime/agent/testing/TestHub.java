@@ -69,7 +69,8 @@ public final class TestHub extends AllDirectives implements AutoCloseable {
   public Worker nextConnection(String agentId, int index, Duration timeout) throws Exception {
     Worker w = queue(agentId, index).poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
     if (w == null) {
-      throw new AssertionError("no connection from " + agentId + "/" + index + " within " + timeout);
+      throw new AssertionError(
+          "no connection from " + agentId + "/" + index + " within " + timeout);
     }
     return w;
   }
@@ -92,7 +93,8 @@ public final class TestHub extends AllDirectives implements AutoCloseable {
                                 SlimeHeaders.WORKER_INDEX,
                                 index -> {
                                   if (!presented.orElse("").equals(token)) {
-                                    return complete(StatusCodes.UNAUTHORIZED, "invalid agent token");
+                                    return complete(
+                                        StatusCodes.UNAUTHORIZED, "invalid agent token");
                                   }
                                   if (refusedAgents.contains(agentId)) {
                                     refusals
@@ -155,7 +157,8 @@ public final class TestHub extends AllDirectives implements AutoCloseable {
           .offer(
               Source.<Frame>single(head)
                   .concat(body.map(b -> (Frame) new Frame.BodyChunk(n, b, false)))
-                  .concat(Source.single(new Frame.BodyChunk(n, ByteString.emptyByteString(), true))));
+                  .concat(
+                      Source.single(new Frame.BodyChunk(n, ByteString.emptyByteString(), true))));
     }
 
     public void close() {
@@ -202,7 +205,8 @@ public final class TestHub extends AllDirectives implements AutoCloseable {
             && f.exchange() == n) {
           return new Result(head, ByteString.emptyByteString(), f);
         } else if (e instanceof InboundEvent.Closed c) {
-          throw new AssertionError("connection closed while waiting for exchange " + n, c.failure());
+          throw new AssertionError(
+              "connection closed while waiting for exchange " + n, c.failure());
         }
       }
     }
