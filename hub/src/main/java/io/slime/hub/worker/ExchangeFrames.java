@@ -81,9 +81,9 @@ final class ExchangeFrames {
     List<HttpHeader> headers = new ArrayList<>(start.headers().size() + 1);
     for (Header h : start.headers()) {
       String lower = h.name().toLowerCase(Locale.ROOT);
-      // Date is modeled by Pekko: a raw one would be sent next to the server's own.
+      // Pekko's renderer drops raw Date and Server headers: they must be its modeled ones.
       headers.add(
-          lower.equals("date")
+          lower.equals("date") || lower.equals("server")
               ? HttpHeader.parse(h.name(), h.value())
               : RawHeader.create(h.name(), h.value()));
     }
