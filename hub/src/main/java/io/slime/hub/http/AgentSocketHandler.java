@@ -49,10 +49,6 @@ final class AgentSocketHandler {
   }
 
   CompletionStage<HttpResponse> handle(HttpRequest request, String clientIp) {
-    Optional<WebSocketUpgrade> upgrade = request.getAttribute(AttributeKeys.webSocketUpgrade);
-    if (upgrade.isEmpty()) {
-      return refuse(StatusCodes.BAD_REQUEST, "expected a WebSocket upgrade");
-    }
     AgentToken token;
     try {
       token = tokens.openValid(header(request, SlimeHeaders.AGENT_TOKEN).orElse(""), Instant.now());
@@ -70,6 +66,11 @@ final class AgentSocketHandler {
     if (!AGENT_ID.matcher(agentId).matches() || workerIndex < 0) {
       log.warn("Refused an agent connection from {}: bad agent id or worker index", clientIp);
       return refuse(StatusCodes.BAD_REQUEST, "missing or malformed agent id or worker index");
+    }
+    // Checked after the token, so an agent can learn why its token was refused with a plain GET.
+    Optional<WebSocketUpgrade> upgrade = request.getAttribute(AttributeKeys.webSocketUpgrade);
+    if (upgrade.isEmpty()) {
+      return refuse(StatusCodes.BAD_REQUEST, "expected a WebSocket upgrade");
     }
     WorkerProfile profile =
         new WorkerProfile(agentId, token.name(), workerIndex, token.scopes(), token.scopePaths());
