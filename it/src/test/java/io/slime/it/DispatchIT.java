@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -140,7 +139,7 @@ class DispatchIT {
                   assertEquals(200, r.statusCode());
                   return System.nanoTime();
                 });
-    awaitValue(upstream::inFlight, 1, 5000);
+    Slime.awaitValue(upstream::inFlight, 1, 5000);
 
     long refusedAt = System.nanoTime();
     HttpResponse<String> refused = Client.get(Slime.url(oneWorkerHub, "/echo"));
@@ -215,7 +214,7 @@ class DispatchIT {
   void shouldBoundTheQueueByLengthAndWait() {
     CompletableFuture<HttpResponse<String>> busy =
         Client.getAsync(Slime.url(queueHub, "/slow?ms=1500"));
-    awaitValue(upstream::inFlight, 1, 5000);
+    Slime.awaitValue(upstream::inFlight, 1, 5000);
     long waitStart = System.nanoTime();
     CompletableFuture<HttpResponse<String>> waiting =
         Client.getAsync(Slime.url(queueHub, "/echo"), "Slime-Block", "1");
@@ -310,15 +309,5 @@ class DispatchIT {
 
   private static long millisSince(long startNanos) {
     return (System.nanoTime() - startNanos) / 1_000_000;
-  }
-
-  private static void awaitValue(IntSupplier value, int expected, long timeoutMs) {
-    long deadline = System.nanoTime() + timeoutMs * 1_000_000;
-    while (value.getAsInt() != expected) {
-      if (System.nanoTime() > deadline) {
-        fail("expected " + expected + " within " + timeoutMs + " ms, saw " + value.getAsInt());
-      }
-      Slime.sleep(10);
-    }
   }
 }

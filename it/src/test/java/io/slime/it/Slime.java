@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.IntSupplier;
 
 /** Starts hubs and agents the way the command line does, on loopback ports. */
 final class Slime {
@@ -120,6 +121,17 @@ final class Slime {
       sleep(100);
     }
     return fail(workers + " workers did not connect within 20 s; last statuses " + lastStatuses);
+  }
+
+  /** Polls until {@code value} reads {@code expected}; fails after the timeout. */
+  static void awaitValue(IntSupplier value, int expected, long timeoutMs) {
+    long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+    while (value.getAsInt() != expected) {
+      if (System.nanoTime() > deadline) {
+        fail("expected " + expected + " within " + timeoutMs + " ms, saw " + value.getAsInt());
+      }
+      sleep(10);
+    }
   }
 
   static void sleep(long ms) {

@@ -1,0 +1,248 @@
+package io.slime.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.slime.agent.Agents;
+import io.slime.hub.Hub;
+import java.io.File;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Applications, agents and hubs going away at the worst moment. */
+class FailureIT {
+  private static HangingUpstream hanging;
+  private static Hub hangHub;
+  private static Agents hangAgents;
+
+  @BeforeAll
+  static void start() throws Exception {
+    hanging = HangingUpstream.start();
+    hangHub = Slime.hub();
+    hangAgents = Slime.agent(hangHub, Slime.token("hanging"), hanging.address(), 1, "hanging");
+    Slime.awaitWorkers(hangHub, 1, "/quick");
+  }
+
+  @AfterAll
+  static void stop() {
+    Slime.closeAll(hangAgents, hangHub, hanging);
+  }
+
+  @Test
+  void shouldFreeTheWorkerWhenTheApplicationLeaves() throws Exception {
+    drainArrivals();
+    RawHttp app = RawHttp.connect(hangHub.address().getPort());
+    app.send("GET", "/hang-leaving");
+    assertEquals("/hang-leaving", hanging.awaitArrival(5000));
+    Slime.sleep(300);
+    app.close();
+
+    long start = System.nanoTime();
+    HttpResponse<String> next = Client.get(Slime.url(hangHub, "/quick"), "Slime-Block", "1");
+    long ms = (System.nanoTime() - start) / 1_000_000;
+    assertEquals(200, next.statusCode(), next.body());
+    assertTrue(ms < 1000, "the worker was free only after " + ms + " ms");
+    assertEquals("/hang-leaving", hanging.awaitAbort(2000), "the upstream call was not aborted");
+  }
+
+  @Test
+  void shouldNeverServeAWaitingClientThatLeft() throws Exception {
+    drainArrivals();
+    RawHttp busy = RawHttp.connect(hangHub.address().getPort());
+    busy.send("GET", "/hang-busy");
+    assertEquals("/hang-busy", hanging.awaitArrival(5000));
+
+    RawHttp waiting = RawHttp.connect(hangHub.address().getPort());
+    waiting.send("GET", "/hang-queued", "Slime-Block: 1");
+    Slime.sleep(300);
+    waiting.close();
+    Slime.sleep(300);
+    busy.close();
+    assertEquals("/hang-busy", hanging.awaitAbort(2000));
+
+    HttpResponse<String> next = Client.get(Slime.url(hangHub, "/quick"), "Slime-Block", "1");
+    assertEquals(200, next.statusCode(), next.body());
+    Slime.sleep(300);
+    assertFalse(
+        hanging.targets().contains("/hang-queued"),
+        "the upstream served a client that had left: " + hanging.targets());
+    // Not blocking: the worker must be idle, not carrying the departed request.
+    assertEquals(200, Client.get(Slime.url(hangHub, "/quick")).statusCode());
+  }
+
+  @Test
+  void shouldAnswer502SoonWhenTheAgentProcessDies() throws Exception {
+    try (TestUpstream upstream = TestUpstream.start();
+        Hub hub = Slime.hub()) {
+      Path log = Files.createTempFile("slime-agent-", ".log");
+      Process agent =
+          new ProcessBuilder(
+                  javaBin(),
+                  "-Xmx256m",
+                  "-cp",
+                  System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                  "io.slime.cli.SlimeCommand",
+                  "agent",
+                  "run",
+                  "--token",
+                  Slime.token("doomed"),
+                  "--hub",
+                  Slime.hubAddress(hub),
+                  "--upstream",
+                  upstream.address(),
+                  "--numWorker",
+                  "1",
+                  "--agentID",
+                  "doomed")
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .start();
+      try {
+        HttpResponse<String> ready = Client.get(Slime.url(hub, "/echo"), "Slime-Block", "1");
+        assertEquals(200, ready.statusCode(), ready.body() + "\nagent log:\n" + Files.readString(log));
+        assertEquals("doomed", Client.header(ready, "Slime-Agent"));
+
+        CompletableFuture<HttpResponse<String>> slow =
+            Client.getAsync(Slime.url(hub, "/slow?ms=10000"));
+        Slime.awaitValue(upstream::inFlight, 1, 5000);
+        Slime.sleep(500);
+        agent.destroyForcibly();
+        long killedAt = System.nanoTime();
+
+        HttpResponse<String> lost = slow.get(10, TimeUnit.SECONDS);
+        long ms = (System.nanoTime() - killedAt) / 1_000_000;
+        assertEquals(502, lost.statusCode(), lost.body());
+        assertEquals("agent-lost", Client.header(lost, "Slime-Error"));
+        assertTrue(ms < 2000, "the 502 came " + ms + " ms after the kill");
+      } finally {
+        agent.destroyForcibly();
+        agent.waitFor(10, TimeUnit.SECONDS);
+        Files.deleteIfExists(log);
+      }
+    }
+  }
+
+  @Test
+  void shouldServeAgainOnceAgentsReconnectToARestartedHub() {
+    int port = Slime.freePort();
+    try (TestUpstream upstream = TestUpstream.start()) {
+      Hub first = Slime.hubOnPort(port, Map.of());
+      Hub second = null;
+      Agents agents =
+          Slime.agent("127.0.0.1:" + port, Slime.token("faithful"), upstream.address(), 1, "faithful");
+      try {
+        HttpResponse<String> before =
+            Client.get("http://127.0.0.1:" + port + "/echo", "Slime-Block", "1");
+        assertEquals(200, before.statusCode(), before.body());
+        first.close();
+        Slime.sleep(500);
+
+        second = startOnPort(port);
+        long start = System.nanoTime();
+        HttpResponse<String> after =
+            Client.get("http://127.0.0.1:" + port + "/echo", "Slime-Block", "1");
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(200, after.statusCode(), after.body());
+        assertEquals("faithful", Client.header(after, "Slime-Agent"));
+        assertTrue(ms < 10_000, "the agent came back after " + ms + " ms");
+      } finally {
+        Slime.closeAll(agents, first, second);
+      }
+    }
+  }
+
+  @Test
+  void shouldReplaceAWorkerThatReconnectsWithTheSameId() throws Exception {
+    try (TestUpstream upstream = TestUpstream.start();
+        Hub hub = Slime.hub();
+        Agents agents = Slime.agent(hub, Slime.token("twin"), upstream.address(), 1, "twin")) {
+      assertEquals(List.of("twin"), agents.agentIds());
+      Slime.awaitWorkers(hub, 1, "/echo");
+
+      // A second connection for the same slot replaces the agent's; the agent reconnects and in
+      // turn replaces it: the hub closes the stale one each time.
+      CompletableFuture<String> impostorClosed = new CompletableFuture<>();
+      WebSocket impostor =
+          Client.HTTP
+              .newWebSocketBuilder()
+              .header("Slime-Agent-Token", Slime.token("impostor"))
+              .header("Slime-Agent-Id", "twin")
+              .header("Slime-Worker-Index", "0")
+              .buildAsync(
+                  URI.create("ws://" + Slime.hubAddress(hub) + "/_slime/connect"),
+                  new WebSocket.Listener() {
+                    @Override
+                    public CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
+                      impostorClosed.complete("closed " + code);
+                      return null;
+                    }
+
+                    @Override
+                    public void onError(WebSocket ws, Throwable error) {
+                      impostorClosed.complete("failed " + error);
+                    }
+                  })
+              .get(5, TimeUnit.SECONDS);
+      try {
+        impostorClosed.get(5, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        fail("the agent reconnected to its slot, but the hub kept the stale connection open");
+      } finally {
+        impostor.abort();
+      }
+
+      // One worker in the slot: while it is busy, nobody else answers.
+      CompletableFuture<HttpResponse<String>> slow =
+          Client.getAsync(Slime.url(hub, "/slow?ms=1000"), "Slime-Block", "1");
+      Slime.awaitValue(upstream::inFlight, 1, 5000);
+      HttpResponse<String> refused = Client.get(Slime.url(hub, "/echo"));
+      assertEquals(503, refused.statusCode(), refused.body());
+      assertEquals("no-idle-worker", Client.header(refused, "Slime-Error"));
+      HttpResponse<String> served = slow.join();
+      assertEquals(200, served.statusCode(), served.body());
+      assertEquals("twin", Client.header(served, "Slime-Agent"));
+    }
+  }
+
+  /** Binds again where the previous hub was; the port may take a moment to be free. */
+  private static Hub startOnPort(int port) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      try {
+        return Slime.hubOnPort(port, Map.of());
+      } catch (IllegalStateException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Slime.sleep(200);
+      }
+    }
+  }
+
+  private static void drainArrivals() throws InterruptedException {
+    while (hanging.awaitArrival(0) != null) {
+      // Earlier tests' requests.
+    }
+    while (hanging.awaitAbort(0) != null) {
+      // Earlier tests' aborts.
+    }
+  }
+
+  private static String javaBin() {
+    return System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+  }
+}
