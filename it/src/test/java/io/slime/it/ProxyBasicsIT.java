@@ -166,6 +166,33 @@ class ProxyBasicsIT {
   }
 
   @Test
+  void shouldKeepEncodedPathsAndQueriesAsSent() throws Exception {
+    HttpResponse<String> r = Client.get(Slime.url(hub, "/echo/x%20y/a%2Fb/%C3%A9?q=%26&r=a+b&s=%2B"));
+
+    assertEquals(200, r.statusCode(), r.body());
+    JsonNode echo = JSON.readTree(r.body());
+    assertEquals("/echo/x%20y/a%2Fb/%C3%A9", echo.get("path").asText());
+    assertEquals("q=%26&r=a+b&s=%2B", echo.get("query").asText());
+  }
+
+  @Test
+  void shouldKeepRepeatedHeadersBothWays() throws Exception {
+    int port = hub.address().getPort();
+    try (RawHttp raw = RawHttp.connect(port)) {
+      raw.send("GET", "/echo", "X-Multi: one", "X-Multi: two", "Accept: text/plain, application/json");
+      RawHttp.Response r = raw.read();
+
+      assertEquals(200, r.status(), r.bodyText());
+      assertEquals(List.of("a=1", "b=2"), r.headers().get("set-cookie"));
+      JsonNode headers = JSON.readTree(r.body()).get("headers");
+      // Two fields or one folded list: the same thing in HTTP, with order kept.
+      StringBuilder multi = new StringBuilder();
+      headers.get("x-multi").forEach(v -> multi.append(multi.length() > 0 ? "," : "").append(v.asText()));
+      assertEquals("one,two", multi.toString().replace(" ", ""));
+    }
+  }
+
+  @Test
   void shouldAppendToAnExistingForwardedFor() throws Exception {
     HttpResponse<String> r =
         Client.get(Slime.url(hub, "/echo"), "X-Forwarded-For", "203.0.113.9");

@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <ul>
  *   <li>{@code /echo...}: JSON of method, path, query, headers (lower-case names) and the body's
- *       size and SHA-256; {@code ?status=N} answers N; always sets {@code X-Upstream: test}
+ *       size and SHA-256; {@code ?status=N} answers N; always sets {@code X-Upstream: test} and two
+ *       {@code Set-Cookie} headers
  *   <li>{@code /slow?ms=N}: answers after N ms
  *   <li>{@code /events?count=N&intervalMs=M}: server-sent events, one every M ms, flushed each
  *   <li>{@code /bytes?size=N}: N bytes of {@link #pattern}
@@ -183,6 +184,8 @@ final class TestUpstream implements AutoCloseable {
     out.put("bodySize", size);
     out.put("bodySha256", HexFormat.of().formatHex(digest.digest()));
     ex.getResponseHeaders().add("X-Upstream", "test");
+    ex.getResponseHeaders().add("Set-Cookie", "a=1");
+    ex.getResponseHeaders().add("Set-Cookie", "b=2");
     int status = Integer.parseInt(query.getOrDefault("status", "200"));
     send(ex, status, "application/json", JSON.writeValueAsBytes(out));
   }
