@@ -61,7 +61,14 @@ final class RawHttp implements AutoCloseable {
     out.flush();
   }
 
-  Response read() throws IOException {
+  /** Writes raw bytes, such as part of a request body. */
+  void write(byte[] bytes) throws IOException {
+    out.write(bytes);
+    out.flush();
+  }
+
+  /** The status line and headers only; the body is left to {@link #readLine()}. */
+  Response readHead() throws IOException {
     String statusLine = line();
     if (statusLine == null) {
       throw new IOException("connection closed before a response");
@@ -71,9 +78,22 @@ final class RawHttp implements AutoCloseable {
     for (String line; !(line = line()).isEmpty(); ) {
       int colon = line.indexOf(':');
       headers
-          .computeIfAbsent(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
+          .computeIfAbsent(
+              line.substring(0, colon).trim().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
           .add(line.substring(colon + 1).trim());
     }
+    return new Response(status, headers, new byte[0]);
+  }
+
+  /** The next line of the raw stream (chunk sizes included), or null at its end. */
+  String readLine() throws IOException {
+    return line();
+  }
+
+  Response read() throws IOException {
+    Response head = readHead();
+    Map<String, List<String>> headers = head.headers();
+    int status = head.status();
     ByteArrayOutputStream body = new ByteArrayOutputStream();
     List<String> te = headers.get("transfer-encoding");
     List<String> cl = headers.get("content-length");

@@ -138,6 +138,40 @@ class StreamingIT {
         "the upstream saw the first byte only after the client had sent the last one");
   }
 
+  @Test
+  void shouldFreeTheWorkerWhenTheApplicationLeavesMidStream() throws Exception {
+    int brokenBefore = upstream.brokenBodies();
+    try (RawHttp app = RawHttp.connect(hub.address().getPort())) {
+      app.send("GET", "/events?count=100&intervalMs=100");
+      assertEquals(200, app.readHead().status());
+      app.readLine(); // the first chunk size: the stream has begun
+    }
+    assertWorkerFreeSoon();
+    Slime.awaitValue(upstream::brokenBodies, brokenBefore + 1, 3000);
+  }
+
+  @Test
+  void shouldFreeTheWorkerWhenTheApplicationLeavesMidUpload() throws Exception {
+    int brokenBefore = upstream.brokenBodies();
+    try (RawHttp app = RawHttp.connect(hub.address().getPort())) {
+      app.send("POST", "/upload", "Content-Length: " + FIFTY_MB, "Content-Type: application/octet-stream");
+      byte[] chunk = new byte[1024 * 1024];
+      TestUpstream.pattern(0, chunk, chunk.length);
+      app.write(chunk);
+      Slime.sleep(300);
+    }
+    assertWorkerFreeSoon();
+    Slime.awaitValue(upstream::brokenBodies, brokenBefore + 1, 3000);
+  }
+
+  private static void assertWorkerFreeSoon() {
+    long start = System.nanoTime();
+    HttpResponse<String> next = Client.get(Slime.url(hub, "/echo"), "Slime-Block", "1");
+    long ms = (System.nanoTime() - start) / 1_000_000;
+    assertEquals(200, next.statusCode(), next.body());
+    assertTrue(ms < 1000, "the worker was free only after " + ms + " ms");
+  }
+
   /** The test pattern, generated as it is read; notes when its last byte was taken. */
   private static final class PatternStream extends InputStream {
     private final long size;

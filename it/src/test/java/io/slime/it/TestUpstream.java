@@ -48,6 +48,7 @@ final class TestUpstream implements AutoCloseable {
   private final AtomicInteger requests = new AtomicInteger();
   private final AtomicLong bytesSent = new AtomicLong();
   private volatile long uploadFirstByteNanos;
+  private final AtomicInteger brokenBodies = new AtomicInteger();
 
   private TestUpstream(HttpServer server) {
     this.server = server;
@@ -94,6 +95,11 @@ final class TestUpstream implements AutoCloseable {
   /** When the last {@code /upload} body's first bytes arrived ({@link System#nanoTime()}). */
   long uploadFirstByteNanos() {
     return uploadFirstByteNanos;
+  }
+
+  /** Event streams and uploads whose connection broke before they ended. */
+  int brokenBodies() {
+    return brokenBodies.get();
   }
 
   void resetMax() {
@@ -163,7 +169,8 @@ final class TestUpstream implements AutoCloseable {
         send(ex, 404, "text/plain", "no such endpoint\n".getBytes(StandardCharsets.UTF_8));
       }
     } catch (IOException | RuntimeException e) {
-      // The proxy went away mid-answer (a cancelled request): nothing left to tell anyone.
+      // The proxy went away mid-request or mid-answer (a cancelled request).
+      brokenBodies.incrementAndGet();
       ex.close();
     } finally {
       inFlight.decrementAndGet();
