@@ -371,8 +371,9 @@ class Hub:
 
 
 class SlimeCtl:
-    def __init__(self, java_home, jar=None):
-        self.bin = os.path.join(ROOT, "bin", "slime")
+    def __init__(self, java_home, jar=None, src=ROOT):
+        self.src = src                       # the source tree whose bin/slime builds the jar
+        self.bin = os.path.join(src, "bin", "slime")
         self.jar = jar
         self.jar_info = ""
         self.java_home = java_home
@@ -410,7 +411,7 @@ class SlimeCtl:
                 time.sleep(5)       # a concurrent build may be writing it
         else:
             raise SlimeUnavailable(f"{jar} is not a readable jar")
-        shutil.copy2(os.path.join(ROOT, "bin", "slime"), os.path.join(root, "bin", "slime"))
+        shutil.copy2(os.path.join(self.src, "bin", "slime"), os.path.join(root, "bin", "slime"))
         self.bin = os.path.join(root, "bin", "slime")
         self.jar_info = f"{jar} ({os.path.getsize(jar) // 1024} KB, built " \
                         f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(os.path.getmtime(jar)))})"
@@ -420,7 +421,7 @@ class SlimeCtl:
             raise SlimeUnavailable(self.dead_reason)
         if self.token:
             return
-        launcher = os.path.join(ROOT, "bin", "slime")
+        launcher = os.path.join(self.src, "bin", "slime")
         if not os.access(launcher, os.X_OK):
             self.dead_reason = "bin/slime not found (product not built yet)"
             raise SlimeUnavailable(self.dead_reason)
@@ -430,7 +431,7 @@ class SlimeCtl:
             log("slime: bin/slime hub register (builds cli/target/slime.jar when missing or stale: may take minutes)")
         try:
             r = subprocess.run([self.bin, "hub", "register", "--secret", SECRET, "--name", "bench"],
-                               capture_output=True, text=True, timeout=900, env=self.env(), cwd=ROOT,
+                               capture_output=True, text=True, timeout=900, env=self.env(), cwd=self.src,
                                start_new_session=True)
         except subprocess.TimeoutExpired:
             self.dead_reason = "`bin/slime hub register` did not finish within 900 s"
@@ -445,17 +446,23 @@ class SlimeCtl:
             raise SlimeUnavailable(self.dead_reason)
         self.token = lines[0]
         if not self.jar:
-            self.snapshot(os.path.join(ROOT, "cli", "target", "slime.jar"))
+            self.snapshot(os.path.join(self.src, "cli", "target", "slime.jar"))
         log(f"slime: token ok; hubs and agents run {self.jar_info}")
 
-    def start_hub(self, tag, timeout=120):
+    def start_hub(self, tag, timeout=120, meanwhile=None):
+        """Starts a hub; meanwhile(hub) runs right after the launch (agents start while the hub JVM boots)."""
         self.prepare()
         port = free_port()
         p = Proc(f"hub-{tag}", [self.bin, "hub", "run", "--secret", SECRET, "--host", "127.0.0.1",
                                 "--port", str(port)],
                  os.path.join(LOGS, f"slime-hub-{tag}.log"), env=self.env(), cwd=ROOT)
+        hub = Hub(p, port)
         t0 = time.time()
+        if meanwhile:
+            meanwhile(hub)
         if not wait_port(port, timeout, p):
+            for a in hub.agents:
+                a.stop()
             reason = ("hub exited with code %s before listening" % p.p.returncode) if not p.alive() \
                 else f"hub did not listen on port {port} within {timeout} s"
             tail = p.tail(4).replace("\n", " | ")[-400:]
@@ -464,7 +471,7 @@ class SlimeCtl:
             self.failed(e)
             raise e
         log(f"slime: hub {tag} listening on {port} after {time.time() - t0:.1f} s")
-        return Hub(p, port)
+        return hub
 
     def start_agent(self, hub, tag, upstream_port, workers, idx=0):
         name = f"agent-{tag}-{idx}"
@@ -516,9 +523,8 @@ class SlimeCtl:
 
     @contextlib.contextmanager
     def topology(self, tag, upstream_port, workers, ready_path, ready_body):
-        hub = self.start_hub(tag)
+        hub = self.start_hub(tag, meanwhile=lambda h: self.start_agent(h, tag, upstream_port, workers))
         try:
-            self.start_agent(hub, tag, upstream_port, workers)
             try:
                 self.wait_serving(hub, ready_path, ready_body)
             except SlimeUnavailable as e:
@@ -527,18 +533,39 @@ class SlimeCtl:
             self.hub_failures = 0
             seen = self.wait_workers(hub, workers, 30 + workers / 100)
             if seen < workers:
-                self.notes.append(f"topology {tag}: only {seen} of {workers} worker connections "
-                                  f"established at the hub after waiting")
+                self.notes.append((tag, f"only {seen} of {workers} worker connections "
+                                        f"established at the hub after waiting"))
             log(f"slime: topology {tag} ready ({seen} connections at hub for {workers} workers)")
             yield hub
         finally:
             dead = hub.dead()
             if dead:
-                self.notes.append(f"topology {tag}: slime process(es) exited during the run: {', '.join(dead)}"
-                                  f" (see bench/work/logs/)")
+                self.notes.append((tag, f"slime process(es) exited during the run: {', '.join(dead)}"
+                                        f" (see bench/work/logs/)"))
             for a in hub.agents:
                 a.stop()
             hub.proc.stop()
+            self.log_notes(tag, hub)
+
+    def log_notes(self, tag, hub):
+        """Counts WARN and ERROR lines in the hub's and agents' logs, with the most frequent message."""
+        for p in [hub.proc] + hub.agents:
+            try:
+                with open(p.logfile, "rb") as f:
+                    lines = f.read().decode("utf-8", "replace").splitlines()
+            except OSError:
+                continue
+            counts, kinds = {"WARN": 0, "ERROR": 0}, {}
+            for ln in lines:
+                m = re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[.,]\d+\s+(WARN|ERROR)\s+(.*)", ln)
+                if m:
+                    counts[m.group(1)] += 1
+                    key = m.group(1) + " " + re.sub(r"\d+", "N", m.group(2))[:160]
+                    kinds[key] = kinds.get(key, 0) + 1
+            if kinds:
+                top = sorted(kinds.items(), key=lambda kv: -kv[1])[:2]
+                self.notes.append((tag, f"{p.name} log: {counts['WARN']} WARN, {counts['ERROR']} ERROR lines; most "
+                                  "frequent: " + "; ".join(f"{v} x '{k}'" for k, v in top)))
 
 
 # ---------------------------------------------------------------- wrk
@@ -601,7 +628,7 @@ class Results:
             if not isinstance(a, (int, float)) or not isinstance(b, (int, float)) or ratio is None:
                 return ""
             if ratio == "add":
-                return ("+" if a - b >= 0 else "") + fmt.format(a - b)
+                return ("+" if a - b >= 0 else "") + fmt.format(a - b) + " ms"
             if b == 0:
                 return ""
             if ratio == "pct":
@@ -647,12 +674,32 @@ class Bench:
         self.res = Results()
         java_home = args.java or os.environ.get("JAVA_HOME") or None
         self.java_home = java_home
-        self.slime = SlimeCtl(java_home, args.jar)
+        self.src = ROOT
+        if args.commit:
+            self.src = self.checkout(args.commit)
+        self.slime = SlimeCtl(java_home, args.jar, self.src)
         self.jcmd = jcmd_path(java_home)
         self.harness_errors = []
         self.machine = {}
 
     # ---- setup
+    @staticmethod
+    def checkout(rev):
+        """A clean clone of the repository at rev under bench/work/src, so that slime is built from a
+        commit rather than from a work tree others may be editing."""
+        dst = os.path.join(WORK, "src")
+        shutil.rmtree(dst, ignore_errors=True)
+        try:
+            subprocess.run(["git", "clone", "-q", ROOT, dst], check=True, timeout=300, capture_output=True)
+            subprocess.run(["git", "-C", dst, "checkout", "-q", "--detach",
+                            subprocess.run(["git", "-C", ROOT, "rev-parse", rev], check=True, capture_output=True,
+                                           text=True).stdout.strip()],
+                           check=True, timeout=60, capture_output=True)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
+            raise BenchError(f"--commit {rev}: cannot check it out: {getattr(e, 'stderr', e)}")
+        log(f"slime source: clean checkout of {rev} in bench/work/src")
+        return dst
+
     def start_references(self):
         for d in ("www", "nginx-tmp", "logs"):
             os.makedirs(os.path.join(WORK, d), exist_ok=True)
@@ -707,6 +754,8 @@ class Bench:
                     m["cpu"] = line.split(":", 1)[1].strip()
                     break
         m["kernel"] = os.uname().release
+        with contextlib.suppress(OSError):
+            m["load_start"] = open("/proc/loadavg").read().split()[:3]
         java = os.path.join(self.java_home, "bin", "java") if self.java_home else "java"
         try:
             j = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30)
@@ -715,11 +764,16 @@ class Bench:
             m["java"] = f"not runnable ({java}: {e})"
         m["java_home"] = self.java_home or "(java on PATH)"
         try:
-            c = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
+            c = subprocess.run(["git", "-C", self.src, "rev-parse", "--short", "HEAD"], capture_output=True,
                                text=True, timeout=10).stdout.strip()
-            dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+            dirty = subprocess.run(["git", "-C", self.src, "status", "--porcelain", "--untracked-files=no",
+                                    "--", ".", ":!bench"],
                                    capture_output=True, text=True, timeout=10).stdout.strip()
-            m["commit"] = c + (" (with uncommitted changes)" if dirty else "")
+            m["commit"] = c + (" (work tree with uncommitted changes outside bench/)" if dirty else "")
+            if self.args.jar:
+                m["commit"] += " (but slime from --jar, see below)"
+            elif self.src != ROOT:
+                m["commit"] += " (clean checkout, --commit)"
         except (OSError, subprocess.TimeoutExpired):
             m["commit"] = "unknown"
         m["wrk"] = "wrk 4.1.0 (Debian)"
@@ -1059,6 +1113,7 @@ class Bench:
             for a in hub.agents:
                 a.stop()
             hub.proc.stop()
+            self.slime.log_notes(tag, hub)
 
     def s7_blocked(self, nreq):
         workers = 16
@@ -1376,18 +1431,21 @@ class Bench:
             for p in (self.nginx, self.pyup, self.haproxy):
                 if not p.alive():
                     raise BenchError(f"reference process {p.name} died: {p.tail(5)}")
-        for n in self.slime.notes:
-            self.res.note(0, n)
+        for tag, n in self.slime.notes:
+            self.res.note(int(tag[1]), f"slime {n}")
         if self.slime.dead_reason:
             self.res.note(0, f"slime rows not available: {SlimeUnavailable(self.slime.dead_reason)}")
 
     def report(self):
         m = self.machine
+        with contextlib.suppress(OSError):
+            m["load_end"] = open("/proc/loadavg").read().split()[:3]
         head = [f"# slime benchmark results ({m.get('mode')} mode)", "",
                 f"- date: {m.get('date')}",
                 f"- commit: {m.get('commit')}",
                 f"- machine: {m.get('nproc')} cores ({m.get('cpu')}), {m.get('memory')} memory, "
-                f"kernel {m.get('kernel')}",
+                f"kernel {m.get('kernel')}; load average (1/5/15 min) at start {' '.join(m.get('load_start', []))}, "
+                f"at end {' '.join(m.get('load_end', []))} (other work on the machine skews absolute figures)",
                 f"- java (for slime): {m.get('java')} [{m.get('java_home')}]"
                 + (f", SLIME_JAVA_OPTS={m['slime_java_opts']}" if m.get("slime_java_opts") else ""),
                 f"- slime jar: {self.slime.jar_info or 'not built'}",
@@ -1432,6 +1490,9 @@ def parse_args():
     ap.add_argument("--quick", action="store_true", help="short smoke version (1 x 5 s runs, 1,000-scale tests)")
     ap.add_argument("--scenarios", default="1,2,3,4,5,6,7,8,9", help="comma-separated subset, e.g. 1,3,6")
     ap.add_argument("--java", help="JDK home for slime (default: $JAVA_HOME, else java on PATH)")
+    ap.add_argument("--commit", metavar="REV",
+                    help="build slime from a clean checkout of this commit (e.g. HEAD) under bench/work/src "
+                         "instead of from the work tree")
     ap.add_argument("--jar", help="use this prebuilt slime.jar instead of the one bin/slime builds in the work tree")
     a = ap.parse_args()
     try:
