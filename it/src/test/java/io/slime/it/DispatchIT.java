@@ -160,6 +160,43 @@ class DispatchIT {
   }
 
   @Test
+  void shouldKeepTheBodyOfAWaitingRequest() throws Exception {
+    byte[] body = new byte[300_000];
+    new java.util.Random(7).nextBytes(body);
+    String sha = java.util.HexFormat.of().formatHex(TestUpstream.sha256().digest(body));
+    CompletableFuture<HttpResponse<String>> busy =
+        Client.getAsync(Slime.url(oneWorkerHub, "/slow?ms=800"));
+    Slime.awaitValue(upstream::inFlight, 1, 5000);
+
+    HttpResponse<String> r =
+        Client.send(
+            Client.request(Slime.url(oneWorkerHub, "/echo/queued"), "Slime-Block", "1")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body))
+                .build());
+    assertEquals(200, r.statusCode(), r.body());
+    JsonNode echo = JSON.readTree(r.body());
+    assertEquals(body.length, echo.get("bodySize").asLong());
+    assertEquals(sha, echo.get("bodySha256").asText());
+    assertEquals(200, busy.join().statusCode());
+  }
+
+  @Test
+  void shouldServeAWaitingRequestWhenTheFirstAgentArrives() throws Exception {
+    try (Hub hub = Slime.hub()) {
+      CompletableFuture<HttpResponse<String>> waiting =
+          Client.getAsync(Slime.url(hub, "/echo"), "Slime-Block", "1");
+      Slime.sleep(500);
+      assertFalse(waiting.isDone(), "a blocking request did not wait for an agent");
+      try (var late = Slime.agent(hub, Slime.token("late"), upstream.address(), 1, "late")) {
+        HttpResponse<String> r = waiting.get(10, TimeUnit.SECONDS);
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("late", Client.header(r, "Slime-Agent"));
+        assertEquals(List.of("late"), late.agentIds());
+      }
+    }
+  }
+
+  @Test
   void shouldNeverGiveAnUpstreamMoreRequestsThanWorkers() {
     upstream3.resetMax();
     long start = System.nanoTime();

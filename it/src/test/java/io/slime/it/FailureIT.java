@@ -89,28 +89,7 @@ class FailureIT {
     try (TestUpstream upstream = TestUpstream.start();
         Hub hub = Slime.hub()) {
       Path log = Files.createTempFile("slime-agent-", ".log");
-      Process agent =
-          new ProcessBuilder(
-                  javaBin(),
-                  "-Xmx256m",
-                  "-cp",
-                  System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-                  "io.slime.cli.SlimeCommand",
-                  "agent",
-                  "run",
-                  "--token",
-                  Slime.token("doomed"),
-                  "--hub",
-                  Slime.hubAddress(hub),
-                  "--upstream",
-                  upstream.address(),
-                  "--numWorker",
-                  "1",
-                  "--agentID",
-                  "doomed")
-              .redirectErrorStream(true)
-              .redirectOutput(log.toFile())
-              .start();
+      Process agent = startAgentProcess(hub, upstream, "doomed", log);
       try {
         HttpResponse<String> ready = Client.get(Slime.url(hub, "/echo"), "Slime-Block", "1");
         assertEquals(200, ready.statusCode(), ready.body() + "\nagent log:\n" + Files.readString(log));
@@ -216,6 +195,81 @@ class FailureIT {
       assertEquals(200, served.statusCode(), served.body());
       assertEquals("twin", Client.header(served, "Slime-Agent"));
     }
+  }
+
+  @Test
+  void shouldCutTheResponseWhenTheAgentProcessDiesMidStream() throws Exception {
+    try (TestUpstream upstream = TestUpstream.start();
+        Hub hub = Slime.hub()) {
+      Path log = Files.createTempFile("slime-agent-", ".log");
+      Process agent = startAgentProcess(hub, upstream, "doomed-stream", log);
+      try {
+        HttpResponse<String> ready = Client.get(Slime.url(hub, "/echo"), "Slime-Block", "1");
+        assertEquals(200, ready.statusCode(), ready.body() + "\nagent log:\n" + Files.readString(log));
+
+        try (RawHttp app = RawHttp.connect(hub.address().getPort())) {
+          app.send("GET", "/events?count=100&intervalMs=100");
+          RawHttp.Response head = app.readHead();
+          assertEquals(200, head.status());
+          assertEquals("chunked", head.header("Transfer-Encoding"));
+          int events = 0;
+          while (events < 3) {
+            String line = app.readLine();
+            if (line != null && line.startsWith("data: ")) {
+              events++;
+            }
+          }
+          agent.destroyForcibly();
+          long killedAt = System.nanoTime();
+
+          // The response must end, and not look complete: no last chunk.
+          boolean lastChunk = false;
+          try {
+            for (String line; (line = app.readLine()) != null; ) {
+              if (line.equals("0")) {
+                lastChunk = true;
+              }
+            }
+          } catch (java.io.IOException reset) {
+            // A reset ends it as well.
+          }
+          long ms = (System.nanoTime() - killedAt) / 1_000_000;
+          assertFalse(lastChunk, "a cut response was terminated as if complete");
+          assertTrue(ms < 2000, "the response ended " + ms + " ms after the kill");
+        }
+      } finally {
+        agent.destroyForcibly();
+        agent.waitFor(10, TimeUnit.SECONDS);
+        Files.deleteIfExists(log);
+      }
+    }
+  }
+
+  /** {@code slime agent run} in its own JVM, so it can be killed like a real process. */
+  private static Process startAgentProcess(Hub hub, TestUpstream upstream, String name, Path log)
+      throws java.io.IOException {
+    return new ProcessBuilder(
+            javaBin(),
+            "-Xmx256m",
+            "-XX:TieredStopAtLevel=1",
+            "-cp",
+            System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+            "io.slime.cli.SlimeCommand",
+            "agent",
+            "run",
+            "--token",
+            Slime.token(name),
+            "--hub",
+            Slime.hubAddress(hub),
+            "--upstream",
+            upstream.address(),
+            "--numWorker",
+            "1",
+            "--agentID",
+            name)
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
   }
 
   /** Binds again where the previous hub was; the port may take a moment to be free. */
