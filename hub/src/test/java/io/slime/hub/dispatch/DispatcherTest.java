@@ -1,0 +1,497 @@
+package io.slime.hub.dispatch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.slime.hub.worker.AgentWorker;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+class DispatcherTest {
+
+  private static final ActorTestKit testKit = ActorTestKit.create();
+
+  /** Long enough that a 503 seen within a test never comes from the wait limit. */
+  private static final Duration LONG_WAIT = Duration.ofMinutes(1);
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  @Test
+  void shouldGiveARequestToAnIdleWorker() {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    TestProbe<AgentWorker.Command> worker = join(dispatcher, profile("a", 0));
+    Exchange exchange = exchange("/v1/chat", null, false);
+
+    dispatcher.tell(new Dispatcher.Dispatch(exchange));
+
+    worker.expectMessage(new AgentWorker.Assign(exchange));
+    assertFalse(exchange.isAnswered(), "the worker answers, not the dispatcher");
+    expectStats(dispatcher, 1, 0, 0);
+  }
+
+  @Test
+  void shouldAnswerNoAgentAtOnceWhenNoWorkerIsConnected() throws Exception {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    Exchange exchange = exchange("/v1/chat", null, false);
+
+    dispatcher.tell(new Dispatcher.Dispatch(exchange));
+
+    assertRejected(exchange, 503, "no-agent", false);
+  }
+
+  @Test
+  void shouldAnswerNoIdleWorkerAtOnceWhenAllAreBusyAndTheRequestDoesNotBlock() throws Exception {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    TestProbe<AgentWorker.Command> worker = join(dispatcher, profile("a", 0));
+    occupy(dispatcher, worker);
+    Exchange exchange = exchange("/v1/chat", null, false);
+
+    dispatcher.tell(new Dispatcher.Dispatch(exchange));
+
+    assertRejected(exchange, 503, "no-idle-worker", false);
+    worker.expectNoMessage();
+  }
+
+  @Test
+  void shouldHoldABlockingRequestUntilAWorkerIsIdleAndServeWaitersInArrivalOrder() {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    TestProbe<AgentWorker.Command> worker = join(dispatcher, profile("a", 0));
+    occupy(dispatcher, worker);
+    Exchange first = exchange("/one", null, true);
+    Exchange second = exchange("/two", null, true);
+    Exchange third = exchange("/three", null, true);
+
+    dispatcher.tell(new Dispatcher.Dispatch(first));
+    dispatcher.tell(new Dispatcher.Dispatch(second));
+    dispatcher.tell(new Dispatcher.Dispatch(third));
+
+    worker.expectNoMessage();
+    expectStats(dispatcher, 1, 0, 3);
+    assertFalse(first.isAnswered());
+    for (Exchange next : List.of(first, second, third)) {
+      dispatcher.tell(new Dispatcher.WorkerIdle(worker.ref()));
+      worker.expectMessage(new AgentWorker.Assign(next));
+    }
+    expectStats(dispatcher, 1, 0, 0);
+  }
+
+  @Test
+  void shouldUseTheLongestIdleWorkerFirst() {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    TestProbe<AgentWorker.Command> a = join(dispatcher, profile("a", 0));
+    TestProbe<AgentWorker.Command> b = join(dispatcher, profile("a", 1));
+    TestProbe<AgentWorker.Command> c = join(dispatcher, profile("b", 0));
+
+    // Joined in order a, b, c: a is idle the longest.
+    occupy(dispatcher, a);
+    occupy(dispatcher, b);
+    // b finishes before a: c, then b, then a.
+    dispatcher.tell(new Dispatcher.WorkerIdle(b.ref()));
+    dispatcher.tell(new Dispatcher.WorkerIdle(a.ref()));
+    occupy(dispatcher, c);
+    occupy(dispatcher, b);
+    occupy(dispatcher, a);
+    a.expectNoMessage();
+    b.expectNoMessage();
+    c.expectNoMessage();
+  }
+
+  @Test
+  void shouldGiveAScopedRequestOnlyToAWorkerOfThatScope() throws Exception {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    TestProbe<AgentWorker.Command> plain = join(dispatcher, profile("a", 0));
+    TestProbe<AgentWorker.Command> gpu =
+        join(dispatcher, new WorkerProfile("b", "gpu-box", 0, List.of("gpu"), List.of()));
+    Exchange scoped = exchange("/v1/chat", "gpu", false);
+
+    dispatcher.tell(new Dispatcher.Dispatch(scoped));
+
+    gpu.expectMessage(new AgentWorker.Assign(scoped));
+    plain.expectNoMessage();
+
+    // The only worker of that scope is busy: the idle plain worker is no substitute.
+    Exchange another = exchange("/v1/chat", "gpu", false);
+    dispatcher.tell(new Dispatcher.Dispatch(another));
+    assertRejected(another, 503, "no-idle-worker", false);
+
+    // A request without a scope may go to a scoped worker.
+    dispatcher.tell(new Dispatcher.WorkerIdle(gpu.ref()));
+    occupy(dispatcher, plain);
+    occupy(dispatcher, gpu);
+  }
+
+  @Test
+  void shouldMatchRequestsWithoutScopeByTheWorkersPaths() throws Exception {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    TestProbe<AgentWorker.Command> exact =
+        join(dispatcher, new WorkerProfile("a", "exact", 0, List.of(), List.of("/health")));
+    TestProbe<AgentWorker.Command> prefix =
+        join(dispatcher, new WorkerProfile("b", "prefix", 0, List.of(), List.of("/v1/*")));
+
+    Exchange underPrefix = exchange("/v1/models", null, false);
+    dispatcher.tell(new Dispatcher.Dispatch(underPrefix));
+    prefix.expectMessage(new AgentWorker.Assign(underPrefix));
+    exact.expectNoMessage();
+    dispatcher.tell(new Dispatcher.WorkerIdle(prefix.ref()));
+
+    Exchange exactPath = exchange("/health", null, false);
+    dispatcher.tell(new Dispatcher.Dispatch(exactPath));
+    exact.expectMessage(new AgentWorker.Assign(exactPath));
+    dispatcher.tell(new Dispatcher.WorkerIdle(exact.ref()));
+
+    // An exact entry is no prefix, and "/v1/*" does not cover "/v1" itself.
+    for (String path : List.of("/health/deep", "/v1", "/v2/models")) {
+      Exchange unmatched = exchange(path, null, false);
+      dispatcher.tell(new Dispatcher.Dispatch(unmatched));
+      assertRejected(unmatched, 503, "no-matching-worker", false);
+    }
+    exact.expectNoMessage();
+    prefix.expectNoMessage();
+    expectStats(dispatcher, 2, 2, 0);
+  }
+
+  @Test
+  void shouldAnswerNoMatchingWorkerForAScopeNoWorkerHas() throws Exception {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    TestProbe<AgentWorker.Command> gpu =
+        join(dispatcher, new WorkerProfile("b", "gpu-box", 0, List.of("gpu"), List.of()));
+    Exchange exchange = exchange("/v1/chat", "tpu", false);
+
+    dispatcher.tell(new Dispatcher.Dispatch(exchange));
+
+    assertRejected(exchange, 503, "no-matching-worker", false);
+    gpu.expectNoMessage();
+  }
+
+  @Test
+  void shouldLetAWaitingRequestPassOneThatTheIdleWorkerCannotServe() {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    TestProbe<AgentWorker.Command> plain = join(dispatcher, profile("a", 0));
+    occupy(dispatcher, plain);
+    Exchange scoped = exchange("/v1/chat", "gpu", true);
+    Exchange unscoped = exchange("/v1/chat", null, true);
+    dispatcher.tell(new Dispatcher.Dispatch(scoped));
+    dispatcher.tell(new Dispatcher.Dispatch(unscoped));
+
+    dispatcher.tell(new Dispatcher.WorkerIdle(plain.ref()));
+
+    plain.expectMessage(new AgentWorker.Assign(unscoped));
+    TestProbe<AgentWorker.Command> gpu =
+        join(dispatcher, new WorkerProfile("b", "gpu-box", 0, List.of("gpu"), List.of()), false);
+    gpu.expectMessage(new AgentWorker.Assign(scoped));
+  }
+
+  @Test
+  void shouldForgetAWaitingRequestWhoseClientLeft() {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    TestProbe<AgentWorker.Command> worker = join(dispatcher, profile("a", 0));
+    occupy(dispatcher, worker);
+    Exchange leaving = exchange("/one", null, true);
+    Exchange staying = exchange("/two", null, true);
+    dispatcher.tell(new Dispatcher.Dispatch(leaving));
+    dispatcher.tell(new Dispatcher.Dispatch(staying));
+    expectStats(dispatcher, 1, 0, 2);
+
+    leaving.markGone();
+
+    expectStats(dispatcher, 1, 0, 1);
+    dispatcher.tell(new Dispatcher.WorkerIdle(worker.ref()));
+    worker.expectMessage(new AgentWorker.Assign(staying));
+    dispatcher.tell(new Dispatcher.WorkerIdle(worker.ref()));
+    worker.expectNoMessage();
+    expectStats(dispatcher, 1, 1, 0);
+    assertFalse(leaving.isAnswered(), "nobody is there to read an answer");
+  }
+
+  @Test
+  void shouldNotGiveAnIdleWorkerARequestWhoseClientLeftBeforeItsAbandonArrived() throws Exception {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    TestProbe<AgentWorker.Command> worker = join(dispatcher, profile("a", 0));
+    occupy(dispatcher, worker);
+    Exchange leaving = exchange("/one", null, true);
+    dispatcher.tell(new Dispatcher.Dispatch(leaving));
+    expectStats(dispatcher, 1, 0, 1);
+
+    // The worker's report is in the mailbox ahead of the Abandon that markGone sends.
+    try (Held held = hold(dispatcher)) {
+      dispatcher.tell(new Dispatcher.WorkerIdle(worker.ref()));
+      leaving.markGone();
+    }
+
+    worker.expectNoMessage();
+    expectStats(dispatcher, 1, 1, 0);
+  }
+
+  @Test
+  void shouldAnswerQueueFullPastTheMaximumLength() throws Exception {
+    ActorRef<Dispatcher.Command> dispatcher = testKit.spawn(Dispatcher.create(2, LONG_WAIT));
+    TestProbe<AgentWorker.Command> worker = join(dispatcher, profile("a", 0));
+    occupy(dispatcher, worker);
+    dispatcher.tell(new Dispatcher.Dispatch(exchange("/one", null, true)));
+    dispatcher.tell(new Dispatcher.Dispatch(exchange("/two", null, true)));
+    Exchange third = exchange("/three", null, true);
+
+    dispatcher.tell(new Dispatcher.Dispatch(third));
+
+    assertRejected(third, 503, "queue-full", true);
+    expectStats(dispatcher, 1, 0, 2);
+  }
+
+  @Test
+  void shouldAnswerWaitTimeoutAfterTheMaximumWait() throws Exception {
+    Duration maxWait = Duration.ofMillis(300);
+    ActorRef<Dispatcher.Command> dispatcher = testKit.spawn(Dispatcher.create(100, maxWait));
+    TestProbe<AgentWorker.Command> worker = join(dispatcher, profile("a", 0));
+    occupy(dispatcher, worker);
+    Exchange exchange = exchange("/one", null, true);
+    CompletableFuture<Long> answeredAt =
+        exchange.response().thenApply(response -> System.nanoTime()).toCompletableFuture();
+
+    dispatcher.tell(new Dispatcher.Dispatch(exchange));
+
+    expectStats(dispatcher, 1, 0, 1);
+    assertRejected(exchange, 503, "wait-timeout", true);
+    long waited = answeredAt.get() - exchange.createdNanos();
+    assertTrue(waited >= maxWait.toNanos(), "answered after only " + waited / 1_000_000 + " ms");
+    expectStats(dispatcher, 1, 0, 0);
+    dispatcher.tell(new Dispatcher.WorkerIdle(worker.ref()));
+    worker.expectNoMessage();
+  }
+
+  @Test
+  void shouldNotKeepCountingARequestThatLeftWhileTheOneAheadExpired() throws Exception {
+    Duration maxWait = Duration.ofMillis(300);
+    ActorRef<Dispatcher.Command> dispatcher = testKit.spawn(Dispatcher.create(2, maxWait));
+    TestProbe<AgentWorker.Command> worker = join(dispatcher, profile("a", 0));
+    occupy(dispatcher, worker);
+    Exchange expiring = exchange("/one", null, true);
+    Exchange leaving = exchange("/two", null, true);
+    dispatcher.tell(new Dispatcher.Dispatch(expiring));
+    dispatcher.tell(new Dispatcher.Dispatch(leaving));
+
+    // Holds the dispatcher inside its expiry run (the answer's callbacks run on its thread), so
+    // the second client leaves while the dispatcher still has it queued and its Abandon waits.
+    CountDownLatch expiringAnswered = new CountDownLatch(1);
+    CountDownLatch leftMeanwhile = new CountDownLatch(1);
+    expiring
+        .response()
+        .thenRun(
+            () -> {
+              expiringAnswered.countDown();
+              awaitQuietly(leftMeanwhile);
+            });
+    assertTrue(expiringAnswered.await(3, TimeUnit.SECONDS));
+    leaving.markGone();
+    leftMeanwhile.countDown();
+
+    assertRejected(expiring, 503, "wait-timeout", true);
+    expectStats(dispatcher, 1, 0, 0);
+    // Both places in the queue are free again.
+    Exchange third = exchange("/three", null, true);
+    Exchange fourth = exchange("/four", null, true);
+    dispatcher.tell(new Dispatcher.Dispatch(third));
+    dispatcher.tell(new Dispatcher.Dispatch(fourth));
+    expectStats(dispatcher, 1, 0, 2);
+    assertFalse(
+        fourth.isAnswered(), "answered " + fourth.response().toCompletableFuture().getNow(null));
+  }
+
+  @Test
+  void shouldReleaseALeavingWorkerAndNeverAssignToItAgain() throws Exception {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    TestProbe<AgentWorker.Command> worker = join(dispatcher, profile("a", 0));
+
+    dispatcher.tell(new Dispatcher.WorkerLeft(worker.ref()));
+
+    worker.expectMessage(AgentWorker.Released.INSTANCE);
+    expectStats(dispatcher, 0, 0, 0);
+    // A late idle report from it changes nothing.
+    dispatcher.tell(new Dispatcher.WorkerIdle(worker.ref()));
+    Exchange exchange = exchange("/v1/chat", null, true);
+    dispatcher.tell(new Dispatcher.Dispatch(exchange));
+    worker.expectNoMessage();
+    expectStats(dispatcher, 0, 0, 1);
+  }
+
+  @Test
+  void shouldReleaseABusyWorkerThatLeaves() {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    TestProbe<AgentWorker.Command> worker = join(dispatcher, profile("a", 0));
+    occupy(dispatcher, worker);
+
+    dispatcher.tell(new Dispatcher.WorkerLeft(worker.ref()));
+
+    worker.expectMessage(AgentWorker.Released.INSTANCE);
+    expectStats(dispatcher, 0, 0, 0);
+  }
+
+  @Test
+  void shouldReplaceTheOldConnectionOfAWorkerThatJoinsAgain() {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    TestProbe<AgentWorker.Command> old = join(dispatcher, profile("a", 0));
+    TestProbe<AgentWorker.Command> other = join(dispatcher, profile("a", 1));
+
+    TestProbe<AgentWorker.Command> renewed = join(dispatcher, profile("a", 0));
+
+    old.expectMessage(AgentWorker.Replace.INSTANCE);
+    other.expectNoMessage();
+    dispatcher.tell(new Dispatcher.WorkerLeft(old.ref()));
+    old.expectMessage(AgentWorker.Released.INSTANCE);
+    expectStats(dispatcher, 2, 2, 0);
+    occupy(dispatcher, other);
+    occupy(dispatcher, renewed);
+    old.expectNoMessage();
+
+    // The slot belongs to the new connection: joining once more replaces it, not the old one.
+    join(dispatcher, profile("a", 0), false);
+    renewed.expectMessage(AgentWorker.Replace.INSTANCE);
+  }
+
+  @Test
+  void shouldPutARedispatchedRequestFirstInLine() {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    TestProbe<AgentWorker.Command> worker = join(dispatcher, profile("a", 0));
+    occupy(dispatcher, worker);
+    Exchange waiting = exchange("/one", null, true);
+    Exchange bounced = exchange("/two", null, true);
+    dispatcher.tell(new Dispatcher.Dispatch(waiting));
+
+    dispatcher.tell(new Dispatcher.Redispatch(bounced));
+
+    dispatcher.tell(new Dispatcher.WorkerIdle(worker.ref()));
+    worker.expectMessage(new AgentWorker.Assign(bounced));
+    dispatcher.tell(new Dispatcher.WorkerIdle(worker.ref()));
+    worker.expectMessage(new AgentWorker.Assign(waiting));
+  }
+
+  @Test
+  void shouldGiveARedispatchedRequestToAnIdleWorkerAtOnce() {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    TestProbe<AgentWorker.Command> worker = join(dispatcher, profile("a", 0));
+    Exchange bounced = exchange("/two", null, false);
+
+    dispatcher.tell(new Dispatcher.Redispatch(bounced));
+
+    worker.expectMessage(new AgentWorker.Assign(bounced));
+  }
+
+  @Test
+  void shouldSerializeTheMessagesThatMayCrossNodes() {
+    TestProbe<AgentWorker.Command> worker = testKit.createTestProbe();
+    TestProbe<Dispatcher.Stats> replyTo = testKit.createTestProbe();
+    WorkerProfile profile =
+        new WorkerProfile("id-1", "gpu-box", 2, List.of("gpu"), List.of("/v1/*", "/health"));
+
+    for (Object message :
+        List.of(
+            profile,
+            new WorkerProfile("id-2", "plain", 0, List.of(), List.of()),
+            new Dispatcher.WorkerJoined(worker.ref(), profile),
+            new Dispatcher.WorkerIdle(worker.ref()),
+            new Dispatcher.WorkerLeft(worker.ref()),
+            new Dispatcher.GetStats(replyTo.ref()),
+            new Dispatcher.Stats(3, 1, 7))) {
+      testKit.serializationTestKit().verifySerialization(message, true);
+    }
+  }
+
+  private static ActorRef<Dispatcher.Command> dispatcher() {
+    return testKit.spawn(Dispatcher.create(100, LONG_WAIT));
+  }
+
+  private static WorkerProfile profile(String agentId, int workerIndex) {
+    return new WorkerProfile(agentId, "agent-" + agentId, workerIndex, List.of(), List.of());
+  }
+
+  private static Exchange exchange(String path, String scope, boolean block) {
+    return new Exchange("GET", path + "?q=1", path, List.of(), HttpEntities.EMPTY, scope, block);
+  }
+
+  /** A new worker probe that joined, with the dispatcher confirmed to have it idle. */
+  private static TestProbe<AgentWorker.Command> join(
+      ActorRef<Dispatcher.Command> dispatcher, WorkerProfile profile) {
+    return join(dispatcher, profile, true);
+  }
+
+  private static TestProbe<AgentWorker.Command> join(
+      ActorRef<Dispatcher.Command> dispatcher, WorkerProfile profile, boolean expectNoMessage) {
+    TestProbe<AgentWorker.Command> worker = testKit.createTestProbe();
+    dispatcher.tell(new Dispatcher.WorkerJoined(worker.ref(), profile));
+    if (expectNoMessage) {
+      worker.expectNoMessage(Duration.ofMillis(20));
+    }
+    return worker;
+  }
+
+  /** Sends a request that {@code worker} must receive, leaving it busy. */
+  private static void occupy(
+      ActorRef<Dispatcher.Command> dispatcher, TestProbe<AgentWorker.Command> worker) {
+    Exchange exchange = exchange("/busy", null, false);
+    dispatcher.tell(new Dispatcher.Dispatch(exchange));
+    worker.expectMessage(new AgentWorker.Assign(exchange));
+  }
+
+  private static void expectStats(
+      ActorRef<Dispatcher.Command> dispatcher, int workers, int idle, int waiting) {
+    TestProbe<Dispatcher.Stats> stats = testKit.createTestProbe();
+    dispatcher.tell(new Dispatcher.GetStats(stats.ref()));
+    stats.expectMessage(new Dispatcher.Stats(workers, idle, waiting));
+  }
+
+  private static void assertRejected(Exchange exchange, int status, String code, boolean retry)
+      throws Exception {
+    HttpResponse response = exchange.response().toCompletableFuture().get(3, TimeUnit.SECONDS);
+    assertEquals(status, response.status().intValue());
+    assertEquals(code, response.getHeader("Slime-Error").orElseThrow().value());
+    assertEquals(retry, response.getHeader(RetryAfter.class).isPresent(), "Retry-After");
+    exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Keeps the dispatcher busy until closed, so that messages sent meanwhile queue up in its
+   * mailbox: the answer to a rejected request runs its callbacks on the dispatcher's thread.
+   */
+  private static Held hold(ActorRef<Dispatcher.Command> dispatcher) throws Exception {
+    CountDownLatch holding = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Exchange blocker = exchange("/blocker", "no-such-scope", false);
+    blocker
+        .response()
+        .thenRun(
+            () -> {
+              holding.countDown();
+              awaitQuietly(release);
+            });
+    dispatcher.tell(new Dispatcher.Dispatch(blocker));
+    assertTrue(holding.await(3, TimeUnit.SECONDS), "the dispatcher did not answer the blocker");
+    return release::countDown;
+  }
+
+  private interface Held extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await(3, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,456 @@
+package io.slime.hub.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.slime.hub.dispatch.Dispatcher;
+import io.slime.hub.dispatch.Exchange;
+import io.slime.hub.dispatch.WorkerProfile;
+import io.slime.shared.protocol.Frame;
+import io.slime.shared.protocol.FrameCodec;
+import io.slime.shared.protocol.Header;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.testkit.TestPublisher;
+import org.apache.pekko.stream.testkit.TestSubscriber;
+import org.apache.pekko.stream.testkit.javadsl.TestSink;
+import org.apache.pekko.stream.testkit.javadsl.TestSource;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+class AgentWorkerTest {
+
+  private static final ActorTestKit testKit = ActorTestKit.create();
+  private static final ActorSystem<Void> system = testKit.system();
+
+  private static final Duration CANCEL_TIMEOUT = Duration.ofMillis(500);
+  private static final AgentWorker.WorkerSettings SETTINGS =
+      new AgentWorker.WorkerSettings(65536, CANCEL_TIMEOUT);
+  private static final WorkerProfile PROFILE =
+      new WorkerProfile("id-1", "gpu-box", 3, List.of(), List.of());
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  @Test
+  void shouldJoinTheDispatcherOnceItsSocketRuns() {
+    TestProbe<Dispatcher.Command> dispatcher = testKit.createTestProbe();
+    TestProbe<Flow<Message, Message, NotUsed>> flows = testKit.createTestProbe();
+    ActorRef<AgentWorker.Command> worker =
+        testKit.spawn(AgentWorker.create(PROFILE, dispatcher.ref(), SETTINGS, flows.ref()));
+    Flow<Message, Message, NotUsed> flow = flows.receiveMessage();
+
+    dispatcher.expectNoMessage(Duration.ofMillis(200));
+    TestSource.<Message>create(system)
+        .via(flow)
+        .toMat(TestSink.create(system), Keep.both())
+        .run(system);
+
+    dispatcher.expectMessage(new Dispatcher.WorkerJoined(worker, PROFILE));
+  }
+
+  @Test
+  void shouldCarryARequestAndItsWholeResponse() throws Exception {
+    Agent agent = Agent.connect();
+    List<Header> headers = List.of(new Header("Accept", "application/json"));
+    Exchange exchange =
+        new Exchange(
+            "POST",
+            "/v1/chat?stream=0",
+            "/v1/chat",
+            headers,
+            HttpEntities.create(ContentTypes.APPLICATION_JSON, "{\"q\":1}"),
+            null,
+            false);
+
+    agent.worker.tell(new AgentWorker.Assign(exchange));
+
+    Frame.RequestStart start = agent.receive(Frame.RequestStart.class);
+    assertEquals(
+        new Frame.RequestStart(
+            1,
+            "POST",
+            "/v1/chat?stream=0",
+            headers,
+            "application/json",
+            7,
+            true,
+            ByteString.fromString("{\"q\":1}")),
+        start);
+    assertFalse(exchange.isAnswered());
+    agent.dispatcher.expectNoMessage();
+
+    agent.send(
+        new Frame.ResponseStart(
+            1,
+            201,
+            List.of(new Header("X-Upstream", "yes")),
+            "application/json",
+            2,
+            true,
+            ByteString.fromString("{}")));
+
+    HttpResponse response = answer(exchange);
+    assertEquals(201, response.status().intValue());
+    assertEquals("yes", response.getHeader("X-Upstream").orElseThrow().value());
+    assertEquals("gpu-box", response.getHeader("Slime-Agent").orElseThrow().value());
+    assertEquals(ContentTypes.APPLICATION_JSON, response.entity().getContentType());
+    assertEquals("{}", body(response));
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+    exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void shouldStreamAResponseBodyAndGoIdleAfterItsLastChunk() throws Exception {
+    Agent agent = Agent.connect();
+    Exchange exchange = get("/v1/stream");
+    agent.worker.tell(new AgentWorker.Assign(exchange));
+    assertEquals(1, agent.receive(Frame.RequestStart.class).exchange());
+
+    agent.send(
+        new Frame.ResponseStart(
+            1,
+            200,
+            List.of(),
+            "text/plain; charset=UTF-8",
+            Frame.UNKNOWN_LENGTH,
+            false,
+            ByteString.emptyByteString()));
+
+    HttpResponse response = answer(exchange);
+    assertEquals(200, response.status().intValue());
+    assertTrue(response.entity().isChunked(), "a body of unknown length is sent chunked");
+    TestSubscriber.Probe<ByteString> body =
+        response.entity().getDataBytes().runWith(TestSink.create(system), system);
+    body.request(10);
+    agent.send(new Frame.BodyChunk(1, ByteString.fromString("a"), false));
+    assertEquals("a", body.expectNext().utf8String());
+    agent.send(new Frame.BodyChunk(1, ByteString.fromString("b"), false));
+    assertEquals("b", body.expectNext().utf8String());
+    agent.dispatcher.expectNoMessage(Duration.ofMillis(200));
+    assertFalse(exchange.finished().toCompletableFuture().isDone());
+
+    agent.send(new Frame.BodyChunk(1, ByteString.fromString("c"), true));
+
+    assertEquals("c", body.expectNext().utf8String());
+    body.expectComplete();
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+    exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void shouldStreamARequestBodyThatIsNotInMemory() throws Exception {
+    Agent agent = Agent.connect();
+    Pair<TestPublisher.Probe<ByteString>, Source<ByteString, NotUsed>> upload =
+        TestSource.<ByteString>create(system).preMaterialize(system);
+    Exchange exchange =
+        new Exchange(
+            "POST",
+            "/v1/upload",
+            "/v1/upload",
+            List.of(),
+            HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, upload.second()),
+            null,
+            false);
+
+    agent.worker.tell(new AgentWorker.Assign(exchange));
+
+    Frame.RequestStart start = agent.receive(Frame.RequestStart.class);
+    assertFalse(start.last());
+    assertEquals(Frame.UNKNOWN_LENGTH, start.contentLength());
+    assertEquals("application/octet-stream", start.contentType());
+    upload.first().sendNext(ByteString.fromString("part 1"));
+    assertEquals(new Frame.BodyChunk(1, ByteString.fromString("part 1"), false), agent.receive());
+    upload.first().sendNext(ByteString.fromString("part 2")).sendComplete();
+    assertEquals(new Frame.BodyChunk(1, ByteString.fromString("part 2"), false), agent.receive());
+    assertEquals(new Frame.BodyChunk(1, ByteString.emptyByteString(), true), agent.receive());
+
+    agent.send(
+        new Frame.ResponseStart(1, 204, List.of(), "", 0, true, ByteString.emptyByteString()));
+    assertEquals(204, answer(exchange).status().intValue());
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+  }
+
+  @Test
+  void shouldFailAStreamedResponseBodyWhenTheAgentFailsAfterTheHead() throws Exception {
+    Agent agent = Agent.connect();
+    Exchange exchange = get("/v1/stream");
+    agent.worker.tell(new AgentWorker.Assign(exchange));
+    agent.receive(Frame.RequestStart.class);
+    agent.send(
+        new Frame.ResponseStart(
+            1, 200, List.of(), "", Frame.UNKNOWN_LENGTH, false, ByteString.emptyByteString()));
+    TestSubscriber.Probe<ByteString> body =
+        answer(exchange).entity().getDataBytes().runWith(TestSink.create(system), system);
+    body.request(10);
+    agent.send(new Frame.BodyChunk(1, ByteString.fromString("a"), false));
+    assertEquals("a", body.expectNext().utf8String());
+
+    agent.send(new Frame.Failure(1, "upstream reset"));
+
+    assertEquals("upstream reset", body.expectError().getMessage());
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+    exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void shouldAnswerBadGatewayWithTheAgentsReasonWhenItFailsBeforeTheHead() throws Exception {
+    Agent agent = Agent.connect();
+    Exchange exchange = get("/v1/chat");
+    agent.worker.tell(new AgentWorker.Assign(exchange));
+    agent.receive(Frame.RequestStart.class);
+
+    agent.send(new Frame.Failure(1, "upstream 127.0.0.1:9 refused the connection"));
+
+    HttpResponse response = answer(exchange);
+    assertEquals(502, response.status().intValue());
+    assertEquals("upstream-failed", response.getHeader("Slime-Error").orElseThrow().value());
+    assertEquals("slime: upstream 127.0.0.1:9 refused the connection\n", body(response));
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+  }
+
+  @Test
+  void shouldAnswerAgentLostWhenTheSocketClosesWhileBusyAndStopOnceReleased() throws Exception {
+    Agent agent = Agent.connect();
+    Exchange exchange = get("/v1/chat");
+    agent.worker.tell(new AgentWorker.Assign(exchange));
+    agent.receive(Frame.RequestStart.class);
+
+    agent.toHub.sendComplete();
+
+    assertAgentLost(exchange);
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
+    agent.fromHub.expectComplete();
+    agent.worker.tell(AgentWorker.Released.INSTANCE);
+    agent.dispatcher.expectTerminated(agent.worker);
+  }
+
+  @Test
+  void shouldAnswerAgentLostWhenTheSocketFailsWhileBusyAndBounceLateAssignments() throws Exception {
+    Agent agent = Agent.connect();
+    Exchange exchange = get("/v1/chat");
+    agent.worker.tell(new AgentWorker.Assign(exchange));
+    agent.receive(Frame.RequestStart.class);
+
+    agent.toHub.sendError(new RuntimeException("connection reset"));
+
+    assertAgentLost(exchange);
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
+    Exchange late = get("/v1/late");
+    agent.worker.tell(new AgentWorker.Assign(late));
+    agent.dispatcher.expectMessage(new Dispatcher.Redispatch(late));
+    agent.worker.tell(AgentWorker.Released.INSTANCE);
+    agent.dispatcher.expectTerminated(agent.worker);
+  }
+
+  @Test
+  void shouldCancelWhenTheApplicationLeavesAndGoIdleOnceTheAgentConfirms() throws Exception {
+    Agent agent = Agent.connect();
+    Exchange exchange = get("/v1/chat");
+    agent.worker.tell(new AgentWorker.Assign(exchange));
+    agent.receive(Frame.RequestStart.class);
+
+    exchange.markGone();
+
+    assertEquals(new Frame.Cancel(1), agent.receive());
+    exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
+    agent.dispatcher.expectNoMessage();
+    agent.send(new Frame.Failure(1, "cancelled"));
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+    assertFalse(exchange.isAnswered(), "nobody is there to read an answer");
+    // Well past the cancel timeout: a confirmed cancel leaves the connection alone.
+    agent.dispatcher.expectNoMessage(CANCEL_TIMEOUT.plusMillis(200));
+    agent.fromHub.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void shouldCancelWhenTheApplicationStopsReadingAStreamedBody() throws Exception {
+    Agent agent = Agent.connect();
+    Exchange exchange = get("/v1/stream");
+    agent.worker.tell(new AgentWorker.Assign(exchange));
+    agent.receive(Frame.RequestStart.class);
+    agent.send(
+        new Frame.ResponseStart(
+            1, 200, List.of(), "", Frame.UNKNOWN_LENGTH, false, ByteString.emptyByteString()));
+    TestSubscriber.Probe<ByteString> body =
+        answer(exchange).entity().getDataBytes().runWith(TestSink.create(system), system);
+    body.request(1);
+    agent.send(new Frame.BodyChunk(1, ByteString.fromString("a"), false));
+    assertEquals("a", body.expectNext().utf8String());
+
+    body.cancel();
+
+    assertEquals(new Frame.Cancel(1), agent.receive());
+    agent.send(new Frame.Failure(1, "cancelled"));
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+  }
+
+  @Test
+  void shouldCloseTheConnectionWhenTheAgentDoesNotConfirmACancelInTime() throws Exception {
+    Agent agent = Agent.connect();
+    Exchange exchange = get("/v1/chat");
+    agent.worker.tell(new AgentWorker.Assign(exchange));
+    agent.receive(Frame.RequestStart.class);
+
+    exchange.markGone();
+    assertEquals(new Frame.Cancel(1), agent.receive());
+
+    agent.dispatcher.expectNoMessage(CANCEL_TIMEOUT.minusMillis(200));
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
+    agent.fromHub.expectComplete();
+    // An assignment already on its way goes back to the dispatcher, not into the void.
+    Exchange late = get("/v1/late");
+    agent.worker.tell(new AgentWorker.Assign(late));
+    agent.dispatcher.expectMessage(new Dispatcher.Redispatch(late));
+    assertFalse(late.isAnswered());
+    agent.worker.tell(AgentWorker.Released.INSTANCE);
+    agent.dispatcher.expectTerminated(agent.worker);
+  }
+
+  @Test
+  void shouldIgnoreLateFramesOfACancelledExchange() throws Exception {
+    Agent agent = Agent.connect();
+    Exchange cancelled = get("/v1/first");
+    agent.worker.tell(new AgentWorker.Assign(cancelled));
+    agent.receive(Frame.RequestStart.class);
+    cancelled.markGone();
+    assertEquals(new Frame.Cancel(1), agent.receive());
+
+    // The agent had begun answering before it saw the cancel.
+    agent.send(
+        new Frame.ResponseStart(
+            1, 200, List.of(), "", Frame.UNKNOWN_LENGTH, false, ByteString.emptyByteString()),
+        new Frame.BodyChunk(1, ByteString.fromString("late"), false),
+        new Frame.Failure(1, "cancelled"));
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+    assertFalse(cancelled.isAnswered());
+
+    Exchange next = get("/v1/second");
+    agent.worker.tell(new AgentWorker.Assign(next));
+    assertEquals(2, agent.receive(Frame.RequestStart.class).exchange());
+    agent.send(
+        new Frame.Failure(1, "a stray repeat"),
+        new Frame.ResponseStart(2, 200, List.of(), "", 2, true, ByteString.fromString("ok")));
+
+    HttpResponse response = answer(next);
+    assertEquals(200, response.status().intValue());
+    assertEquals("ok", body(response));
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+  }
+
+  @Test
+  void shouldLeaveWhenReplacedWhileIdle() {
+    Agent agent = Agent.connect();
+
+    agent.worker.tell(AgentWorker.Replace.INSTANCE);
+
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
+    agent.fromHub.expectComplete();
+    agent.worker.tell(AgentWorker.Released.INSTANCE);
+    agent.dispatcher.expectTerminated(agent.worker);
+  }
+
+  @Test
+  void shouldLeaveWhenTheAgentSendsAFrameWhileIdle() {
+    Agent agent = Agent.connect();
+
+    agent.send(
+        new Frame.ResponseStart(7, 200, List.of(), "", 0, true, ByteString.emptyByteString()));
+
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
+    agent.fromHub.expectComplete();
+  }
+
+  /** A running worker whose socket the test holds from the agent's side. */
+  private static final class Agent {
+    final ActorRef<AgentWorker.Command> worker;
+    final TestProbe<Dispatcher.Command> dispatcher;
+    final TestPublisher.Probe<Message> toHub;
+    final TestSubscriber.Probe<Message> fromHub;
+
+    private Agent(
+        ActorRef<AgentWorker.Command> worker,
+        TestProbe<Dispatcher.Command> dispatcher,
+        TestPublisher.Probe<Message> toHub,
+        TestSubscriber.Probe<Message> fromHub) {
+      this.worker = worker;
+      this.dispatcher = dispatcher;
+      this.toHub = toHub;
+      this.fromHub = fromHub;
+    }
+
+    static Agent connect() {
+      TestProbe<Dispatcher.Command> dispatcher = testKit.createTestProbe();
+      TestProbe<Flow<Message, Message, NotUsed>> flows = testKit.createTestProbe();
+      ActorRef<AgentWorker.Command> worker =
+          testKit.spawn(AgentWorker.create(PROFILE, dispatcher.ref(), SETTINGS, flows.ref()));
+      Pair<TestPublisher.Probe<Message>, TestSubscriber.Probe<Message>> sides =
+          TestSource.<Message>create(system)
+              .via(flows.receiveMessage())
+              .toMat(TestSink.create(system), Keep.both())
+              .run(system);
+      dispatcher.expectMessage(new Dispatcher.WorkerJoined(worker, PROFILE));
+      sides.second().ensureSubscription();
+      return new Agent(worker, dispatcher, sides.first(), sides.second());
+    }
+
+    void send(Frame... frames) {
+      for (Frame frame : frames) {
+        toHub.sendNext(BinaryMessage.create(FrameCodec.encode(frame)));
+      }
+    }
+
+    Frame receive() {
+      return FrameCodec.decode(fromHub.requestNext().asBinaryMessage().getStrictData());
+    }
+
+    <T extends Frame> T receive(Class<T> type) {
+      return assertInstanceOf(type, receive());
+    }
+  }
+
+  private static Exchange get(String path) {
+    return new Exchange("GET", path, path, List.of(), HttpEntities.EMPTY, null, false);
+  }
+
+  private static HttpResponse answer(Exchange exchange) throws Exception {
+    return exchange.response().toCompletableFuture().get(3, TimeUnit.SECONDS);
+  }
+
+  private static String body(HttpResponse response) throws Exception {
+    return response
+        .entity()
+        .toStrict(3000, system)
+        .toCompletableFuture()
+        .get(3, TimeUnit.SECONDS)
+        .getData()
+        .utf8String();
+  }
+
+  private static void assertAgentLost(Exchange exchange) throws Exception {
+    HttpResponse response = answer(exchange);
+    assertEquals(502, response.status().intValue());
+    assertEquals("agent-lost", response.getHeader("Slime-Error").orElseThrow().value());
+    exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
+  }
+}
