@@ -108,6 +108,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   private Behavior<Command> onDispatch(Exchange exchange, boolean first) {
     if (exchange.isGone()) {
+      exchange.finish(); // frees its --concurrent slot
       return this;
     }
     for (Iterator<Map.Entry<ActorRef<AgentWorker.Command>, WorkerProfile>> it =
@@ -159,6 +160,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     // Only a queued exchange registers this callback, so it is in the deque (maybe not for long).
     if (waiting.remove(abandon.exchange())) {
       waitingCount--;
+      abandon.exchange().finish(); // frees its --concurrent slot
       getContext().getLog().debug("Waiting request left: its client went away");
     }
     return this;
@@ -241,6 +243,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         // Still counted: its Abandon is on the way and will not find it in the deque any more.
         waiting.pollFirst();
         waitingCount--;
+        head.finish(); // frees its --concurrent slot
         continue;
       }
       if (now - head.createdNanos() < maxWaitNanos) {
