@@ -85,6 +85,51 @@ class FailureIT {
   }
 
   @Test
+  void shouldReleaseTheConcurrentSlotsOfApplicationsThatLeft() throws Exception {
+    try (TestUpstream upstream = TestUpstream.start();
+        Hub hub = Slime.hub(Map.of("concurrent", 2, "queue.max-wait", "3s"));
+        Agents agents = Slime.agent(hub, Slime.token("slots"), upstream.address(), 1, "slots")) {
+      assertEquals(List.of("slots"), agents.agentIds());
+      Slime.awaitWorkers(hub, 1, "/echo");
+      int port = hub.address().getPort();
+
+      // Left while being served.
+      try (RawHttp served = RawHttp.connect(port)) {
+        served.send("GET", "/slow?ms=1000");
+        Slime.awaitValue(upstream::inFlight, 1, 5000);
+        Slime.sleep(200);
+      }
+      // The upstream's handler sleeps on even though its connection is gone.
+      Slime.awaitValue(upstream::inFlight, 0, 5000);
+
+      // Left while waiting for the (busy) worker, holding a --concurrent slot.
+      CompletableFuture<HttpResponse<String>> busy =
+          Client.getAsync(Slime.url(hub, "/slow?ms=1000"), "Slime-Block", "1");
+      Slime.awaitValue(upstream::inFlight, 1, 5000);
+      try (RawHttp waiting = RawHttp.connect(port)) {
+        waiting.send("GET", "/echo/left", "Slime-Block: 1");
+        Slime.sleep(300);
+      }
+      HttpResponse<String> busyDone = busy.join();
+      assertEquals(200, busyDone.statusCode(), busyDone.body());
+
+      // Both slots must be free again: one request holds the worker, the next is admitted and
+      // told at once that no worker is idle (a leaked slot would make it wait at the gate).
+      CompletableFuture<HttpResponse<String>> holder = Client.getAsync(Slime.url(hub, "/slow?ms=1000"));
+      Slime.awaitValue(upstream::inFlight, 1, 5000);
+      long start = System.nanoTime();
+      HttpResponse<String> probe = Client.get(Slime.url(hub, "/echo/probe"));
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      assertEquals(
+          "no-idle-worker",
+          Client.header(probe, "Slime-Error"),
+          probe.statusCode() + " after " + ms + " ms: " + probe.body());
+      assertTrue(ms < 500, "the probe waited " + ms + " ms for a --concurrent slot");
+      assertEquals(200, holder.join().statusCode());
+    }
+  }
+
+  @Test
   void shouldAnswer502SoonWhenTheAgentProcessDies() throws Exception {
     try (TestUpstream upstream = TestUpstream.start();
         Hub hub = Slime.hub()) {
