@@ -96,6 +96,30 @@ class ProxyBasicsIT {
   }
 
   @Test
+  void shouldCarryChunkedAndExpectContinueUploads() throws Exception {
+    byte[] body = new byte[1_000_000];
+    new Random(3).nextBytes(body);
+    String sha = HexFormat.of().formatHex(TestUpstream.sha256().digest(body));
+    // No length: the JDK client sends it chunked.
+    HttpResponse<String> chunked =
+        Client.send(
+            Client.request(Slime.url(hub, "/echo/chunked"))
+                .POST(BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)))
+                .build());
+    assertEquals(200, chunked.statusCode(), chunked.body());
+    assertEquals(sha, JSON.readTree(chunked.body()).get("bodySha256").asText());
+
+    HttpResponse<String> continued =
+        Client.send(
+            Client.request(Slime.url(hub, "/echo/continue"))
+                .expectContinue(true)
+                .POST(BodyPublishers.ofByteArray(body))
+                .build());
+    assertEquals(200, continued.statusCode(), continued.body());
+    assertEquals(sha, JSON.readTree(continued.body()).get("bodySha256").asText());
+  }
+
+  @Test
   void shouldAnswerHeadWithHeadersOnly() {
     HttpResponse<String> r =
         Client.send(
