@@ -319,7 +319,11 @@ public final class HubConnection {
   }
 
   private void onRequest(Frame.RequestStart start, Source<ByteString, NotUsed> body) {
-    if (current != null) {
+    if (current != null && current.responding) {
+      // The hub sends a new request only after it received the last frame of the previous one,
+      // so that response is out even if this worker has not yet seen its stream end.
+      complete(current);
+    } else if (current != null) {
       context
           .getLog()
           .warn(
@@ -451,10 +455,14 @@ public final class HubConnection {
   }
 
   private Behavior<Command> onExchangeDone(ExchangeDone m) {
-    Exchange exchange = m.exchange();
-    if (exchange != current) {
-      return Behaviors.same();
+    if (m.exchange() == current) {
+      complete(current);
     }
+    return Behaviors.same();
+  }
+
+  /** The exchange's frames are all out: this worker is free for the next request. */
+  private void complete(Exchange exchange) {
     current = null;
     if (exchange.streamedBody && !exchange.bodyEnded) {
       // The upstream answered before it read the whole request body: drop the rest as it arrives,
@@ -463,7 +471,6 @@ public final class HubConnection {
       upstream.abort("response ended before the request body");
     }
     context.getLog().debug("Worker [{}/{}] exchange {} done", agentId, index, exchange.number);
-    return Behaviors.same();
   }
 
   private void onCancel(int number) {
