@@ -413,6 +413,13 @@ public final class HubConnection {
             index,
             exchange.number,
             m.response().status().intValue());
+    Frame whole = ResponseFrames.whole(exchange.number, m.response());
+    if (whole != null) {
+      exchange.responding = true;
+      offer(exchange, Source.single(whole));
+      complete(exchange);
+      return Behaviors.same();
+    }
     respond(
         exchange,
         ResponseFrames.of(
@@ -429,13 +436,17 @@ public final class HubConnection {
   private void respond(Exchange exchange, Source<Frame, NotUsed> frames) {
     exchange.responding = true;
     var self = context.getSelf();
-    Source<Frame, NotUsed> watched =
+    offer(
+        exchange,
         frames.watchTermination(
             (mat, done) -> {
               done.whenComplete((ok, failure) -> self.tell(new ExchangeDone(exchange)));
               return mat;
-            });
-    QueueOfferResult offered = transport.outbound().offer(watched);
+            }));
+  }
+
+  private void offer(Exchange exchange, Source<Frame, NotUsed> frames) {
+    QueueOfferResult offered = transport.outbound().offer(frames);
     if (offered != QueueOfferResult.enqueued()) {
       // The connection is closing (its Closed event follows) or its queue is somehow full.
       context

@@ -46,6 +46,12 @@ public final class ResponseFrames {
 
   private ResponseFrames() {}
 
+  private static String contentTypeOf(HttpEntity entity) {
+    return entity.getContentType().equals(ContentTypes.NO_CONTENT_TYPE)
+        ? ""
+        : entity.getContentType().toString();
+  }
+
   /**
    * Every frame of the response, ending with exactly one terminal frame (last chunk or Failure).
    * Aborting {@code killSwitch} cuts the upstream body and ends the frames with a Failure, unless
@@ -67,13 +73,29 @@ public final class ResponseFrames {
         upstream);
   }
 
+  /**
+   * The whole response as one frame when its body is already in memory, else null. Such an
+   * exchange needs no stream of its own: the common small request costs one message each way.
+   */
+  public static Frame whole(int exchange, HttpResponse response) {
+    if (!(response.entity() instanceof HttpEntity.Strict strict)) {
+      return null;
+    }
+    ByteString body = strict.getData();
+    return new Frame.ResponseStart(
+        exchange,
+        response.status().intValue(),
+        headers(response.getHeaders()),
+        contentTypeOf(strict),
+        body.size(),
+        true,
+        body);
+  }
+
   static Source<Frame, NotUsed> frames(int exchange, HttpResponse response, int inlineLimit) {
     HttpEntity entity = response.entity();
     List<Header> headers = headers(response.getHeaders());
-    String contentType =
-        entity.getContentType().equals(ContentTypes.NO_CONTENT_TYPE)
-            ? ""
-            : entity.getContentType().toString();
+    String contentType = contentTypeOf(entity);
     int status = response.status().intValue();
     OptionalLong length = entity.getContentLengthOption();
     long declared = length.isPresent() ? length.getAsLong() : Frame.UNKNOWN_LENGTH;

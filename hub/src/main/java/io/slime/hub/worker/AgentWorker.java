@@ -67,8 +67,14 @@ public final class AgentWorker {
 
   private static final Duration OPEN_TIMEOUT = Duration.ofSeconds(10);
 
-  /** The exchange a busy worker carries. */
-  private record Ongoing(int n, Exchange exchange, SharedKillSwitch requestBody) {}
+  /** The exchange a busy worker carries; {@code requestBody} stops a streamed body, else null. */
+  private record Ongoing(int n, Exchange exchange, SharedKillSwitch requestBody) {
+    void stopRequestBody() {
+      if (requestBody != null) {
+        requestBody.abort(new ExchangeCancelledException());
+      }
+    }
+  }
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
@@ -156,9 +162,14 @@ public final class AgentWorker {
   private Behavior<Command> onAssign(Assign assign) {
     Exchange exchange = assign.exchange();
     int n = ++exchangeCounter;
-    SharedKillSwitch requestBody = KillSwitches.shared("request-" + n);
-    Source<Frame, NotUsed> frames =
-        ExchangeFrames.request(n, exchange, settings.inlineBodyLimit(), requestBody);
+    SharedKillSwitch requestBody = null;
+    Source<Frame, NotUsed> frames;
+    if (ExchangeFrames.isInline(exchange, settings.inlineBodyLimit())) {
+      frames = ExchangeFrames.inlineRequest(n, exchange);
+    } else {
+      requestBody = KillSwitches.shared("request-" + n);
+      frames = ExchangeFrames.request(n, exchange, requestBody);
+    }
     if (transport.outbound().offer(frames) != QueueOfferResult.enqueued()) {
       dispatcher.tell(new Dispatcher.Redispatch(exchange));
       return closing();
@@ -220,7 +231,7 @@ public final class AgentWorker {
 
   private Behavior<Command> cancel(Ongoing ongoing) {
     context.getLog().debug("Worker {}: application went away, cancelling", profile.slot());
-    ongoing.requestBody().abort(new ExchangeCancelledException());
+    ongoing.stopRequestBody();
     transport.outbound().offer(Source.single(new Frame.Cancel(ongoing.n())));
     ongoing.exchange().finish();
     timers.startSingleTimer(new CancelTimedOut(ongoing.n()), settings.cancelTimeout());
@@ -269,14 +280,14 @@ public final class AgentWorker {
   private Behavior<Command> idleAgain(Ongoing ongoing) {
     // The upstream answered: whatever of the request body is left is not needed. Aborting (not
     // completing) it makes sure the agent can never take a cut body for a whole one.
-    ongoing.requestBody().abort(new ExchangeCancelledException());
+    ongoing.stopRequestBody();
     dispatcher.tell(new Dispatcher.WorkerIdle(context.getSelf()));
     return idle();
   }
 
   /** The connection failed with an exchange in flight. */
   private Behavior<Command> lose(Ongoing ongoing) {
-    ongoing.requestBody().abort(new ExchangeCancelledException());
+    ongoing.stopRequestBody();
     ongoing.exchange().respond(ProxyError.AGENT_LOST.response());
     ongoing.exchange().finish();
     return closing();

@@ -27,27 +27,35 @@ final class ExchangeFrames {
 
   private ExchangeFrames() {}
 
+  /** Whether the request travels as one frame: its body is small and already in memory. */
+  static boolean isInline(Exchange exchange, int inlineLimit) {
+    return exchange.entity() instanceof HttpEntity.Strict strict
+        && strict.getData().size() <= inlineLimit;
+  }
+
+  /** The request as one frame; see {@link #isInline}. */
+  static Source<Frame, NotUsed> inlineRequest(int n, Exchange exchange) {
+    RequestEntity entity = exchange.entity();
+    return Source.single(
+        new Frame.RequestStart(
+            n,
+            exchange.method(),
+            exchange.target(),
+            exchange.headers(),
+            contentTypeOf(entity),
+            entity.getContentLengthOption().orElse(Frame.UNKNOWN_LENGTH),
+            true,
+            ((HttpEntity.Strict) entity).getData()));
+  }
+
   /**
-   * The request as frames: one frame when the body is small and already in memory, otherwise the
-   * head, the body's chunks as they arrive (stoppable by {@code stop}) and a last empty chunk.
+   * The request as streamed frames: the head, the body's chunks as they arrive (stoppable by
+   * {@code stop}) and a last empty chunk.
    */
-  static Source<Frame, NotUsed> request(
-      int n, Exchange exchange, int inlineLimit, SharedKillSwitch stop) {
+  static Source<Frame, NotUsed> request(int n, Exchange exchange, SharedKillSwitch stop) {
     RequestEntity entity = exchange.entity();
     String contentType = contentTypeOf(entity);
     long length = entity.getContentLengthOption().orElse(Frame.UNKNOWN_LENGTH);
-    if (entity instanceof HttpEntity.Strict strict && strict.getData().size() <= inlineLimit) {
-      return Source.single(
-          new Frame.RequestStart(
-              n,
-              exchange.method(),
-              exchange.target(),
-              exchange.headers(),
-              contentType,
-              length,
-              true,
-              strict.getData()));
-    }
     Frame head =
         new Frame.RequestStart(
             n,
