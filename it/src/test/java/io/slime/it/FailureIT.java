@@ -85,6 +85,66 @@ class FailureIT {
   }
 
   @Test
+  void shouldCutTheResponseWhenTheUpstreamDiesMidBodyAndKeepTheWorker() throws Exception {
+    drainArrivals();
+    try (RawHttp app = RawHttp.connect(hangHub.address().getPort())) {
+      app.send("GET", "/crash");
+      RawHttp.Response head = app.readHead();
+      assertEquals(200, head.status());
+      long start = System.nanoTime();
+      StringBuilder rest = new StringBuilder();
+      try {
+        for (String line; (line = app.readLine()) != null; ) {
+          rest.append(line).append('\n');
+        }
+      } catch (java.io.IOException reset) {
+        // A reset ends it as well.
+      }
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      assertTrue(ms < 2000, "the cut response ended only after " + ms + " ms");
+      String declared = head.header("Content-Length");
+      if (declared != null) {
+        assertEquals("100000", declared);
+        assertTrue(rest.length() < 100_000, "a cut body came out whole");
+      } else {
+        assertFalse(rest.toString().contains("\n0\n"), "a cut body was terminated as if whole");
+      }
+    }
+    HttpResponse<String> next = Client.get(Slime.url(hangHub, "/quick"));
+    assertEquals(200, next.statusCode(), "the worker did not stay: " + next.body());
+  }
+
+  @Test
+  void shouldServeOnceAnUnreachableUpstreamComesUp() throws Exception {
+    int port = Slime.freePort();
+    try (Hub hub = Slime.hub();
+        Agents agents =
+            Slime.agent(hub, Slime.token("patient"), "127.0.0.1:" + port, 1, "patient")) {
+      assertEquals(List.of("patient"), agents.agentIds());
+      HttpResponse<String> down = Client.get(Slime.url(hub, "/echo"), "Slime-Block", "1");
+      assertEquals(502, down.statusCode(), down.body());
+      com.sun.net.httpserver.HttpServer server =
+          com.sun.net.httpserver.HttpServer.create(
+              new java.net.InetSocketAddress("127.0.0.1", port), 16);
+      server.createContext(
+          "/",
+          ex -> {
+            ex.sendResponseHeaders(200, 3);
+            ex.getResponseBody().write("up\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            ex.close();
+          });
+      server.start();
+      try {
+        HttpResponse<String> up = Client.get(Slime.url(hub, "/echo"));
+        assertEquals(200, up.statusCode(), up.body());
+        assertEquals("up\n", up.body());
+      } finally {
+        server.stop(0);
+      }
+    }
+  }
+
+  @Test
   void shouldReleaseTheConcurrentSlotsOfApplicationsThatLeft() throws Exception {
     try (TestUpstream upstream = TestUpstream.start();
         Hub hub = Slime.hub(Map.of("concurrent", 2, "queue.max-wait", "3s"));

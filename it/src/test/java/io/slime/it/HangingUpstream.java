@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * An upstream on a bare server socket, so the tests see what a real server sees: {@code /hang...}
  * never answers and records the moment its client closes the connection (the agent aborting the
- * call); any other path answers 200 at once. Every request target that arrives is recorded.
+ * call); {@code /crash...} sends a head promising 100000 bytes, 1000 of them, and resets the
+ * connection; any other path answers 200 at once. Every request target that arrives is recorded.
  */
 final class HangingUpstream implements AutoCloseable {
   private final ServerSocket server;
@@ -96,6 +97,16 @@ final class HangingUpstream implements AutoCloseable {
             // Reset rather than closed: aborted all the same.
           }
           aborted.add(target);
+          return;
+        }
+        if (target.startsWith("/crash")) {
+          // Promises 100000 bytes, sends 1000, and dies.
+          out.write(
+              "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n"
+                  .getBytes(StandardCharsets.US_ASCII));
+          out.write(new byte[1000]);
+          out.flush();
+          socket.setSoLinger(true, 0);
           return;
         }
         out.write(
