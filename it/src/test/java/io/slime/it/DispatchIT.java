@@ -216,6 +216,28 @@ class DispatchIT {
   }
 
   @Test
+  void shouldRunOneAgentPerUpstream() {
+    try (TestUpstream a = TestUpstream.start();
+        TestUpstream b = TestUpstream.start();
+        Hub hub = Slime.hub();
+        var agents =
+            Slime.agents(
+                Slime.hubAddress(hub), Slime.token("pair"), List.of(a.address(), b.address()), 2, "pair")) {
+      assertEquals(List.of("pair-0", "pair-1"), agents.agentIds());
+      Slime.awaitWorkers(hub, 4, "/echo");
+      a.resetMax();
+      b.resetMax();
+      List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        calls.add(Client.getAsync(Slime.url(hub, "/slow?ms=300"), "Slime-Block", "1"));
+      }
+      calls.forEach(c -> assertEquals(200, c.join().statusCode()));
+      assertEquals(2, a.maxInFlight(), "each upstream has its own 2 workers");
+      assertEquals(2, b.maxInFlight(), "each upstream has its own 2 workers");
+    }
+  }
+
+  @Test
   void shouldCheckTheAppPassword() {
     HttpResponse<String> without = Client.get(Slime.url(passwordHub, "/echo"));
     assertEquals(401, without.statusCode());

@@ -71,10 +71,16 @@ final class Slime {
 
   static Agents agent(
       String hubAddress, String token, String upstream, int numWorker, String agentId) {
+    return agents(hubAddress, token, List.of(upstream), numWorker, agentId);
+  }
+
+  /** One agent per upstream, in one process, as {@code --upstream a,b} starts them. */
+  static Agents agents(
+      String hubAddress, String token, List<String> upstreams, int numWorker, String agentId) {
     Map<String, Object> map = new HashMap<>();
     map.put("slime.agent.token", token);
     map.put("slime.agent.hub", hubAddress);
-    map.put("slime.agent.upstreams", List.of(upstream));
+    map.put("slime.agent.upstreams", upstreams);
     map.put("slime.agent.num-worker", numWorker);
     map.put("slime.agent.agent-id", agentId);
     return Agents.start(config(map));
