@@ -41,6 +41,7 @@ SLIME_ENV_VARS = ["HOST", "PORT", "SECRET", "APP_PASSWORD", "CONCURRENT", "TOKEN
                   "UPSTREAM", "NUM_WORKER", "AGENT_ID"]
 
 PROCS = []          # every process this run started, for cleanup
+EXTERNAL_KILLS = [] # (process, exit code, when noticed): died of a signal this harness did not send
 
 
 def log(msg):
@@ -64,7 +65,11 @@ class Proc:
         return self.p.poll() is None
 
     def stop(self, grace=8):
-        if self.p.poll() is None:
+        rc = self.p.poll()
+        if rc is not None and rc in (-signal.SIGTERM, 128 + signal.SIGTERM, -signal.SIGKILL, 128 + signal.SIGKILL,
+                                     -signal.SIGINT, 128 + signal.SIGINT):
+            EXTERNAL_KILLS.append((self.name, rc, time.strftime("%H:%M:%S")))
+        if rc is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, signal.SIGTERM)
             try:
@@ -596,7 +601,7 @@ def wrk(port, path, conns, dur, expect=None, expect_file=None, upload=None, bloc
         with open(out) as f:
             r = json.load(f)
     except (OSError, ValueError):
-        raise BenchError(f"wrk wrote no summary (exit {p.returncode}): {p.stderr.strip()[:300]}")
+        raise BenchError(f"wrk {cmd[-1]} wrote no summary (exit {p.returncode}): {p.stderr.strip()[:300]}")
     secs = r["duration_us"] / 1e6
     r["secs"] = secs
     r["rps"] = r["ok"] / secs if secs else 0.0
@@ -1383,7 +1388,15 @@ class Bench:
         path, body = ("/small", SMALL_BODY) if kind == "nginx" else ("/small", "pyup-small-ok\n")
         try:
             with self.slime.topology(tag, port, workers, path, body) as hub:
-                fn(hub)
+                try:
+                    fn(hub)
+                except Exception as e:      # noqa: BLE001
+                    # a failure caused by slime dying or refusing is a finding, not a harness error
+                    if hub.dead() or (isinstance(e, BenchError) and f":{hub.port}" in str(e)):
+                        self.res.note(int(tag[1]), f"scenario incomplete, slime failed: {e!r}; dead: {hub.dead()}")
+                        log(f"{tag}: slime failed: {e!r}")
+                        return
+                    raise
                 return
         except SlimeUnavailable as e:
             log(f"slime not available for {tag}: {e}")
@@ -1417,17 +1430,39 @@ class Bench:
         if 9 in sel:
             steps.append(("s9", "pyup", 1, self.s9))
         for tag, kind, workers, fn in steps:
-            log(f"=== {tag}")
-            try:
-                if tag == "s7":
-                    self.s7()
-                else:
-                    self.group(tag, kind, workers, fn)
-            except Exception as e:     # noqa: BLE001 - record and go on with the other scenarios
-                tb = traceback.format_exc()
-                log(f"harness error in {tag}: {tb}")
-                self.harness_errors.append(f"{tag}: {e!r}")
-                self.res.note(int(tag[1]), f"HARNESS ERROR: {e!r} (traceback in the run's output)")
+            scn = int(tag[1])
+            for attempt in (1, 2):
+                log(f"=== {tag}" + (" (second attempt)" if attempt == 2 else ""))
+                marks = (len(self.res.rows), len(self.res.notes), len(self.slime.notes), self.slime.dead_reason)
+                kills0 = len(EXTERNAL_KILLS)
+                err = None
+                try:
+                    if tag == "s7":
+                        self.s7()
+                    else:
+                        self.group(tag, kind, workers, fn)
+                except Exception as e:     # noqa: BLE001 - record and go on with the other scenarios
+                    err = (e, traceback.format_exc())
+                killed = EXTERNAL_KILLS[kills0:]
+                if killed and attempt == 1:
+                    # Someone else on the machine killed a slime process: discard this attempt, run it again.
+                    del self.res.rows[marks[0]:]
+                    del self.res.notes[marks[1]:]
+                    del self.slime.notes[marks[2]:]
+                    self.slime.dead_reason = marks[3]
+                    self.slime.hub_failures = 0
+                    self.res.note(scn, f"first attempt discarded: {killed} (process, exit code, noticed at) died "
+                                       "of a signal this harness did not send; scenario repeated")
+                    log(f"{tag}: slime process(es) killed from outside: {killed}; repeating the scenario")
+                    continue
+                if err and killed:
+                    self.res.note(scn, f"slime process(es) killed from outside again {killed}; scenario "
+                                       f"incomplete: {err[0]!r}")
+                elif err:
+                    log(f"harness error in {tag}: {err[1]}")
+                    self.harness_errors.append(f"{tag}: {err[0]!r}")
+                    self.res.note(scn, f"HARNESS ERROR: {err[0]!r} (traceback in the run's output)")
+                break
             for p in (self.nginx, self.pyup, self.haproxy):
                 if not p.alive():
                     raise BenchError(f"reference process {p.name} died: {p.tail(5)}")
