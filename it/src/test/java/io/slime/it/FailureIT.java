@@ -60,6 +60,27 @@ class FailureIT {
   }
 
   @Test
+  void shouldServeWaitingRequestsInArrivalOrder() throws Exception {
+    drainArrivals();
+    RawHttp busy = RawHttp.connect(hangHub.address().getPort());
+    busy.send("GET", "/hang-fifo");
+    assertEquals("/hang-fifo", hanging.awaitArrival(5000));
+    List<CompletableFuture<HttpResponse<String>>> waiting = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      waiting.add(Client.getAsync(Slime.url(hangHub, "/quick?n=" + i), "Slime-Block", "1"));
+      Slime.sleep(100);
+    }
+    busy.close();
+    waiting.forEach(w -> assertEquals(200, w.join().statusCode()));
+    List<String> order = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      order.add(hanging.awaitArrival(1000));
+    }
+    assertEquals(
+        List.of("/quick?n=0", "/quick?n=1", "/quick?n=2", "/quick?n=3", "/quick?n=4"), order);
+  }
+
+  @Test
   void shouldNeverServeAWaitingClientThatLeft() throws Exception {
     drainArrivals();
     RawHttp busy = RawHttp.connect(hangHub.address().getPort());
