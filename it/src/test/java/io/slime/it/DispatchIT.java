@@ -71,30 +71,45 @@ class DispatchIT {
     scopeHub = keep(Slime.hub());
     keep(
         Slime.agent(
-            scopeHub, Slime.token("gpu-agent", List.of("gpu"), List.of()),
-            upstream.address(), 2, "gpu"));
+            scopeHub,
+            Slime.token("gpu-agent", List.of("gpu"), List.of()),
+            upstream.address(),
+            2,
+            "gpu"));
     keep(
         Slime.agent(
-            scopeHub, Slime.token("cpu-agent", List.of("cpu"), List.of()),
-            upstream.address(), 2, "cpu"));
+            scopeHub,
+            Slime.token("cpu-agent", List.of("cpu"), List.of()),
+            upstream.address(),
+            2,
+            "cpu"));
 
     pathHub = keep(Slime.hub());
     keep(
         Slime.agent(
-            pathHub, Slime.token("path-agent", List.of(), List.of("/echo/a*")),
-            upstream.address(), 1, "path"));
+            pathHub,
+            Slime.token("path-agent", List.of(), List.of("/echo/a*")),
+            upstream.address(),
+            1,
+            "path"));
 
     authHub = keep(Slime.hub());
     String hub = Slime.hubAddress(authHub);
     keep(Slime.agent(hub, "not-a-token", upstream.address(), 1, "garbage"));
     keep(
         Slime.agent(
-            hub, Slime.token("another-secret-entirely", "foreign", null),
-            upstream.address(), 1, "foreign"));
+            hub,
+            Slime.token("another-secret-entirely", "foreign", null),
+            upstream.address(),
+            1,
+            "foreign"));
     keep(
         Slime.agent(
-            hub, Slime.token(Slime.SECRET, "expired", Instant.now().minusSeconds(60)),
-            upstream.address(), 1, "expired"));
+            hub,
+            Slime.token(Slime.SECRET, "expired", Instant.now().minusSeconds(60)),
+            upstream.address(),
+            1,
+            "expired"));
 
     Slime.awaitWorkers(oneWorkerHub, 1, "/echo");
     Slime.awaitWorkers(threeWorkerHub, 3, "/echo");
@@ -222,7 +237,11 @@ class DispatchIT {
         Hub hub = Slime.hub();
         var agents =
             Slime.agents(
-                Slime.hubAddress(hub), Slime.token("pair"), List.of(a.address(), b.address()), 2, "pair")) {
+                Slime.hubAddress(hub),
+                Slime.token("pair"),
+                List.of(a.address(), b.address()),
+                2,
+                "pair")) {
       assertEquals(List.of("pair-0", "pair-1"), agents.agentIds());
       Slime.awaitWorkers(hub, 4, "/echo");
       a.resetMax();
@@ -250,7 +269,11 @@ class DispatchIT {
 
     HttpResponse<String> right =
         Client.get(
-            Slime.url(passwordHub, "/echo"), "Slime-App-Password", "open-sesame", "Slime-Block", "1");
+            Slime.url(passwordHub, "/echo"),
+            "Slime-App-Password",
+            "open-sesame",
+            "Slime-Block",
+            "1");
     assertEquals(200, right.statusCode(), right.body());
     assertEquals("guarded", Client.header(right, "Slime-Agent"));
   }

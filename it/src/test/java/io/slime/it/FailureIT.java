@@ -196,7 +196,8 @@ class FailureIT {
 
       // Both slots must be free again: one request holds the worker, the next is admitted and
       // told at once that no worker is idle (a leaked slot would make it wait at the gate).
-      CompletableFuture<HttpResponse<String>> holder = Client.getAsync(Slime.url(hub, "/slow?ms=1000"));
+      CompletableFuture<HttpResponse<String>> holder =
+          Client.getAsync(Slime.url(hub, "/slow?ms=1000"));
       Slime.awaitValue(upstream::inFlight, 1, 5000);
       long start = System.nanoTime();
       HttpResponse<String> probe = Client.get(Slime.url(hub, "/echo/probe"));
@@ -218,7 +219,8 @@ class FailureIT {
       Process agent = startAgentProcess(hub, upstream, "doomed", log);
       try {
         HttpResponse<String> ready = Client.get(Slime.url(hub, "/echo"), "Slime-Block", "1");
-        assertEquals(200, ready.statusCode(), ready.body() + "\nagent log:\n" + Files.readString(log));
+        assertEquals(
+            200, ready.statusCode(), ready.body() + "\nagent log:\n" + Files.readString(log));
         assertEquals("doomed", Client.header(ready, "Slime-Agent"));
 
         CompletableFuture<HttpResponse<String>> slow =
@@ -248,7 +250,8 @@ class FailureIT {
       Hub first = Slime.hubOnPort(port, Map.of());
       Hub second = null;
       Agents agents =
-          Slime.agent("127.0.0.1:" + port, Slime.token("faithful"), upstream.address(), 1, "faithful");
+          Slime.agent(
+              "127.0.0.1:" + port, Slime.token("faithful"), upstream.address(), 1, "faithful");
       try {
         HttpResponse<String> before =
             Client.get("http://127.0.0.1:" + port + "/echo", "Slime-Block", "1");
@@ -331,7 +334,8 @@ class FailureIT {
       Process agent = startAgentProcess(hub, upstream, "doomed-stream", log);
       try {
         HttpResponse<String> ready = Client.get(Slime.url(hub, "/echo"), "Slime-Block", "1");
-        assertEquals(200, ready.statusCode(), ready.body() + "\nagent log:\n" + Files.readString(log));
+        assertEquals(
+            200, ready.statusCode(), ready.body() + "\nagent log:\n" + Files.readString(log));
 
         try (RawHttp app = RawHttp.connect(hub.address().getPort())) {
           app.send("GET", "/events?count=100&intervalMs=100");

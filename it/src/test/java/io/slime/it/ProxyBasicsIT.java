@@ -39,8 +39,7 @@ class ProxyBasicsIT {
     closedPort = Slime.freePort();
     deadEndHub = Slime.hub();
     deadEndAgents =
-        Slime.agent(
-            deadEndHub, Slime.token("dead-end"), "127.0.0.1:" + closedPort, 1, "dead-end");
+        Slime.agent(deadEndHub, Slime.token("dead-end"), "127.0.0.1:" + closedPort, 1, "dead-end");
     Slime.awaitWorkers(hub, 2, "/echo");
   }
 
@@ -191,7 +190,8 @@ class ProxyBasicsIT {
 
   @Test
   void shouldKeepEncodedPathsAndQueriesAsSent() throws Exception {
-    HttpResponse<String> r = Client.get(Slime.url(hub, "/echo/x%20y/a%2Fb/%C3%A9?q=%26&r=a+b&s=%2B"));
+    HttpResponse<String> r =
+        Client.get(Slime.url(hub, "/echo/x%20y/a%2Fb/%C3%A9?q=%26&r=a+b&s=%2B"));
 
     assertEquals(200, r.statusCode(), r.body());
     JsonNode echo = JSON.readTree(r.body());
@@ -203,7 +203,8 @@ class ProxyBasicsIT {
   void shouldKeepRepeatedHeadersBothWays() throws Exception {
     int port = hub.address().getPort();
     try (RawHttp raw = RawHttp.connect(port)) {
-      raw.send("GET", "/echo", "X-Multi: one", "X-Multi: two", "Accept: text/plain, application/json");
+      raw.send(
+          "GET", "/echo", "X-Multi: one", "X-Multi: two", "Accept: text/plain, application/json");
       RawHttp.Response r = raw.read();
 
       assertEquals(200, r.status(), r.bodyText());
@@ -211,15 +212,16 @@ class ProxyBasicsIT {
       JsonNode headers = JSON.readTree(r.body()).get("headers");
       // Two fields or one folded list: the same thing in HTTP, with order kept.
       StringBuilder multi = new StringBuilder();
-      headers.get("x-multi").forEach(v -> multi.append(multi.length() > 0 ? "," : "").append(v.asText()));
+      headers
+          .get("x-multi")
+          .forEach(v -> multi.append(multi.length() > 0 ? "," : "").append(v.asText()));
       assertEquals("one,two", multi.toString().replace(" ", ""));
     }
   }
 
   @Test
   void shouldAppendToAnExistingForwardedFor() throws Exception {
-    HttpResponse<String> r =
-        Client.get(Slime.url(hub, "/echo"), "X-Forwarded-For", "203.0.113.9");
+    HttpResponse<String> r = Client.get(Slime.url(hub, "/echo"), "X-Forwarded-For", "203.0.113.9");
     JsonNode headers = JSON.readTree(r.body()).get("headers");
     assertEquals("203.0.113.9, 127.0.0.1", headers.at("/x-forwarded-for/0").asText());
   }
@@ -237,8 +239,7 @@ class ProxyBasicsIT {
 
   @Test
   void shouldAnswer502ForAnUnreachableUpstreamAndKeepTheWorker() {
-    HttpResponse<String> first =
-        Client.get(Slime.url(deadEndHub, "/echo"), "Slime-Block", "1");
+    HttpResponse<String> first = Client.get(Slime.url(deadEndHub, "/echo"), "Slime-Block", "1");
 
     assertEquals(502, first.statusCode(), first.body());
     assertEquals("upstream-failed", Client.header(first, "Slime-Error"));

@@ -126,7 +126,9 @@ class StreamingIT {
     HttpResponse<String> r =
         Client.send(
             Client.request(Slime.url(hub, "/upload"), "Content-Type", "application/octet-stream")
-                .POST(BodyPublishers.fromPublisher(BodyPublishers.ofInputStream(() -> body), FIFTY_MB))
+                .POST(
+                    BodyPublishers.fromPublisher(
+                        BodyPublishers.ofInputStream(() -> body), FIFTY_MB))
                 .build());
 
     assertEquals(200, r.statusCode(), r.body());
@@ -154,7 +156,11 @@ class StreamingIT {
   void shouldFreeTheWorkerWhenTheApplicationLeavesMidUpload() throws Exception {
     int brokenBefore = upstream.brokenBodies();
     try (RawHttp app = RawHttp.connect(hub.address().getPort())) {
-      app.send("POST", "/upload", "Content-Length: " + FIFTY_MB, "Content-Type: application/octet-stream");
+      app.send(
+          "POST",
+          "/upload",
+          "Content-Length: " + FIFTY_MB,
+          "Content-Type: application/octet-stream");
       byte[] chunk = new byte[1024 * 1024];
       TestUpstream.pattern(0, chunk, chunk.length);
       app.write(chunk);
