@@ -110,11 +110,13 @@ class FailureIT {
     drainArrivals();
     try (RawHttp app = RawHttp.connect(hangHub.address().getPort())) {
       app.send("GET", "/crash");
-      RawHttp.Response head = app.readHead();
-      assertEquals(200, head.status());
       long start = System.nanoTime();
+      // Either the head comes and the body is cut, or the connection is reset before the head
+      // could be flushed; never a response that looks whole.
+      RawHttp.Response head = null;
       StringBuilder rest = new StringBuilder();
       try {
+        head = app.readHead();
         for (String line; (line = app.readLine()) != null; ) {
           rest.append(line).append('\n');
         }
@@ -123,12 +125,15 @@ class FailureIT {
       }
       long ms = (System.nanoTime() - start) / 1_000_000;
       assertTrue(ms < 2000, "the cut response ended only after " + ms + " ms");
-      String declared = head.header("Content-Length");
-      if (declared != null) {
-        assertEquals("100000", declared);
-        assertTrue(rest.length() < 100_000, "a cut body came out whole");
-      } else {
-        assertFalse(rest.toString().contains("\n0\n"), "a cut body was terminated as if whole");
+      if (head != null) {
+        assertEquals(200, head.status());
+        String declared = head.header("Content-Length");
+        if (declared != null) {
+          assertEquals("100000", declared);
+          assertTrue(rest.length() < 100_000, "a cut body came out whole");
+        } else {
+          assertFalse(rest.toString().contains("\n0\n"), "a cut body was terminated as if whole");
+        }
       }
     }
     HttpResponse<String> next = Client.get(Slime.url(hangHub, "/quick"));
