@@ -58,14 +58,18 @@ final class HubRegisterCommand implements Callable<Integer> {
       names = "--scopes",
       paramLabel = "SCOPE",
       split = ",",
-      description = "Scopes the agent may serve, comma-separated. Default: all.")
+      description =
+          "Slime-Scope values the agent accepts, comma-separated. Default: none (it takes only"
+              + " requests without Slime-Scope).")
   List<String> scopes;
 
   @Option(
       names = "--scopePaths",
       paramLabel = "PATH",
       split = ",",
-      description = "Request path prefixes the agent may serve, comma-separated. Default: all.")
+      description =
+          "Paths the agent accepts, comma-separated; an entry ending in * is a prefix. Default:"
+              + " every path.")
   List<String> scopePaths;
 
   @Override

@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * Who a worker is and which requests it takes, from its agent's token: {@code scopes} are the
  * {@code Slime-Scope} values it accepts, {@code scopePaths} the paths (exact, or a prefix when the
- * entry ends in {@code *}); an empty list accepts everything.
+ * entry ends in {@code *}). A worker without scopes takes only requests that name no scope; one
+ * without scope paths takes every path.
  */
 public record WorkerProfile(
     String agentId, String agentName, int workerIndex, List<String> scopes, List<String> scopePaths)

@@ -11,8 +11,10 @@ import java.util.Objects;
  * @param id random positive id, so a token can be told apart (and later revoked) without its name
  * @param name human-readable name for logs and the admin view
  * @param expiresAt when the token stops being accepted; {@code null} means never
- * @param scopes scopes the agent may serve; empty means unrestricted
- * @param scopePaths request path prefixes the agent may serve; empty means unrestricted
+ * @param scopes Slime-Scope values the agent's workers accept; with none, they take only requests
+ *     that carry no Slime-Scope
+ * @param scopePaths paths the agent's workers accept (exact, or a prefix when ending in {@code *});
+ *     empty means every path
  */
 public record AgentToken(
     long id, String name, Instant expiresAt, List<String> scopes, List<String> scopePaths) {
