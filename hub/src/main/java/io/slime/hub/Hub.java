@@ -76,7 +76,9 @@ public final class Hub implements AutoCloseable {
             "pekko.http.server.transparent-head-requests", "off",
             "pekko.http.server.parsing.max-content-length", "infinite",
             "pekko.http.server.websocket.periodic-keep-alive-max-idle",
-                settings.keepAlive().toMillis() + "ms"));
+                settings.keepAlive().toMillis() + "ms",
+            "pekko.coordinated-shutdown.phases.service-requests-done.timeout",
+                settings.shutdownGrace().plusSeconds(1).toMillis() + "ms"));
   }
 
   /** The address the hub is bound to (the real port when configured with port 0). */
@@ -89,7 +91,10 @@ public final class Hub implements AutoCloseable {
     return system.getWhenTerminated();
   }
 
-  /** Stops gracefully; blocks until stopped. */
+  /**
+   * Stops gracefully: no new connections, waiting requests answered 503, requests being served
+   * given slime.hub.shutdown-grace to finish. Blocks until stopped.
+   */
   @Override
   public void close() {
     system.terminate();

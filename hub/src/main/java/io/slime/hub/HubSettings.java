@@ -17,7 +17,8 @@ public record HubSettings(
     int inlineBodyLimit,
     Duration keepAlive,
     Duration clientIdleTimeout,
-    int maxConnections) {
+    int maxConnections,
+    Duration shutdownGrace) {
 
   private static final String PREFIX = "slime.hub.";
 
@@ -39,7 +40,8 @@ public record HubSettings(
         (int) Math.min(c.getBytes("inline-body-limit"), 1024 * 1024),
         positive(c, "keep-alive"),
         positive(c, "client-idle-timeout"),
-        intIn(c, "max-connections", 1, Integer.MAX_VALUE));
+        intIn(c, "max-connections", 1, Integer.MAX_VALUE),
+        positive(c, "shutdown-grace"));
   }
 
   private static int intIn(Config c, String key, int min, int max) {

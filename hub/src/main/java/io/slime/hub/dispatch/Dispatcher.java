@@ -5,10 +5,13 @@ import io.slime.hub.http.ProxyError;
 import io.slime.hub.worker.AgentWorker;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -52,6 +55,12 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   public record WorkerLeft(ActorRef<AgentWorker.Command> worker)
       implements Command, CborSerializable {}
 
+  /**
+   * The hub is stopping: waiting and new requests are answered 503 shutting-down; {@code replyTo}
+   * hears once no worker is busy any more.
+   */
+  public record Drain(ActorRef<Done> replyTo) implements Command {}
+
   /** Asks for the current counts. */
   public record GetStats(ActorRef<Stats> replyTo) implements Command, CborSerializable {}
 
@@ -76,6 +85,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   // Abandoned requests stay in the deque until they are met; waitingCount counts the live ones.
   private final ArrayDeque<Exchange> waiting = new ArrayDeque<>();
   private int waitingCount;
+  private List<ActorRef<Done>> drainedReplies; // null until the hub starts stopping
 
   private Dispatcher(
       ActorContext<Command> context, TimerScheduler<Command> timers, int maxWaiting, Duration maxWait) {
@@ -102,6 +112,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         .onMessage(WorkerLeft.class, this::onWorkerLeft)
         .onMessage(WorkerStopped.class, m -> forget(m.worker()))
         .onMessage(GetStats.class, this::onGetStats)
+        .onMessage(Drain.class, this::onDrain)
         .onMessageEquals(ExpireWaiting.INSTANCE, this::onExpireWaiting)
         .build();
   }
@@ -109,6 +120,10 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private Behavior<Command> onDispatch(Exchange exchange, boolean first) {
     if (exchange.isGone()) {
       exchange.finish(); // frees its --concurrent slot
+      return this;
+    }
+    if (drainedReplies != null) {
+      reject(exchange, ProxyError.SHUTTING_DOWN);
       return this;
     }
     for (Iterator<Map.Entry<ActorRef<AgentWorker.Command>, WorkerProfile>> it =
@@ -204,6 +219,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       }
     }
     idle.put(worker, profile);
+    replyIfDrained();
     return this;
   }
 
@@ -211,6 +227,29 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     forget(left.worker());
     left.worker().tell(AgentWorker.Released.INSTANCE);
     return this;
+  }
+
+  private Behavior<Command> onDrain(Drain drain) {
+    if (drainedReplies == null) {
+      drainedReplies = new ArrayList<>();
+      for (Exchange exchange : waiting) {
+        if (!exchange.isGone()) {
+          reject(exchange, ProxyError.SHUTTING_DOWN);
+        }
+      }
+      waiting.clear();
+      waitingCount = 0;
+    }
+    drainedReplies.add(drain.replyTo());
+    replyIfDrained();
+    return this;
+  }
+
+  private void replyIfDrained() {
+    if (drainedReplies != null && idle.size() == workers.size()) {
+      drainedReplies.forEach(replyTo -> replyTo.tell(Done.getInstance()));
+      drainedReplies.clear();
+    }
   }
 
   private Behavior<Command> forget(ActorRef<AgentWorker.Command> worker) {
@@ -226,6 +265,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
             "Agent [{}] id [{}] left", profile.agentName(), profile.agentId());
       }
     }
+    replyIfDrained();
     return this;
   }
 

@@ -5,11 +5,13 @@ import io.slime.hub.HubSettings;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.shared.protocol.SlimeHeaders;
 import io.slime.shared.token.TokenCodec;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.IncomingConnection;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -26,13 +28,12 @@ import org.apache.pekko.stream.javadsl.Sink;
  * its application, and leaves the queue or has its upstream call cancelled.
  */
 public final class FrontDoor {
-  private static final Duration UNBIND_DEADLINE = Duration.ofSeconds(10);
-
   private final ActorSystem<?> system;
   private final HubSettings settings;
   private final Materializer materializer;
   private final ProxyHandler proxy;
   private final AgentSocketHandler agentSockets;
+  private final ActorRef<Dispatcher.Command> dispatcher;
 
   public FrontDoor(
       ActorSystem<?> system,
@@ -43,6 +44,7 @@ public final class FrontDoor {
     this.system = system;
     this.settings = settings;
     this.materializer = Materializer.matFromSystem(system);
+    this.dispatcher = dispatcher;
     AdmissionGate gate =
         settings.concurrent() == 0
             ? null
@@ -65,9 +67,26 @@ public final class FrontDoor {
             .run(materializer);
     return binding.thenApply(
         bound -> {
-          bound.addToCoordinatedShutdown(UNBIND_DEADLINE, system);
+          stopGracefully(bound);
           return bound;
         });
+  }
+
+  /**
+   * On shutdown: stop accepting connections, answer waiting and new requests 503 shutting-down,
+   * and give requests being served until {@code slime.hub.shutdown-grace} to finish.
+   */
+  private void stopGracefully(ServerBinding binding) {
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceUnbind(), "slime-unbind", () -> binding.unbind());
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceRequestsDone(),
+        "slime-drain",
+        () ->
+            AskPattern.<Dispatcher.Command, Done>ask(
+                    dispatcher, Dispatcher.Drain::new, settings.shutdownGrace(), system.scheduler())
+                .exceptionally(timedOut -> Done.getInstance()));
   }
 
   private void serve(IncomingConnection connection) {
