@@ -1,11 +1,12 @@
 package io.slime.agent.upstream;
 
+import io.slime.shared.protocol.BodyPieces;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.Header;
+import io.slime.shared.protocol.HopByHop;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -28,21 +29,6 @@ import org.apache.pekko.util.ByteString;
  */
 public final class ResponseFrames {
 
-  /** Largest body piece per frame, well inside the codec's frame limit. */
-  public static final int MAX_CHUNK = 256 * 1024;
-
-  /** Connection-level headers that describe one hop, never forwarded (RFC 9110 section 7.6.1). */
-  public static final Set<String> HOP_BY_HOP =
-      Set.of(
-          "connection",
-          "keep-alive",
-          "proxy-authenticate",
-          "proxy-authorization",
-          "proxy-connection",
-          "te",
-          "trailer",
-          "transfer-encoding",
-          "upgrade");
 
   private ResponseFrames() {}
 
@@ -130,7 +116,7 @@ public final class ResponseFrames {
     Source<Frame, NotUsed> chunks =
         entity
             .getDataBytes()
-            .mapConcat(ResponseFrames::split)
+            .mapConcat(BodyPieces::of)
             .map(bytes -> (Frame) new Frame.BodyChunk(exchange, bytes, false))
             .mapMaterializedValue(m -> NotUsed.getInstance());
     Source<Frame, NotUsed> end =
@@ -171,23 +157,13 @@ public final class ResponseFrames {
   private static List<Header> headers(Iterable<HttpHeader> all) {
     List<Header> out = new ArrayList<>();
     for (HttpHeader h : all) {
-      if (!HOP_BY_HOP.contains(h.lowercaseName())) {
+      if (!HopByHop.HEADERS.contains(h.lowercaseName())) {
         out.add(new Header(h.name(), h.value()));
       }
     }
     return out;
   }
 
-  private static List<ByteString> split(ByteString bytes) {
-    if (bytes.size() <= MAX_CHUNK) {
-      return bytes.isEmpty() ? List.of() : List.of(bytes);
-    }
-    List<ByteString> pieces = new ArrayList<>();
-    for (int from = 0; from < bytes.size(); from += MAX_CHUNK) {
-      pieces.add(bytes.slice(from, Math.min(bytes.size(), from + MAX_CHUNK)));
-    }
-    return pieces;
-  }
 
   /** A failure as one line for a user: its message, or its kind when it has none. */
   public static String describe(Throwable failure) {

@@ -1,6 +1,7 @@
 package io.slime.hub.http;
 
 import io.slime.shared.protocol.Header;
+import io.slime.shared.protocol.HopByHop;
 import io.slime.shared.protocol.SlimeHeaders;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,18 +15,9 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
  * read on the way: one pass over the headers per request.
  */
 final class ForwardedHeaders {
-  /** Meaningful for one connection only (RFC 9110 7.6.1), plus Pekko's synthetic headers. */
+  /** Besides the hop-by-hop ones: set anew for the upstream, carried by the entity, or Pekko's own. */
   private static final Set<String> NOT_FORWARDED =
       Set.of(
-          "connection",
-          "keep-alive",
-          "proxy-authenticate",
-          "proxy-authorization",
-          "proxy-connection",
-          "te",
-          "trailer",
-          "transfer-encoding",
-          "upgrade",
           "host",
           "content-type",
           "content-length",
@@ -72,7 +64,7 @@ final class ForwardedHeaders {
         forwardedProto = h.value();
       } else if (name.equals("x-forwarded-host")) {
         forwardedHost = h.value();
-      } else if (!NOT_FORWARDED.contains(name)) {
+      } else if (!HopByHop.HEADERS.contains(name) && !NOT_FORWARDED.contains(name)) {
         out.add(new Header(h.name(), h.value()));
       }
     }

@@ -1,6 +1,7 @@
 package io.slime.hub.worker;
 
 import io.slime.hub.dispatch.Exchange;
+import io.slime.shared.protocol.BodyPieces;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.Header;
 import java.util.ArrayList;
@@ -22,8 +23,6 @@ import org.apache.pekko.util.ByteString;
 
 /** Translates between an {@link Exchange} and the frames a worker connection carries. */
 final class ExchangeFrames {
-  /** Largest body chunk per frame, well under the frame limit. */
-  private static final int MAX_CHUNK = 256 * 1024;
 
   private ExchangeFrames() {}
 
@@ -70,7 +69,7 @@ final class ExchangeFrames {
         entity
             .withoutSizeLimit()
             .getDataBytes()
-            .mapConcat(ExchangeFrames::split)
+            .mapConcat(BodyPieces::of)
             .via(stop.flow())
             .map(bytes -> (Frame) new Frame.BodyChunk(n, bytes, false))
             .concat(Source.single(new Frame.BodyChunk(n, ByteString.emptyByteString(), true)))
@@ -128,14 +127,4 @@ final class ExchangeFrames {
     }
   }
 
-  private static List<ByteString> split(ByteString bytes) {
-    if (bytes.size() <= MAX_CHUNK) {
-      return List.of(bytes);
-    }
-    List<ByteString> parts = new ArrayList<>(bytes.size() / MAX_CHUNK + 1);
-    for (int from = 0; from < bytes.size(); from += MAX_CHUNK) {
-      parts.add(bytes.slice(from, Math.min(from + MAX_CHUNK, bytes.size())));
-    }
-    return parts;
-  }
 }
