@@ -303,7 +303,7 @@ public final class HubConnection {
                 index,
                 started.start().getClass().getSimpleName());
         if (started.body() != null) {
-          transport.inbound().discard(started.start().exchange());
+          transport.discard(started.start().exchange());
         }
       }
     } else if (event instanceof InboundEvent.BodyEnded ended) {
@@ -350,7 +350,7 @@ public final class HubConnection {
       exchange.request = UpstreamRequests.build(start, body, upstreamAddress);
     } catch (RuntimeException e) {
       if (body != null) {
-        transport.inbound().discard(start.exchange());
+        transport.discard(start.exchange());
       }
       respond(exchange, failure(exchange, "cannot forward the request: " + e.getMessage()));
       return;
@@ -446,7 +446,7 @@ public final class HubConnection {
   }
 
   private void offer(Exchange exchange, Source<Frame, NotUsed> frames) {
-    QueueOfferResult offered = transport.outbound().offer(frames);
+    QueueOfferResult offered = transport.offer(frames);
     if (offered != QueueOfferResult.enqueued()) {
       // The connection is closing (its Closed event follows) or its queue is somehow full.
       context
@@ -457,11 +457,7 @@ public final class HubConnection {
               index,
               exchange.number,
               offered);
-      try {
-        transport.outbound().fail(new IllegalStateException("outbound queue refused a response"));
-      } catch (IllegalStateException alreadyClosed) {
-        // Its Closed event is on the way.
-      }
+      transport.fail(new IllegalStateException("outbound queue refused a response"));
     }
   }
 
@@ -478,7 +474,7 @@ public final class HubConnection {
     if (exchange.streamedBody && !exchange.bodyEnded) {
       // The upstream answered before it read the whole request body: drop the rest as it arrives,
       // and never reuse a connection that still has half a request in it.
-      transport.inbound().discard(exchange.number);
+      transport.discard(exchange.number);
       upstream.abort("response ended before the request body");
     }
     context.getLog().debug("Worker [{}/{}] exchange {} done", agentId, index, exchange.number);
@@ -501,7 +497,7 @@ public final class HubConnection {
     exchange.abortReason = reason;
     upstream.abort(reason);
     if (exchange.streamedBody && !exchange.bodyEnded) {
-      transport.inbound().discard(exchange.number);
+      transport.discard(exchange.number);
     }
     if (exchange.responding) {
       // Fails the response stream unless its terminal frame already passed: then Failure follows.
@@ -596,13 +592,10 @@ public final class HubConnection {
 
   private void closeTransport() {
     if (transport != null) {
-      try {
-        transport.outbound().complete();
-      } catch (IllegalStateException alreadyClosed) {
-        // The connection ended first: nothing to close.
-      }
+      transport.close();
     }
   }
+
 
   private Duration stableAfter() {
     return STABLE_AFTER.compareTo(settings.maxBackoff()) < 0 ? STABLE_AFTER : settings.maxBackoff();

@@ -72,6 +72,8 @@ public final class TestHub extends AllDirectives implements AutoCloseable {
       throw new AssertionError(
           "no connection from " + agentId + "/" + index + " within " + timeout);
     }
+    // Frames can be queued only once the upgrade has run the flow.
+    w.transport.opened().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     return w;
   }
 
@@ -146,15 +148,13 @@ public final class TestHub extends AllDirectives implements AutoCloseable {
     }
 
     public void send(Frame... frames) {
-      transport.outbound().offer(Source.from(List.of(frames)));
+      transport.offer(Source.from(List.of(frames)));
     }
 
     /** A request whose body streams after its head, in BodyChunk frames. */
     public void sendStreamed(Frame.RequestStart head, Source<ByteString, ?> body) {
       int n = head.exchange();
-      transport
-          .outbound()
-          .offer(
+      transport.offer(
               Source.<Frame>single(head)
                   .concat(body.map(b -> (Frame) new Frame.BodyChunk(n, b, false)))
                   .concat(
@@ -162,7 +162,7 @@ public final class TestHub extends AllDirectives implements AutoCloseable {
     }
 
     public void close() {
-      transport.outbound().complete();
+      transport.close();
     }
 
     public InboundEvent nextEvent(Duration timeout) throws InterruptedException {

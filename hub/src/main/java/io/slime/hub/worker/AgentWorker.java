@@ -170,7 +170,7 @@ public final class AgentWorker {
       requestBody = KillSwitches.shared("request-" + n);
       frames = ExchangeFrames.request(n, exchange, requestBody);
     }
-    if (transport.outbound().offer(frames) != QueueOfferResult.enqueued()) {
+    if (transport.offer(frames) != QueueOfferResult.enqueued()) {
       dispatcher.tell(new Dispatcher.Redispatch(exchange));
       return closing();
     }
@@ -232,7 +232,7 @@ public final class AgentWorker {
   private Behavior<Command> cancel(Ongoing ongoing) {
     context.getLog().debug("Worker {}: application went away, cancelling", profile.slot());
     ongoing.stopRequestBody();
-    transport.outbound().offer(Source.single(new Frame.Cancel(ongoing.n())));
+    transport.offer(Source.single(new Frame.Cancel(ongoing.n())));
     ongoing.exchange().finish();
     timers.startSingleTimer(new CancelTimedOut(ongoing.n()), settings.cancelTimeout());
     return cancelling(ongoing);
@@ -262,11 +262,11 @@ public final class AgentWorker {
     }
     if (event.endsExchange(ongoing.n())) {
       timers.cancel(new CancelTimedOut(ongoing.n()));
-      transport.inbound().discard(ongoing.n());
+      transport.discard(ongoing.n());
       return idleAgain(ongoing);
     }
     if (event instanceof InboundEvent.Started started && started.body() != null) {
-      transport.inbound().discard(started.start().exchange()); // nobody will read it
+      transport.discard(started.start().exchange()); // nobody will read it
     }
     return Behaviors.same();
   }

@@ -11,83 +11,112 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
 import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
 import org.apache.pekko.http.javadsl.model.ws.Message;
-import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.StreamLimitReachedException;
 import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
 /**
- * A worker connection's WebSocket flow, built before the socket exists so its owner holds both
- * ends from the start: {@link #outbound()} takes one Source of frames per exchange (played one
- * after another, each with its own backpressure), and inbound frames go to {@link InboundFrames}.
- * Closing either direction closes the connection.
+ * A worker connection's WebSocket flow, with handles for its owner: {@link #offer} takes one
+ * Source of frames per exchange (played one after another, each with its own backpressure), and
+ * inbound frames go to {@link InboundFrames}, which tells the listener. Both ends are fused into
+ * the socket's own stream when it runs, so a frame crosses no extra thread on its way. Closing
+ * either direction closes the connection.
  */
 public final class FrameTransport {
   private static final int OUTBOUND_SOURCES = 16;
 
-  private final BoundedSourceQueue<Source<Frame, NotUsed>> outbound;
-  private final InboundFrames.Control inbound;
-  private final Flow<Message, Message, NotUsed> flow;
   private final CompletableFuture<Done> opened = new CompletableFuture<>();
+  private Flow<Message, Message, NotUsed> flow;
+  private volatile BoundedSourceQueue<Source<Frame, NotUsed>> outbound;
+  private volatile InboundFrames.Control inbound;
+  private volatile boolean closeRequested;
 
-  private FrameTransport(
-      BoundedSourceQueue<Source<Frame, NotUsed>> outbound,
-      InboundFrames.Control inbound,
-      Flow<Message, Message, NotUsed> flow) {
-    this.outbound = outbound;
-    this.inbound = inbound;
-    this.flow =
-        flow.mapMaterializedValue(
-            notUsed -> {
-              opened.complete(Done.getInstance());
-              return notUsed;
-            });
-  }
+  private FrameTransport() {}
 
   public static FrameTransport create(
       Consumer<InboundEvent> listener, ClassicActorSystemProvider system) {
-    Pair<BoundedSourceQueue<Source<Frame, NotUsed>>, Source<Source<Frame, NotUsed>, NotUsed>> out =
-        Source.<Source<Frame, NotUsed>>queue(OUTBOUND_SOURCES).preMaterialize(system);
-    Pair<InboundFrames.Control, Sink<Frame, NotUsed>> in =
-        InboundFrames.sink(listener).preMaterialize(system);
-
-    Sink<Message, NotUsed> decoding =
+    FrameTransport transport = new FrameTransport();
+    Sink<Message, InboundFrames.Control> decoding =
         Flow.of(Message.class)
             .flatMapConcat(FrameTransport::bytesOf)
             .map(FrameCodec::decode)
-            .to(in.second());
-    Source<Message, NotUsed> encoding =
-        out.second()
+            .toMat(InboundFrames.sink(listener), Keep.right());
+    Source<Message, BoundedSourceQueue<Source<Frame, NotUsed>>> encoding =
+        Source.<Source<Frame, NotUsed>>queue(OUTBOUND_SOURCES)
             .flatMapConcat(frames -> frames)
             .map(frame -> (Message) BinaryMessage.create(FrameCodec.encode(frame)));
-    return new FrameTransport(
-        out.first(), in.first(), Flow.fromSinkAndSourceCoupled(decoding, encoding));
+    transport.flow =
+        Flow.fromSinkAndSourceCoupledMat(
+            decoding,
+            encoding,
+            (control, queue) -> {
+              transport.attach(queue, control);
+              return NotUsed.getInstance();
+            });
+    return transport;
   }
 
-  /** Queue of per-exchange frame Sources; offer returns Enqueued unless the connection closed. */
-  public BoundedSourceQueue<Source<Frame, NotUsed>> outbound() {
-    return outbound;
-  }
-
-  /** Closes the connection after the frames already offered; safe to call more than once. */
-  public void close() {
-    try {
-      outbound.complete();
-    } catch (IllegalStateException alreadyClosed) {
-      // The connection ended first; nothing left to close.
+  private void attach(
+      BoundedSourceQueue<Source<Frame, NotUsed>> queue, InboundFrames.Control control) {
+    inbound = control;
+    outbound = queue;
+    if (closeRequested) {
+      close();
     }
-  }
-
-  public InboundFrames.Control inbound() {
-    return inbound;
+    opened.complete(Done.getInstance());
   }
 
   /** Completes when the flow starts running, that is when the WebSocket is up. */
   public CompletionStage<Done> opened() {
     return opened;
+  }
+
+  /**
+   * Queues an exchange's frames behind those already queued; QueueClosed when the connection is
+   * not (or no longer) up.
+   */
+  public QueueOfferResult offer(Source<Frame, NotUsed> frames) {
+    BoundedSourceQueue<Source<Frame, NotUsed>> queue = outbound;
+    return queue == null ? QueueOfferResult.closed() : queue.offer(frames);
+  }
+
+  /** Gives up on an exchange's inbound body without running it; see {@link InboundFrames}. */
+  public void discard(int exchange) {
+    InboundFrames.Control control = inbound;
+    if (control != null) {
+      control.discard(exchange);
+    }
+  }
+
+  /** Closes the connection after the frames already queued; safe to call at any time, twice. */
+  public void close() {
+    closeRequested = true;
+    BoundedSourceQueue<Source<Frame, NotUsed>> queue = outbound;
+    if (queue != null) {
+      try {
+        queue.complete();
+      } catch (IllegalStateException alreadyClosed) {
+        // The connection ended first; nothing left to close.
+      }
+    }
+  }
+
+  /** Closes the connection at once with {@code cause}; safe to call at any time. */
+  public void fail(Throwable cause) {
+    closeRequested = true;
+    BoundedSourceQueue<Source<Frame, NotUsed>> queue = outbound;
+    if (queue != null) {
+      try {
+        queue.fail(cause);
+      } catch (IllegalStateException alreadyClosed) {
+        // The connection ended first.
+      }
+    }
   }
 
   /** The flow to hand to the WebSocket server upgrade or client request; run it once. */

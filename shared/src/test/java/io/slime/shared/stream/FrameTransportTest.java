@@ -70,7 +70,7 @@ class FrameTransportTest {
     }
 
     void send(Source<Frame, NotUsed> frames) {
-      assertEquals(QueueOfferResult.enqueued(), transport.outbound().offer(frames));
+      assertEquals(QueueOfferResult.enqueued(), transport.offer(frames));
     }
   }
 
@@ -139,7 +139,7 @@ class FrameTransportTest {
     client.send(Source.single(new Frame.Cancel(7)));
     assertEquals(new Frame.Cancel(7), server.next(InboundEvent.Signal.class).frame());
 
-    client.transport().outbound().complete();
+    client.transport().close();
 
     assertNull(server.next(InboundEvent.Closed.class).failure());
     client.next(InboundEvent.Closed.class);
