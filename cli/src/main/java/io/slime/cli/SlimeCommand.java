@@ -34,7 +34,19 @@ public final class SlimeCommand {
     this.environment = Map.copyOf(Objects.requireNonNull(environment, "environment"));
   }
 
+  /** Below two threads, CompletableFuture runs each async callback on a thread of its own. */
+  private static final String COMMON_POOL_PARALLELISM =
+      "java.util.concurrent.ForkJoinPool.common.parallelism";
+
   public static void main(String[] args) {
+    // Futures from Pekko's javadsl complete their callbacks asynchronously in the common pool; on
+    // two cores that pool has one thread, and then every callback starts a new thread. Read once,
+    // so this must come before anything touches the pool.
+    if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
+      System.setProperty(
+          COMMON_POOL_PARALLELISM,
+          Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors())));
+    }
     System.exit(newCommandLine(new SlimeCommand()).execute(args));
   }
 

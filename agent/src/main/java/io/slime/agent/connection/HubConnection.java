@@ -31,7 +31,6 @@ import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgradeResponse;
 import org.apache.pekko.http.javadsl.settings.ClientConnectionSettings;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.SharedKillSwitch;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
@@ -107,7 +106,7 @@ public final class HubConnection {
   private static final class Exchange {
     final int number;
     final boolean streamedBody;
-    final SharedKillSwitch killSwitch;
+    SharedKillSwitch killSwitch; // only once the response streams
     HttpRequest request;
     boolean bodyEnded;
     boolean responding;
@@ -117,7 +116,6 @@ public final class HubConnection {
     Exchange(int number, boolean streamedBody) {
       this.number = number;
       this.streamedBody = streamedBody;
-      this.killSwitch = KillSwitches.shared("exchange-" + number);
     }
   }
 
@@ -131,6 +129,7 @@ public final class HubConnection {
   private final ServiceAddress upstreamAddress;
   private final String upstreamName;
   private final UpstreamConnection upstream;
+  private final UpstreamRequests requests;
   private final Materializer materializer;
   private final Backoff backoff;
 
@@ -161,6 +160,7 @@ public final class HubConnection {
     this.upstreamName = upstreamAddress.toString();
     this.upstream =
         new UpstreamConnection(upstreamAddress, clients.upstream(), context.getSystem());
+    this.requests = new UpstreamRequests(upstreamAddress);
     this.materializer = Materializer.matFromSystem(context.getSystem());
     this.backoff =
         new Backoff(settings.minBackoff(), settings.maxBackoff(), settings.randomFactor());
@@ -347,12 +347,12 @@ public final class HubConnection {
             start.method(),
             start.target());
     try {
-      exchange.request = UpstreamRequests.build(start, body, upstreamAddress);
+      exchange.request = requests.build(start, body);
     } catch (RuntimeException e) {
       if (body != null) {
         transport.discard(start.exchange());
       }
-      respond(exchange, failure(exchange, "cannot forward the request: " + e.getMessage()));
+      sendWhole(exchange, failure(exchange, "cannot forward the request: " + e.getMessage()));
       return;
     }
     send(exchange, 0);
@@ -396,7 +396,7 @@ public final class HubConnection {
         upstreamDown = true;
         context.getLog().warn("Worker [{}/{}] {}", agentId, index, reason);
       }
-      respond(exchange, failure(exchange, reason));
+      sendWhole(exchange, failure(exchange, reason));
       return Behaviors.same();
     }
     if (upstreamDown) {
@@ -415,9 +415,7 @@ public final class HubConnection {
             m.response().status().intValue());
     Frame whole = ResponseFrames.whole(exchange.number, m.response());
     if (whole != null) {
-      exchange.responding = true;
-      offer(exchange, Source.single(whole));
-      complete(exchange);
+      sendWhole(exchange, whole);
       return Behaviors.same();
     }
     respond(
@@ -426,7 +424,7 @@ public final class HubConnection {
             exchange.number,
             m.response(),
             settings.inlineBodyLimit(),
-            exchange.killSwitch,
+            exchange.killSwitch = KillSwitches.shared("exchange-" + exchange.number),
             () -> exchange.abortReason,
             upstreamName));
     return Behaviors.same();
@@ -436,29 +434,33 @@ public final class HubConnection {
   private void respond(Exchange exchange, Source<Frame, NotUsed> frames) {
     exchange.responding = true;
     var self = context.getSelf();
-    offer(
-        exchange,
-        frames.watchTermination(
-            (mat, done) -> {
-              done.whenComplete((ok, failure) -> self.tell(new ExchangeDone(exchange)));
-              return mat;
-            }));
+    boolean sent =
+        transport.send(
+            frames.watchTermination(
+                (mat, done) -> {
+                  done.whenComplete((ok, failure) -> self.tell(new ExchangeDone(exchange)));
+                  return mat;
+                }));
+    if (!sent) {
+      notSent(exchange);
+    }
   }
 
-  private void offer(Exchange exchange, Source<Frame, NotUsed> frames) {
-    QueueOfferResult offered = transport.offer(frames);
-    if (offered != QueueOfferResult.enqueued()) {
-      // The connection is closing (its Closed event follows) or its queue is somehow full.
-      context
-          .getLog()
-          .debug(
-              "Worker [{}/{}] could not queue exchange {}: {}",
-              agentId,
-              index,
-              exchange.number,
-              offered);
-      transport.fail(new IllegalStateException("outbound queue refused a response"));
+  /** The whole answer in one frame: nothing is left to stream, so the exchange is over here. */
+  private void sendWhole(Exchange exchange, Frame frame) {
+    exchange.responding = true;
+    if (!transport.send(frame)) {
+      notSent(exchange);
     }
+    complete(exchange);
+  }
+
+  private void notSent(Exchange exchange) {
+    // The connection is closing: its Closed event follows and ends the exchange.
+    context
+        .getLog()
+        .debug("Worker [{}/{}] could not send exchange {}: connection closed", agentId, index,
+            exchange.number);
   }
 
   private Behavior<Command> onExchangeDone(ExchangeDone m) {
@@ -501,9 +503,15 @@ public final class HubConnection {
     }
     if (exchange.responding) {
       // Fails the response stream unless its terminal frame already passed: then Failure follows.
-      exchange.killSwitch.abort(new UpstreamConnection.AbortedException(reason));
+      stopResponse(exchange, reason);
     } else {
-      respond(exchange, failure(exchange, reason));
+      sendWhole(exchange, failure(exchange, reason));
+    }
+  }
+
+  private static void stopResponse(Exchange exchange, String reason) {
+    if (exchange.killSwitch != null) {
+      exchange.killSwitch.abort(new UpstreamConnection.AbortedException(reason));
     }
   }
 
@@ -511,7 +519,7 @@ public final class HubConnection {
     if (current != null) {
       current.abortReason = "hub connection lost";
       upstream.abort("hub connection lost");
-      current.killSwitch.abort(new UpstreamConnection.AbortedException("hub connection lost"));
+      stopResponse(current, "hub connection lost");
       current = null;
     }
     if (Duration.ofNanos(System.nanoTime() - connectedAt).compareTo(stableAfter()) >= 0) {
@@ -607,8 +615,8 @@ public final class HubConnection {
     }
   }
 
-  private static Source<Frame, NotUsed> failure(Exchange exchange, String reason) {
-    return Source.single(new Frame.Failure(exchange.number, reason));
+  private static Frame failure(Exchange exchange, String reason) {
+    return new Frame.Failure(exchange.number, reason);
   }
 
   /**

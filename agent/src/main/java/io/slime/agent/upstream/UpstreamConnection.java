@@ -4,7 +4,6 @@ import io.slime.shared.net.ServiceAddress;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import org.apache.pekko.Done;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
 import org.apache.pekko.http.javadsl.ConnectHttp;
 import org.apache.pekko.http.javadsl.Http;
@@ -22,7 +21,6 @@ import org.apache.pekko.stream.UniqueKillSwitch;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
@@ -32,8 +30,12 @@ import org.apache.pekko.stream.javadsl.Source;
  * the upstream sees its client disconnect (a GPU job can stop).
  *
  * <pre>
- *  send ─▶ Source.queue(1) ─▶ KillSwitch ─▶ outgoingConnection ─▶ Sink.queue ─▶ pull
+ *  send ─▶ Source.queue(1) ─▶ KillSwitch ─▶ outgoingConnection ─▶ Sink.foreach ─▶ response
  * </pre>
+ *
+ * Responses complete plain {@link CompletableFuture}s from inside the stream: the futures Pekko's
+ * javadsl returns run every callback on a new thread where the common pool has one thread (two
+ * cores), which cost more than the rest of the request.
  *
  * Not thread-safe: one actor owns it and calls it from its own thread only.
  */
@@ -74,27 +76,59 @@ public final class UpstreamConnection {
 
   /** One materialized connection. */
   private static final class Live {
-    final BoundedSourceQueue<HttpRequest> requests;
-    final UniqueKillSwitch killSwitch;
-    final SinkQueueWithCancel<HttpResponse> responses;
-    final CompletionStage<Done> closed;
+    final Materializer materializer;
+    BoundedSourceQueue<HttpRequest> requests;
+    UniqueKillSwitch killSwitch;
     int served;
-    // Set by the response future's callback, read by the owner after it has seen that response.
+    // Written by the owner before it sends; completed from the connection's stream.
+    private CompletableFuture<HttpResponse> pending;
+    private volatile boolean closed;
+    // Set when the response arrives, read by the owner after it has seen that response.
     volatile boolean closeAfterResponse;
 
-    Live(
-        BoundedSourceQueue<HttpRequest> requests,
-        UniqueKillSwitch killSwitch,
-        SinkQueueWithCancel<HttpResponse> responses,
-        CompletionStage<Done> closed) {
-      this.requests = requests;
-      this.killSwitch = killSwitch;
-      this.responses = responses;
-      this.closed = closed;
+    Live(Materializer materializer) {
+      this.materializer = materializer;
+    }
+
+    synchronized CompletableFuture<HttpResponse> expect() {
+      pending = new CompletableFuture<>();
+      if (closed) {
+        pending.completeExceptionally(new ClosedException("connection closed before the response"));
+      }
+      return pending;
+    }
+
+    void onResponse(HttpResponse response) {
+      if (wantsClose(response)) {
+        closeAfterResponse = true;
+      }
+      CompletableFuture<HttpResponse> waiting;
+      synchronized (this) {
+        waiting = pending;
+        pending = null;
+      }
+      if (waiting != null) {
+        waiting.complete(response);
+      } else {
+        response.discardEntityBytes(materializer); // nobody waits for it any more
+      }
+    }
+
+    void onClosed(Throwable failure) {
+      CompletableFuture<HttpResponse> waiting;
+      synchronized (this) {
+        closed = true;
+        waiting = pending;
+        pending = null;
+      }
+      if (waiting != null) {
+        waiting.completeExceptionally(
+            failure != null ? failure : new ClosedException("connection closed before the response"));
+      }
     }
 
     boolean usable() {
-      return !closeAfterResponse && !closed.toCompletableFuture().isDone();
+      return !closeAfterResponse && !closed;
     }
   }
 
@@ -112,6 +146,7 @@ public final class UpstreamConnection {
     Live conn = live;
     boolean reused = conn.served > 0;
     conn.served++;
+    CompletableFuture<HttpResponse> response = conn.expect();
     QueueOfferResult offered = conn.requests.offer(request);
     if (offered != QueueOfferResult.enqueued()) {
       live = null;
@@ -119,19 +154,6 @@ public final class UpstreamConnection {
       return new Sent(
           CompletableFuture.failedFuture(new ClosedException("connection closed")), reused, true);
     }
-    CompletionStage<HttpResponse> response =
-        conn.responses
-            .pull()
-            .thenApply(
-                next -> {
-                  HttpResponse r =
-                      next.orElseThrow(
-                          () -> new ClosedException("connection closed before the response"));
-                  if (wantsClose(r)) {
-                    conn.closeAfterResponse = true;
-                  }
-                  return r;
-                });
     return new Sent(response, reused, false);
   }
 
@@ -144,7 +166,6 @@ public final class UpstreamConnection {
       Live conn = live;
       live = null;
       conn.killSwitch.abort(new AbortedException(reason));
-      conn.responses.cancel();
     }
   }
 
@@ -161,16 +182,21 @@ public final class UpstreamConnection {
     Flow<HttpRequest, HttpResponse, CompletionStage<OutgoingConnection>> connection =
         Http.get(system)
             .outgoingConnection(target, Optional.empty(), settings, system.classicSystem().log());
-    var materialized =
+    Live conn = new Live(materializer);
+    Pair<BoundedSourceQueue<HttpRequest>, UniqueKillSwitch> ends =
         Source.<HttpRequest>queue(1)
             .viaMat(KillSwitches.single(), Keep.both())
             .via(connection)
-            .watchTermination(Keep.both())
-            .toMat(Sink.queue(1), Keep.both())
+            .watchTermination(
+                (mat, done) -> {
+                  done.whenComplete((ok, failure) -> conn.onClosed(failure));
+                  return mat;
+                })
+            .to(Sink.foreach(conn::onResponse))
             .run(materializer);
-    Pair<BoundedSourceQueue<HttpRequest>, UniqueKillSwitch> ends = materialized.first().first();
-    return new Live(
-        ends.first(), ends.second(), materialized.second(), materialized.first().second());
+    conn.requests = ends.first();
+    conn.killSwitch = ends.second();
+    return conn;
   }
 
   private static boolean wantsClose(HttpResponse response) {

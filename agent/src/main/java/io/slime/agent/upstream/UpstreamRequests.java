@@ -1,5 +1,6 @@
 package io.slime.agent.upstream;
 
+import io.slime.shared.http.ParsedValues;
 import io.slime.shared.net.ServiceAddress;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.Header;
@@ -22,10 +23,25 @@ import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
-/** Turns a hub's {@link Frame.RequestStart} (and its streamed body) into the upstream request. */
+/**
+ * Turns a hub's {@link Frame.RequestStart} (and its streamed body) into the request for one
+ * upstream.
+ */
 public final class UpstreamRequests {
+  private static final ParsedValues<HttpHeader> USER_AGENTS =
+      new ParsedValues<>(value -> HttpHeader.parse("User-Agent", value));
+  private static final ParsedValues<ContentType> CONTENT_TYPES =
+      new ParsedValues<>(UpstreamRequests::parseContentType);
 
-  private UpstreamRequests() {}
+  private final String basePath;
+  private final Host host;
+
+  public UpstreamRequests(ServiceAddress upstream) {
+    this.basePath = upstream.basePath();
+    boolean defaultPort = upstream.port() == (upstream.secure() ? 443 : 80);
+    this.host =
+        defaultPort ? Host.create(upstream.host()) : Host.create(upstream.host(), upstream.port());
+  }
 
   /**
    * The upstream request for {@code start}. The body streams from {@code body} without being
@@ -33,8 +49,7 @@ public final class UpstreamRequests {
    *
    * @throws IllegalArgumentException when the method, target or a header cannot be sent
    */
-  public static HttpRequest build(
-      Frame.RequestStart start, Source<ByteString, NotUsed> body, ServiceAddress upstream) {
+  public HttpRequest build(Frame.RequestStart start, Source<ByteString, NotUsed> body) {
     HttpMethod method =
         HttpMethods.lookup(start.method())
             .orElseGet(
@@ -44,14 +59,14 @@ public final class UpstreamRequests {
     String target = start.target().isEmpty() ? "/" : start.target();
     Uri uri;
     try {
-      uri = Uri.create(upstream.basePath() + target, Uri.RELAXED);
+      uri = Uri.create(basePath + target, Uri.RELAXED);
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("invalid target '" + target + "'", e);
     }
     return HttpRequest.create()
         .withMethod(method)
         .withUri(uri)
-        .withHeaders(headers(start.headers(), upstream))
+        .withHeaders(headers(start.headers()))
         .withEntity(entity(start, body));
   }
 
@@ -60,7 +75,7 @@ public final class UpstreamRequests {
     return request.method().isIdempotent() && request.entity().isStrict();
   }
 
-  private static List<HttpHeader> headers(List<Header> headers, ServiceAddress upstream) {
+  private List<HttpHeader> headers(List<Header> headers) {
     List<HttpHeader> out = new ArrayList<>(headers.size() + 1);
     for (Header h : headers) {
       switch (h.name().toLowerCase(Locale.ROOT)) {
@@ -68,13 +83,11 @@ public final class UpstreamRequests {
           // Carried by the entity, or replaced by the upstream's own Host below.
         }
         // Pekko drops a raw User-Agent and writes its own; a modelled header goes through.
-        case "user-agent" -> out.add(HttpHeader.parse(h.name(), h.value()));
+        case "user-agent" -> out.add(USER_AGENTS.of(h.value()));
         default -> out.add(RawHeader.create(h.name(), h.value()));
       }
     }
-    boolean defaultPort = upstream.port() == (upstream.secure() ? 443 : 80);
-    out.add(
-        defaultPort ? Host.create(upstream.host()) : Host.create(upstream.host(), upstream.port()));
+    out.add(host);
     return out;
   }
 
@@ -93,6 +106,10 @@ public final class UpstreamRequests {
     if (value.isEmpty()) {
       return ContentTypes.NO_CONTENT_TYPE;
     }
+    return CONTENT_TYPES.of(value);
+  }
+
+  private static ContentType parseContentType(String value) {
     try {
       return ContentTypes.parse(value);
     } catch (RuntimeException e) {

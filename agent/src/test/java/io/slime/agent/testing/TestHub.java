@@ -148,13 +148,13 @@ public final class TestHub extends AllDirectives implements AutoCloseable {
     }
 
     public void send(Frame... frames) {
-      transport.offer(Source.from(List.of(frames)));
+      transport.send(Source.from(List.of(frames)));
     }
 
     /** A request whose body streams after its head, in BodyChunk frames. */
     public void sendStreamed(Frame.RequestStart head, Source<ByteString, ?> body) {
       int n = head.exchange();
-      transport.offer(
+      transport.send(
               Source.<Frame>single(head)
                   .concat(body.map(b -> (Frame) new Frame.BodyChunk(n, b, false)))
                   .concat(

@@ -14,9 +14,9 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.stream.KillSwitches;
-import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.SharedKillSwitch;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Source;
@@ -163,14 +163,14 @@ public final class AgentWorker {
     Exchange exchange = assign.exchange();
     int n = ++exchangeCounter;
     SharedKillSwitch requestBody = null;
-    Source<Frame, NotUsed> frames;
+    boolean sent;
     if (ExchangeFrames.isInline(exchange, settings.inlineBodyLimit())) {
-      frames = ExchangeFrames.inlineRequest(n, exchange);
+      sent = transport.send(ExchangeFrames.inlineRequest(n, exchange));
     } else {
       requestBody = KillSwitches.shared("request-" + n);
-      frames = ExchangeFrames.request(n, exchange, requestBody);
+      sent = transport.send(ExchangeFrames.request(n, exchange, requestBody));
     }
-    if (transport.offer(frames) != QueueOfferResult.enqueued()) {
+    if (!sent) {
       dispatcher.tell(new Dispatcher.Redispatch(exchange));
       return closing();
     }
@@ -201,10 +201,17 @@ public final class AgentWorker {
         && started.start() instanceof Frame.ResponseStart head
         && head.exchange() == ongoing.n()
         && !answered) {
-      ongoing.exchange().respond(
+      HttpResponse response =
           ExchangeFrames.response(
-              head, watched(ongoing, started.body()), profile.agentName(), isHead(ongoing)));
-      return head.last() ? idleAgain(ongoing) : busy(ongoing, true);
+              head, watched(ongoing, started.body()), profile.agentName(), isHead(ongoing));
+      if (!head.last()) {
+        ongoing.exchange().respond(response);
+        return busy(ongoing, true);
+      }
+      // Idle first: the application may send its next request the moment it has this answer.
+      Behavior<Command> next = idleAgain(ongoing);
+      ongoing.exchange().respond(response);
+      return next;
     }
     if (event instanceof InboundEvent.BodyEnded ended && ended.exchange() == ongoing.n()) {
       return idleAgain(ongoing);
@@ -213,11 +220,12 @@ public final class AgentWorker {
         && signal.frame() instanceof Frame.Failure failure
         && failure.exchange() == ongoing.n()) {
       // Once answered, the body already failed, which aborts the application's connection.
+      Behavior<Command> next = idleAgain(ongoing);
       if (!answered) {
         ongoing.exchange().respond(ProxyError.UPSTREAM_FAILED.response(failure.reason()));
         ongoing.exchange().finish();
       }
-      return idleAgain(ongoing);
+      return next;
     }
     if (event instanceof InboundEvent.Closed) {
       return lose(ongoing);
@@ -232,7 +240,7 @@ public final class AgentWorker {
   private Behavior<Command> cancel(Ongoing ongoing) {
     context.getLog().debug("Worker {}: application went away, cancelling", profile.slot());
     ongoing.stopRequestBody();
-    transport.offer(Source.single(new Frame.Cancel(ongoing.n())));
+    transport.send(new Frame.Cancel(ongoing.n()));
     ongoing.exchange().finish();
     timers.startSingleTimer(new CancelTimedOut(ongoing.n()), settings.cancelTimeout());
     return cancelling(ongoing);

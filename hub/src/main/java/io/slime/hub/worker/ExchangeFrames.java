@@ -1,6 +1,7 @@
 package io.slime.hub.worker;
 
 import io.slime.hub.dispatch.Exchange;
+import io.slime.shared.http.ParsedValues;
 import io.slime.shared.protocol.BodyPieces;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.Header;
@@ -24,6 +25,13 @@ import org.apache.pekko.util.ByteString;
 /** Translates between an {@link Exchange} and the frames a worker connection carries. */
 final class ExchangeFrames {
 
+  private static final ParsedValues<HttpHeader> DATES =
+      new ParsedValues<>(value -> HttpHeader.parse("Date", value));
+  private static final ParsedValues<HttpHeader> SERVERS =
+      new ParsedValues<>(value -> HttpHeader.parse("Server", value));
+  private static final ParsedValues<ContentType> CONTENT_TYPES =
+      new ParsedValues<>(ExchangeFrames::parseOrOctetStream);
+
   private ExchangeFrames() {}
 
   /** Whether the request travels as one frame: its body is small and already in memory. */
@@ -33,10 +41,9 @@ final class ExchangeFrames {
   }
 
   /** The request as one frame; see {@link #isInline}. */
-  static Source<Frame, NotUsed> inlineRequest(int n, Exchange exchange) {
+  static Frame inlineRequest(int n, Exchange exchange) {
     RequestEntity entity = exchange.entity();
-    return Source.single(
-        new Frame.RequestStart(
+    return new Frame.RequestStart(
             n,
             exchange.method(),
             exchange.target(),
@@ -44,7 +51,7 @@ final class ExchangeFrames {
             contentTypeOf(entity),
             entity.getContentLengthOption().orElse(Frame.UNKNOWN_LENGTH),
             true,
-            ((HttpEntity.Strict) entity).getData()));
+            ((HttpEntity.Strict) entity).getData());
   }
 
   /**
@@ -89,10 +96,13 @@ final class ExchangeFrames {
     for (Header h : start.headers()) {
       String lower = h.name().toLowerCase(Locale.ROOT);
       // Pekko's renderer drops raw Date and Server headers: they must be its modeled ones.
-      headers.add(
-          lower.equals("date") || lower.equals("server")
-              ? HttpHeader.parse(h.name(), h.value())
-              : RawHeader.create(h.name(), h.value()));
+      if (lower.equals("date")) {
+        headers.add(DATES.of(h.value()));
+      } else if (lower.equals("server")) {
+        headers.add(SERVERS.of(h.value()));
+      } else {
+        headers.add(RawHeader.create(h.name(), h.value()));
+      }
     }
     headers.add(RawHeader.create("Slime-Agent", agentName));
     ContentType contentType = parseContentType(start.contentType());
@@ -120,6 +130,10 @@ final class ExchangeFrames {
     if (value.isEmpty()) {
       return ContentTypes.NO_CONTENT_TYPE;
     }
+    return CONTENT_TYPES.of(value);
+  }
+
+  private static ContentType parseOrOctetStream(String value) {
     try {
       return ContentTypes.parse(value);
     } catch (IllegalArgumentException e) {

@@ -11,8 +11,6 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
 import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
 import org.apache.pekko.http.javadsl.model.ws.Message;
-import org.apache.pekko.stream.BoundedSourceQueue;
-import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.StreamLimitReachedException;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Keep;
@@ -21,18 +19,18 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
 /**
- * A worker connection's WebSocket flow, with handles for its owner: {@link #offer} takes one
- * Source of frames per exchange (played one after another, each with its own backpressure), and
+ * A worker connection's WebSocket flow, with handles for its owner: {@link #send} takes one
+ * frame, or one Source of frames, per send (played one after another, each with backpressure), and
  * inbound frames go to {@link InboundFrames}, which tells the listener. Both ends are fused into
  * the socket's own stream when it runs, so a frame crosses no extra thread on its way. Closing
  * either direction closes the connection.
  */
 public final class FrameTransport {
-  private static final int OUTBOUND_SOURCES = 16;
+  private static final int OUTBOUND_ITEMS = 16;
 
   private final CompletableFuture<Done> opened = new CompletableFuture<>();
   private Flow<Message, Message, NotUsed> flow;
-  private volatile BoundedSourceQueue<Source<Frame, NotUsed>> outbound;
+  private volatile OutboundFrames.Queue outbound;
   private volatile InboundFrames.Control inbound;
   private volatile boolean closeRequested;
 
@@ -46,9 +44,8 @@ public final class FrameTransport {
             .flatMapConcat(FrameTransport::bytesOf)
             .map(FrameCodec::decode)
             .toMat(InboundFrames.sink(listener), Keep.right());
-    Source<Message, BoundedSourceQueue<Source<Frame, NotUsed>>> encoding =
-        Source.<Source<Frame, NotUsed>>queue(OUTBOUND_SOURCES)
-            .flatMapConcat(frames -> frames)
+    Source<Message, OutboundFrames.Queue> encoding =
+        Source.fromGraph(new OutboundFrames(OUTBOUND_ITEMS))
             .map(frame -> (Message) BinaryMessage.create(FrameCodec.encode(frame)));
     transport.flow =
         Flow.fromSinkAndSourceCoupledMat(
@@ -61,8 +58,7 @@ public final class FrameTransport {
     return transport;
   }
 
-  private void attach(
-      BoundedSourceQueue<Source<Frame, NotUsed>> queue, InboundFrames.Control control) {
+  private void attach(OutboundFrames.Queue queue, InboundFrames.Control control) {
     inbound = control;
     outbound = queue;
     if (closeRequested) {
@@ -76,13 +72,19 @@ public final class FrameTransport {
     return opened;
   }
 
+  /** Queues one frame behind those already queued; false when the connection is not up. */
+  public boolean send(Frame frame) {
+    OutboundFrames.Queue queue = outbound;
+    return queue != null && queue.offer(frame);
+  }
+
   /**
-   * Queues an exchange's frames behind those already queued; QueueClosed when the connection is
-   * not (or no longer) up.
+   * Queues a stream of frames (a streamed body), played to its end before anything queued after
+   * it; false when the connection is not up.
    */
-  public QueueOfferResult offer(Source<Frame, NotUsed> frames) {
-    BoundedSourceQueue<Source<Frame, NotUsed>> queue = outbound;
-    return queue == null ? QueueOfferResult.closed() : queue.offer(frames);
+  public boolean send(Source<Frame, NotUsed> frames) {
+    OutboundFrames.Queue queue = outbound;
+    return queue != null && queue.offer(frames);
   }
 
   /** Gives up on an exchange's inbound body without running it; see {@link InboundFrames}. */
@@ -96,26 +98,18 @@ public final class FrameTransport {
   /** Closes the connection after the frames already queued; safe to call at any time, twice. */
   public void close() {
     closeRequested = true;
-    BoundedSourceQueue<Source<Frame, NotUsed>> queue = outbound;
+    OutboundFrames.Queue queue = outbound;
     if (queue != null) {
-      try {
-        queue.complete();
-      } catch (IllegalStateException alreadyClosed) {
-        // The connection ended first; nothing left to close.
-      }
+      queue.complete();
     }
   }
 
   /** Closes the connection at once with {@code cause}; safe to call at any time. */
   public void fail(Throwable cause) {
     closeRequested = true;
-    BoundedSourceQueue<Source<Frame, NotUsed>> queue = outbound;
+    OutboundFrames.Queue queue = outbound;
     if (queue != null) {
-      try {
-        queue.fail(cause);
-      } catch (IllegalStateException alreadyClosed) {
-        // The connection ended first.
-      }
+      queue.fail(cause);
     }
   }
 
