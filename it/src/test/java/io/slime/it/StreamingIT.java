@@ -121,6 +121,27 @@ class StreamingIT {
   }
 
   @Test
+  void shouldCarryAGibibyteDownloadInBoundedMemory() throws Exception {
+    long size = 1024L * 1024 * 1024; // more than this JVM's whole heap (-Xmx768m in it/pom.xml)
+    HttpResponse<InputStream> r =
+        Client.HTTP.send(
+            Client.request(Slime.url(hub, "/bytes?size=" + size)).GET().build(),
+            BodyHandlers.ofInputStream());
+    assertEquals(200, r.statusCode());
+    MessageDigest digest = TestUpstream.sha256();
+    long read = 0;
+    try (InputStream in = r.body()) {
+      byte[] buf = new byte[256 * 1024];
+      for (int n; (n = in.read(buf)) > 0; ) {
+        digest.update(buf, 0, n);
+        read += n;
+      }
+    }
+    assertEquals(size, read);
+    assertEquals(TestUpstream.patternSha256(size), HexFormat.of().formatHex(digest.digest()));
+  }
+
+  @Test
   void shouldStreamA50MbUpload() throws Exception {
     PatternStream body = new PatternStream(FIFTY_MB);
     HttpResponse<String> r =
