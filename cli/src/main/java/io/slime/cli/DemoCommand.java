@@ -66,12 +66,12 @@ final class DemoCommand implements Callable<Integer> {
     out.println("(one worker each) in front of a sample upstream at " + upstream.baseUrl() + ".");
     out.println();
     out.println("Try, in another terminal:");
-    out.println("  curl -i " + base + "/echo?hello=world          # Slime-Agent names who served it");
-    out.println("  curl -N " + base + "/events?count=5&intervalMs=500   # events stream one by one");
-    out.println("  curl -s " + base + "/slow?ms=5000 & curl -s " + base + "/slow?ms=5000 &");
-    out.println("  curl -i " + base + "/echo                      # both workers busy: 503 at once");
-    out.println("  curl -i -H 'Slime-Block: 1' " + base + "/echo  # waits for a worker instead");
-    out.println("  curl -s " + base + "/bytes?size=104857600 | wc -c  # 100 MB, streamed");
+    out.println("  curl -i '" + base + "/echo?hello=world'     # Slime-Agent names who served it");
+    out.println("  curl -N '" + base + "/events?count=5&intervalMs=500'   # one event at a time");
+    out.println("  curl -s '" + base + "/slow?ms=5000' & curl -s '" + base + "/slow?ms=5000' &");
+    out.println("  curl -i '" + base + "/echo'      # both workers are busy: 503 at once");
+    out.println("  curl -i -H 'Slime-Block: 1' '" + base + "/echo'   # waits for a worker instead");
+    out.println("  curl -s '" + base + "/bytes?size=104857600' | wc -c   # 100 MB, streamed");
     out.println();
     out.println("Ctrl-C stops everything.");
     out.flush();

@@ -46,6 +46,7 @@ final class ForwardedHeaders {
     String forwardedFor = null;
     String forwardedProto = null;
     String forwardedHost = null;
+    String host = null;
     Set<String> connectionOptions = Set.of();
     for (HttpHeader h : request.getHeaders()) {
       String name = h.lowercaseName();
@@ -64,6 +65,8 @@ final class ForwardedHeaders {
         forwardedProto = h.value();
       } else if (name.equals("x-forwarded-host")) {
         forwardedHost = h.value();
+      } else if (name.equals("host")) {
+        host = h.value();
       } else if (!HopByHop.HEADERS.contains(name) && !NOT_FORWARDED.contains(name)) {
         out.add(new Header(h.name(), h.value()));
       }
@@ -76,12 +79,11 @@ final class ForwardedHeaders {
         new Header(
             "X-Forwarded-For", forwardedFor == null ? clientIp : forwardedFor + ", " + clientIp));
     out.add(new Header("X-Forwarded-Proto", forwardedProto != null ? forwardedProto : "http"));
-    String host = forwardedHost != null ? forwardedHost : request.getUri().host().address();
-    int port = request.getUri().port();
-    if (forwardedHost == null && port != 0 && port != 80) {
-      host = host + ":" + port;
+    if (forwardedHost == null) {
+      // As the application addressed the hub, port included (HTTP/1.0 may send no Host).
+      forwardedHost = host != null ? host : request.getUri().host().address();
     }
-    out.add(new Header("X-Forwarded-Host", host));
+    out.add(new Header("X-Forwarded-Host", forwardedHost));
     return new ForwardedHeaders(out, appPassword, scope == null || scope.isEmpty() ? null : scope, block);
   }
 
