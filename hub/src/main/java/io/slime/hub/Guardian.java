@@ -5,6 +5,7 @@ import io.slime.hub.dispatch.WorkerProfile;
 import io.slime.hub.http.FrontDoor;
 import io.slime.hub.worker.AgentWorker;
 import io.slime.shared.token.TokenCodec;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -24,7 +25,9 @@ public final class Guardian {
 
   /** Make a worker for an agent connection; the worker answers with its WebSocket flow. */
   public record SpawnWorker(
-      WorkerProfile profile, ActorRef<Flow<Message, Message, NotUsed>> replyTo)
+      WorkerProfile profile,
+      Duration heartbeat,
+      ActorRef<Flow<Message, Message, NotUsed>> replyTo)
       implements Command {}
 
   private record BindFailed(Throwable cause) implements Command {}
@@ -39,8 +42,7 @@ public final class Guardian {
               context.spawn(
                   Dispatcher.create(settings.queueMaxLength(), settings.queueMaxWait()),
                   "dispatcher");
-          AgentWorker.WorkerSettings workerSettings =
-              new AgentWorker.WorkerSettings(settings.inlineBodyLimit(), settings.cancelTimeout());
+
           new FrontDoor(context.getSystem(), settings, tokens, dispatcher, context.getSelf())
               .bind()
               .whenComplete(
@@ -58,7 +60,13 @@ public final class Guardian {
                   spawn -> {
                     context.spawnAnonymous(
                         AgentWorker.create(
-                            spawn.profile(), dispatcher, workerSettings, spawn.replyTo()));
+                            spawn.profile(),
+                            dispatcher,
+                            new AgentWorker.WorkerSettings(
+                                settings.inlineBodyLimit(),
+                                settings.cancelTimeout(),
+                                spawn.heartbeat()),
+                            spawn.replyTo()));
                     return Behaviors.same();
                   })
               .onMessage(BindFailed.class, failed -> Behaviors.stopped())

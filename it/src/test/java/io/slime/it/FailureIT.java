@@ -217,6 +217,40 @@ class FailureIT {
   }
 
   @Test
+  void shouldAnswer502WhenTheAgentFreezesWithoutClosingItsConnection() throws Exception {
+    // A frozen process (or a network partition) closes nothing: only missing heartbeats tell.
+    try (TestUpstream upstream = TestUpstream.start();
+        Hub hub = Slime.hub()) {
+      Path log = Files.createTempFile("slime-agent-", ".log");
+      // The agent sets the heartbeat pace for its connection; both sides then use it.
+      Process agent =
+          startAgentProcess(hub, upstream, "frozen", log, "-Dslime.agent.keep-alive=500ms");
+      try {
+        HttpResponse<String> ready = Client.get(Slime.url(hub, "/echo"), "Slime-Block", "1");
+        assertEquals(
+            200, ready.statusCode(), ready.body() + "\nagent log:\n" + Files.readString(log));
+
+        CompletableFuture<HttpResponse<String>> slow =
+            Client.getAsync(Slime.url(hub, "/slow?ms=20000"));
+        Slime.awaitValue(upstream::inFlight, 1, 5000);
+        new ProcessBuilder("kill", "-STOP", Long.toString(agent.pid())).start().waitFor();
+        long frozenAt = System.nanoTime();
+
+        HttpResponse<String> lost = slow.get(15, TimeUnit.SECONDS);
+        long ms = (System.nanoTime() - frozenAt) / 1_000_000;
+        assertEquals(502, lost.statusCode(), lost.body());
+        assertEquals("agent-lost", Client.header(lost, "Slime-Error"));
+        // Three missed heartbeats of 500 ms; without heartbeats TCP would wait many minutes.
+        assertTrue(ms < 5_000, "the 502 came " + ms + " ms after the agent froze");
+      } finally {
+        agent.destroyForcibly();
+        agent.waitFor(10, TimeUnit.SECONDS);
+        Files.deleteIfExists(log);
+      }
+    }
+  }
+
+  @Test
   void shouldAnswer502SoonWhenTheAgentProcessDies() throws Exception {
     try (TestUpstream upstream = TestUpstream.start();
         Hub hub = Slime.hub()) {
@@ -381,12 +415,15 @@ class FailureIT {
   }
 
   /** {@code slime agent run} in its own JVM, so it can be killed like a real process. */
-  private static Process startAgentProcess(Hub hub, TestUpstream upstream, String name, Path log)
+  private static Process startAgentProcess(
+      Hub hub, TestUpstream upstream, String name, Path log, String... jvmOptions)
       throws java.io.IOException {
-    return new ProcessBuilder(
-            javaBin(),
-            "-Xmx256m",
-            "-XX:TieredStopAtLevel=1",
+    List<String> command = new java.util.ArrayList<>();
+    command.add(javaBin());
+    command.addAll(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1"));
+    command.addAll(List.of(jvmOptions));
+    command.addAll(
+        List.of(
             "-cp",
             System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
             "io.slime.cli.SlimeCommand",
@@ -401,7 +438,8 @@ class FailureIT {
             "--numWorker",
             "1",
             "--agentID",
-            name)
+            name));
+    return new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(log.toFile())
         .start();

@@ -189,12 +189,17 @@ public final class HubConnection {
     var self = context.getSelf();
     transport =
         FrameTransport.create(
-            event -> self.tell(new WrappedInbound(thisSession, event)), context.getSystem());
+            event -> self.tell(new WrappedInbound(thisSession, event)),
+            context.getSystem(),
+            settings.keepAlive());
     WebSocketRequest request =
         WebSocketRequest.create(settings.hub().webSocketUri(SlimeHeaders.CONNECT_PATH))
             .addHeader(RawHeader.create(SlimeHeaders.AGENT_TOKEN, settings.token()))
             .addHeader(RawHeader.create(SlimeHeaders.AGENT_ID, agentId))
-            .addHeader(RawHeader.create(SlimeHeaders.WORKER_INDEX, Integer.toString(index)));
+            .addHeader(RawHeader.create(SlimeHeaders.WORKER_INDEX, Integer.toString(index)))
+            .addHeader(
+                RawHeader.create(
+                    SlimeHeaders.HEARTBEAT, Long.toString(settings.keepAlive().toMillis())));
     Http http = Http.get(context.getSystem());
     ConnectionContext tls =
         settings.hub().secure()

@@ -77,10 +77,21 @@ final class AgentSocketHandler {
     CompletionStage<Flow<Message, Message, NotUsed>> flow =
         AskPattern.ask(
             guardian,
-            replyTo -> new Guardian.SpawnWorker(profile, replyTo),
+            replyTo -> new Guardian.SpawnWorker(profile, heartbeatOf(request), replyTo),
             SPAWN_TIMEOUT,
             scheduler);
     return flow.thenApply(f -> upgrade.get().handleMessagesWith(f));
+  }
+
+  /** The pace the agent's heartbeats come at (and the hub's go at), within sane bounds. */
+  private static Duration heartbeatOf(HttpRequest request) {
+    long millis;
+    try {
+      millis = Long.parseLong(header(request, SlimeHeaders.HEARTBEAT).orElse("10000"));
+    } catch (NumberFormatException e) {
+      millis = 10_000;
+    }
+    return Duration.ofMillis(Math.max(200, Math.min(millis, 600_000)));
   }
 
   private static Optional<String> header(HttpRequest request, String name) {

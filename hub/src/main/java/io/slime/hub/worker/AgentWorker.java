@@ -97,11 +97,17 @@ public final class AgentWorker {
     this.settings = settings;
     ActorRef<Command> self = context.getSelf();
     this.transport =
-        FrameTransport.create(event -> self.tell(new WrappedInbound(event)), context.getSystem());
+        FrameTransport.create(
+            event -> self.tell(new WrappedInbound(event)),
+            context.getSystem(),
+            settings.heartbeat());
   }
 
-  /** Inline body limit and how long to wait for the agent to confirm a cancel. */
-  public record WorkerSettings(int inlineBodyLimit, Duration cancelTimeout) {}
+  /**
+   * Inline body limit, how long to wait for the agent to confirm a cancel, and the heartbeat pace
+   * the agent announced (null for none).
+   */
+  public record WorkerSettings(int inlineBodyLimit, Duration cancelTimeout, Duration heartbeat) {}
 
   /**
    * A worker for a connection being upgraded; {@code flowTo} receives the WebSocket flow to run.

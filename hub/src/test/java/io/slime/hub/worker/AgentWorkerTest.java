@@ -43,7 +43,7 @@ class AgentWorkerTest {
 
   private static final Duration CANCEL_TIMEOUT = Duration.ofMillis(500);
   private static final AgentWorker.WorkerSettings SETTINGS =
-      new AgentWorker.WorkerSettings(65536, CANCEL_TIMEOUT);
+      new AgentWorker.WorkerSettings(65536, CANCEL_TIMEOUT, null);
   private static final WorkerProfile PROFILE =
       new WorkerProfile("id-1", "gpu-box", 3, List.of(), List.of());
 

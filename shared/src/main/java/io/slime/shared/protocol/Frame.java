@@ -51,4 +51,15 @@ public sealed interface Frame {
 
   /** Agent to hub: the exchange ended without a (complete) response; the reason is shown to users. */
   record Failure(int exchange, String reason) implements Frame {}
+
+  /**
+   * Either way, when nothing else was sent for a while: proves the peer is alive, which the
+   * WebSocket's own pings do not (Pekko answers them without telling anyone).
+   */
+  record Heartbeat() implements Frame {
+    @Override
+    public int exchange() {
+      return 0;
+    }
+  }
 }

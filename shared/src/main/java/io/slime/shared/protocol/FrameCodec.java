@@ -20,6 +20,7 @@ import org.apache.pekko.util.ByteStringBuilder;
  * BodyChunk     = flags:u8 body
  * Cancel        = (empty)
  * Failure       = reason:str
+ * Heartbeat     = (empty; exchange 0)
  * headers       = count:varint (name:str value:str)*
  * str           = length:varint utf8-bytes
  * body          = every remaining byte of the message
@@ -36,6 +37,7 @@ public final class FrameCodec {
   private static final byte BODY_CHUNK = 3;
   private static final byte CANCEL = 4;
   private static final byte FAILURE = 5;
+  private static final byte HEARTBEAT = 6;
   private static final int LAST = 1;
 
   private FrameCodec() {}
@@ -65,6 +67,8 @@ public final class FrameCodec {
     } else if (frame instanceof Frame.Failure f) {
       out.putByte(FAILURE).putInt(f.exchange(), ORDER);
       putString(out, f.reason());
+    } else if (frame instanceof Frame.Heartbeat) {
+      out.putByte(HEARTBEAT).putInt(0, ORDER);
     }
     return out.result();
   }
@@ -115,6 +119,9 @@ public final class FrameCodec {
         }
         case FAILURE -> {
           return new Frame.Failure(exchange, getString(in));
+        }
+        case HEARTBEAT -> {
+          return new Frame.Heartbeat();
         }
         default -> throw new ProtocolException("unknown frame kind " + kind);
       }

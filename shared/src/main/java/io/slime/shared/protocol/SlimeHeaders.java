@@ -24,5 +24,8 @@ public final class SlimeHeaders {
   public static final String AGENT_ID = "Slime-Agent-Id";
   public static final String WORKER_INDEX = "Slime-Worker-Index";
 
+  /** Milliseconds between the agent's heartbeats; the hub sends its own at the same pace. */
+  public static final String HEARTBEAT = "Slime-Heartbeat";
+
   private SlimeHeaders() {}
 }

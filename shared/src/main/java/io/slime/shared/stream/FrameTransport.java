@@ -3,6 +3,7 @@ package io.slime.shared.stream;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.FrameCodec;
 import io.slime.shared.protocol.ProtocolException;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
@@ -27,6 +28,9 @@ import org.apache.pekko.util.ByteString;
  */
 public final class FrameTransport {
   private static final int OUTBOUND_ITEMS = 16;
+  private static final int SILENT_HEARTBEATS = 3;
+  private static final Message HEARTBEAT =
+      BinaryMessage.create(FrameCodec.encode(new Frame.Heartbeat()));
 
   private final CompletableFuture<Done> opened = new CompletableFuture<>();
   private Flow<Message, Message, NotUsed> flow;
@@ -36,17 +40,35 @@ public final class FrameTransport {
 
   private FrameTransport() {}
 
+  /** A transport without heartbeats, for peers that watch liveness some other way. */
   public static FrameTransport create(
       Consumer<InboundEvent> listener, ClassicActorSystemProvider system) {
+    return create(listener, system, null);
+  }
+
+  /**
+   * A transport that sends a {@link Frame.Heartbeat} whenever it sent nothing for {@code
+   * heartbeat}, and closes the connection when the peer sent nothing for three of them: a peer
+   * that vanished without closing (a network partition, a frozen machine) is noticed in seconds,
+   * not when TCP finally gives up.
+   */
+  public static FrameTransport create(
+      Consumer<InboundEvent> listener, ClassicActorSystemProvider system, Duration heartbeat) {
     FrameTransport transport = new FrameTransport();
+    Flow<Message, Message, NotUsed> watched =
+        heartbeat == null
+            ? Flow.of(Message.class)
+            : Flow.of(Message.class).idleTimeout(heartbeat.multipliedBy(SILENT_HEARTBEATS));
     Sink<Message, InboundFrames.Control> decoding =
-        Flow.of(Message.class)
+        watched
             .flatMapConcat(FrameTransport::bytesOf)
             .map(FrameCodec::decode)
             .toMat(InboundFrames.sink(listener), Keep.right());
-    Source<Message, OutboundFrames.Queue> encoding =
+    Source<Message, OutboundFrames.Queue> frames =
         Source.fromGraph(new OutboundFrames(OUTBOUND_ITEMS))
             .map(frame -> (Message) BinaryMessage.create(FrameCodec.encode(frame)));
+    Source<Message, OutboundFrames.Queue> encoding =
+        heartbeat == null ? frames : frames.keepAlive(heartbeat, () -> HEARTBEAT);
     transport.flow =
         Flow.fromSinkAndSourceCoupledMat(
             decoding,

@@ -140,6 +140,10 @@ public final class InboundFrames
     }
 
     private void onFrame(Frame frame) {
+      if (frame instanceof Frame.Heartbeat) {
+        pull(in); // its arrival was all it had to say
+        return;
+      }
       if (frame instanceof Frame.BodyChunk chunk) {
         onChunk(chunk);
         return;

@@ -52,7 +52,8 @@ class FrameCodecTest {
         new Frame.BodyChunk(0, bytes(FrameCodec.MAX_FRAME_BYTES - 6), true),
         new Frame.Cancel(6),
         new Frame.Failure(7, "upstream refused: connexion refusée ✗"),
-        new Frame.Failure(8, ""));
+        new Frame.Failure(8, ""),
+        new Frame.Heartbeat());
   }
 
   @Test
@@ -94,7 +95,7 @@ class FrameCodecTest {
 
   @Test
   void shouldRejectAnUnknownKind() {
-    for (int kind : new int[] {0, 6, 42, 255}) {
+    for (int kind : new int[] {0, 7, 42, 255}) {
       ByteString message =
           new ByteStringBuilder().putByte((byte) kind).putInt(1, BE).putByte((byte) 0).result();
       ProtocolException e = assertThrows(ProtocolException.class, () -> FrameCodec.decode(message));
