@@ -48,9 +48,9 @@ public final class FrameTransport {
 
   /**
    * A transport that sends a {@link Frame.Heartbeat} whenever it sent nothing for {@code
-   * heartbeat}, and closes the connection when the peer sent nothing for three of them: a peer
-   * that vanished without closing (a network partition, a frozen machine) is noticed in seconds,
-   * not when TCP finally gives up.
+   * heartbeat}, and closes the connection when the peer sent nothing for three of them while we
+   * were reading: a peer that vanished without closing (a network partition, a frozen machine) is
+   * noticed in seconds, not when TCP finally gives up.
    */
   public static FrameTransport create(
       Consumer<InboundEvent> listener, ClassicActorSystemProvider system, Duration heartbeat) {
@@ -58,7 +58,8 @@ public final class FrameTransport {
     Flow<Message, Message, NotUsed> watched =
         heartbeat == null
             ? Flow.of(Message.class)
-            : Flow.of(Message.class).idleTimeout(heartbeat.multipliedBy(SILENT_HEARTBEATS));
+            : Flow.of(Message.class)
+                .via(new SilenceTimeout<>(heartbeat.multipliedBy(SILENT_HEARTBEATS)));
     Sink<Message, InboundFrames.Control> decoding =
         watched
             .flatMapConcat(FrameTransport::bytesOf)
