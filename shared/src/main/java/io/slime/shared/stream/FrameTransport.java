@@ -127,15 +127,6 @@ public final class FrameTransport {
     }
   }
 
-  /** Closes the connection at once with {@code cause}; safe to call at any time. */
-  public void fail(Throwable cause) {
-    closeRequested = true;
-    OutboundFrames.Queue queue = outbound;
-    if (queue != null) {
-      queue.fail(cause);
-    }
-  }
-
   /** The flow to hand to the WebSocket server upgrade or client request; run it once. */
   public Flow<Message, Message, NotUsed> flow() {
     return flow;

@@ -29,8 +29,6 @@ final class OutboundFrames
     boolean offer(Object frameOrSource);
 
     void complete();
-
-    void fail(Throwable cause);
   }
 
   private final int capacity;
@@ -57,8 +55,6 @@ final class OutboundFrames
   private record Offer(Object item) implements Command {}
 
   private record Complete() implements Command {}
-
-  private record Fail(Throwable cause) implements Command {}
 
   private final class Logic extends GraphStageLogic implements Queue {
     private final ArrayDeque<Object> queued = new ArrayDeque<>();
@@ -100,11 +96,6 @@ final class OutboundFrames
     }
 
     @Override
-    public void fail(Throwable cause) {
-      commands.invoke(new Fail(cause));
-    }
-
-    @Override
     public void postStop() {
       stopped = true;
     }
@@ -124,8 +115,6 @@ final class OutboundFrames
         if (playing == null && queued.isEmpty()) {
           completeStage();
         }
-      } else if (command instanceof Fail fail) {
-        failStage(fail.cause());
       }
     }
 
