@@ -37,13 +37,18 @@ final class SilenceTimeout<T> extends GraphStage<FlowShape<T, T>> {
   @Override
   public GraphStageLogic createLogic(Attributes attributes) {
     return new TimerGraphStageLogic(shape) {
+      // Scheduling a timer per frame would put the scheduler on the hot path: one timer stays
+      // armed and, when it fires early, re-arms for the rest of the current wait.
+      private boolean asking;
+      private long askedAt;
+
       {
         setHandler(
             in,
             new AbstractInHandler() {
               @Override
               public void onPush() {
-                cancelTimer(TIMER);
+                asking = false;
                 push(out, grab(in));
               }
             });
@@ -53,14 +58,27 @@ final class SilenceTimeout<T> extends GraphStage<FlowShape<T, T>> {
               @Override
               public void onPull() {
                 pull(in);
-                scheduleOnce(TIMER, limit);
+                asking = true;
+                askedAt = System.nanoTime();
+                if (!isTimerActive(TIMER)) {
+                  scheduleOnce(TIMER, limit);
+                }
               }
             });
       }
 
       @Override
       public void onTimer(Object key) {
-        failStage(new TimeoutException("the peer sent nothing for " + limit.toMillis() + " ms"));
+        if (!asking) {
+          return; // the next pull arms it again
+        }
+        long waited = System.nanoTime() - askedAt;
+        if (waited >= limit.toNanos()) {
+          failStage(
+              new TimeoutException("the peer sent nothing for " + limit.toMillis() + " ms"));
+        } else {
+          scheduleOnce(TIMER, limit.minusNanos(waited));
+        }
       }
     };
   }
