@@ -9,7 +9,12 @@ import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.SlimeHeaders;
 import io.slime.shared.stream.FrameTransport;
 import io.slime.shared.stream.InboundEvent;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocketHandshakeException;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
 import java.util.Optional;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -19,15 +24,11 @@ import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
-import org.apache.pekko.http.javadsl.model.ws.WebSocketRequest;
-import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgradeResponse;
 import org.apache.pekko.http.javadsl.settings.ClientConnectionSettings;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
@@ -39,8 +40,8 @@ import org.apache.pekko.util.ByteString;
  * One worker of an agent: a WebSocket it opens to the hub, over which it carries one request at a
  * time to its upstream, on its own {@link UpstreamConnection}.
  *
- * <p>States: {@link #connecting()} (upgrade in flight; frames that race ahead of the upgrade's
- * answer are stashed) → {@link #connected()} (serves exchanges) → on loss or refusal {@link
+ * <p>States: {@link #connecting()} (upgrade in flight; the socket is read only once it is in) →
+ * {@link #connected()} (serves exchanges) → on loss or refusal {@link
  * #backingOff()} (exponential backoff with jitter) → {@link #connecting()} again, forever.
  *
  * <p>Talks to: the hub through a {@link FrameTransport} (inbound events arrive as {@code
@@ -56,7 +57,7 @@ public final class HubConnection {
 
   public sealed interface Command {}
 
-  private record WrappedUpgrade(int session, WebSocketUpgradeResponse response, Throwable failure)
+  private record WrappedUpgrade(int session, JdkHubSocket socket, Throwable failure)
       implements Command {}
 
   private record WrappedRefusal(int session, String reason) implements Command {}
@@ -74,17 +75,11 @@ public final class HubConnection {
   }
 
   /** HTTP client settings shared by all workers of a process: built once, not per worker. */
-  public record Clients(ClientConnectionSettings hub, ClientConnectionSettings upstream) {
+  public record Clients(HttpClient hub, ClientConnectionSettings upstream) {
     public static Clients create(AgentSettings settings, ActorSystem<?> system) {
       ClientConnectionSettings base = ClientConnectionSettings.create(system.classicSystem());
-      Duration keepAlive = settings.keepAlive();
-      // Pings keep the socket busy, so the idle timeout only fires when the pings themselves stall.
-      Duration hubIdle = keepAlive.multipliedBy(3);
-      ClientConnectionSettings hub =
-          base.withWebsocketSettings(
-                  base.getWebsocketSettings().withPeriodicKeepAliveMaxIdle(keepAlive))
-              .withIdleTimeout(
-                  hubIdle.compareTo(Duration.ofSeconds(60)) > 0 ? hubIdle : Duration.ofSeconds(60));
+      HttpClient hub =
+          HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(Runnable::run).build();
       ClientConnectionSettings upstream =
           base.withConnectingTimeout(settings.upstreamConnectingTimeout())
               // The application's User-Agent goes through; none is added when it sent none.
@@ -100,7 +95,8 @@ public final class HubConnection {
   /** A connection must stay up this long before the backoff starts over. */
   private static final Duration STABLE_AFTER = Duration.ofSeconds(5);
 
-  private static final int STASH_CAPACITY = 64;
+  /** How long the WebSocket upgrade may take, connecting included. */
+  private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
 
   /** One request's life on this worker. Touched only by the actor. */
   private static final class Exchange {
@@ -120,7 +116,6 @@ public final class HubConnection {
   }
 
   private final ActorContext<Command> context;
-  private final StashBuffer<Command> stash;
   private final TimerScheduler<Command> timers;
   private final AgentSettings settings;
   private final Clients clients;
@@ -135,6 +130,7 @@ public final class HubConnection {
 
   private int session;
   private FrameTransport transport;
+  private JdkHubSocket socket;
   private Exchange current;
   private long connectedAt;
   private String lastProblem;
@@ -142,7 +138,6 @@ public final class HubConnection {
 
   private HubConnection(
       ActorContext<Command> context,
-      StashBuffer<Command> stash,
       TimerScheduler<Command> timers,
       AgentSettings settings,
       Clients clients,
@@ -150,7 +145,6 @@ public final class HubConnection {
       int index,
       ServiceAddress upstreamAddress) {
     this.context = context;
-    this.stash = stash;
     this.timers = timers;
     this.settings = settings;
     this.clients = clients;
@@ -170,15 +164,10 @@ public final class HubConnection {
       AgentSettings settings, Clients clients, String agentId, int index, ServiceAddress upstream) {
     return Behaviors.setup(
         context ->
-            Behaviors.withStash(
-                STASH_CAPACITY,
-                stash ->
-                    Behaviors.withTimers(
-                        timers ->
-                            new HubConnection(
-                                    context, stash, timers, settings, clients, agentId, index,
-                                    upstream)
-                                .connecting())));
+            Behaviors.withTimers(
+                timers ->
+                    new HubConnection(context, timers, settings, clients, agentId, index, upstream)
+                        .connecting()));
   }
 
   // ---- connecting ----
@@ -192,62 +181,51 @@ public final class HubConnection {
             event -> self.tell(new WrappedInbound(thisSession, event)),
             context.getSystem(),
             settings.keepAlive());
-    WebSocketRequest request =
-        WebSocketRequest.create(settings.hub().webSocketUri(SlimeHeaders.CONNECT_PATH))
-            .addHeader(RawHeader.create(SlimeHeaders.AGENT_TOKEN, settings.token()))
-            .addHeader(RawHeader.create(SlimeHeaders.AGENT_ID, agentId))
-            .addHeader(RawHeader.create(SlimeHeaders.WORKER_INDEX, Integer.toString(index)))
-            .addHeader(
-                RawHeader.create(
-                    SlimeHeaders.HEARTBEAT, Long.toString(settings.keepAlive().toMillis())));
-    Http http = Http.get(context.getSystem());
-    ConnectionContext tls =
-        settings.hub().secure()
-            ? http.defaultClientHttpsContext()
-            : ConnectionContext.noEncryption();
     var upgrade =
-        http.singleWebSocketRequest(
-                request,
-                transport.flow(),
-                tls,
-                Optional.empty(),
-                clients.hub(),
-                context.getSystem().classicSystem().log(),
-                materializer)
-            .first();
+        JdkHubSocket.open(
+            clients.hub(),
+            URI.create(settings.hub().webSocketUri(SlimeHeaders.CONNECT_PATH)),
+            Map.of(
+                SlimeHeaders.AGENT_TOKEN, settings.token(),
+                SlimeHeaders.AGENT_ID, agentId,
+                SlimeHeaders.WORKER_INDEX, Integer.toString(index),
+                SlimeHeaders.HEARTBEAT, Long.toString(settings.keepAlive().toMillis())),
+            HANDSHAKE_TIMEOUT);
     context.pipeToSelf(
-        upgrade, (response, failure) -> new WrappedUpgrade(thisSession, response, failure));
+        upgrade, (socket, failure) -> new WrappedUpgrade(thisSession, socket, failure));
     return withFallbacks(
         Behaviors.receive(Command.class)
             .onMessage(WrappedUpgrade.class, this::onUpgrade)
-            .onMessage(WrappedRefusal.class, this::onRefusal)
-            .onMessage(WrappedInbound.class, this::onInboundWhileConnecting));
+            .onMessage(WrappedRefusal.class, this::onRefusal));
   }
 
   private Behavior<Command> onUpgrade(WrappedUpgrade m) {
     if (m.session() != session) {
-      return Behaviors.same();
+      return onStaleUpgrade(m);
     }
-    if (m.failure() != null) {
-      return problem(
-          "hub " + settings.hub() + " unreachable: " + ResponseFrames.describe(m.failure()));
-    }
-    if (!m.response().isValid()) {
-      HttpResponse response = m.response().response();
-      int status = response.status().intValue();
-      String fallback = m.response().invalidationReason();
+    Throwable failure =
+        m.failure() instanceof CompletionException wrapped && wrapped.getCause() != null
+            ? wrapped.getCause()
+            : m.failure();
+    if (failure instanceof WebSocketHandshakeException refused) {
+      int status = refused.getResponse().statusCode();
       int thisSession = session;
-      discard(response);
-      // Pekko's upgrade answer keeps no body, so ask again without upgrading to learn the hub's
-      // own reason (for example why a token was refused). Only on refusals, which back off.
+      // The JDK keeps no body of a refused upgrade, so ask again without upgrading to learn the
+      // hub's own reason (for example why a token was refused). Only on refusals, which back off.
       context.pipeToSelf(
           refusalReason(status),
-          (reason, failure) ->
+          (reason, ignored) ->
               new WrappedRefusal(
                   thisSession,
-                  reason == null || reason.isEmpty() ? fallback : status + " " + reason));
+                  reason == null || reason.isEmpty() ? "status " + status : status + " " + reason));
       return Behaviors.same();
     }
+    if (failure != null) {
+      return problem(
+          "hub " + settings.hub() + " unreachable: " + ResponseFrames.describe(failure));
+    }
+    socket = m.socket();
+    socket.run(transport.flow(), materializer);
     connectedAt = System.nanoTime();
     lastProblem = null;
     context
@@ -258,7 +236,7 @@ public final class HubConnection {
             index,
             settings.hub(),
             upstreamName);
-    return stash.unstashAll(connected());
+    return connected();
   }
 
   private Behavior<Command> onRefusal(WrappedRefusal m) {
@@ -266,19 +244,6 @@ public final class HubConnection {
       return Behaviors.same();
     }
     return problem("hub " + settings.hub() + " refused the worker: " + m.reason());
-  }
-
-  private Behavior<Command> onInboundWhileConnecting(WrappedInbound m) {
-    if (m.session() != session) {
-      return onStaleInbound(m);
-    }
-    // Frames can race ahead of the upgrade's answer; keep them until it is in.
-    if (stash.isFull()) {
-      closeTransport();
-      return Behaviors.same();
-    }
-    stash.stash(m);
-    return Behaviors.same();
   }
 
   // ---- connected ----
@@ -537,7 +502,6 @@ public final class HubConnection {
   // ---- backing off ----
 
   private Behavior<Command> backingOff() {
-    stash.clear();
     closeTransport();
     Duration delay = backoff.next();
     context
@@ -584,8 +548,8 @@ public final class HubConnection {
   }
 
   private Behavior<Command> onStaleUpgrade(WrappedUpgrade m) {
-    if (m.response() != null && !m.response().isValid()) {
-      discard(m.response().response());
+    if (m.socket() != null) {
+      m.socket().abort();
     }
     return Behaviors.same();
   }
