@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime
+import glob
 import json
 import os
 import re
@@ -316,6 +317,17 @@ def abort_writer(w, rst):
 
 
 # ---------------------------------------------------------------- JVM probes
+
+def newest_installed_jdk():
+    """The JDK bin/slime picks when JAVA_HOME is unset: the highest version (17 or later) named in a
+    directory under /usr/lib/jvm; None when there is none (then java on PATH)."""
+    best, best_version = None, 16
+    for home in glob.glob("/usr/lib/jvm/*/"):
+        m = re.search(r"\d+", os.path.basename(home.rstrip("/")))
+        if m and os.access(os.path.join(home, "bin", "java"), os.X_OK) and int(m.group()) > best_version:
+            best, best_version = home.rstrip("/"), int(m.group())
+    return best
+
 
 def jcmd_path(java_home):
     if java_home and os.path.exists(os.path.join(java_home, "bin", "jcmd")):
@@ -680,9 +692,9 @@ class Bench:
         self.short = 3 if args.quick else 10
         self.reps = 1 if args.quick else 3
         self.warm = 2 if args.quick else 5
-        self.slime_warm = 3 if args.quick else 15      # the JVM needs longer to reach steady state
+        self.slime_warm = 3 if args.quick else 40      # C2 settles after about 40 s of load (profiled)
         self.res = Results()
-        java_home = args.java or os.environ.get("JAVA_HOME") or None
+        java_home = args.java or os.environ.get("JAVA_HOME") or newest_installed_jdk()
         self.java_home = java_home
         self.src = ROOT
         if args.commit:
@@ -1531,7 +1543,7 @@ def parse_args():
     ap = argparse.ArgumentParser(prog="bench/run", description="slime benchmark (see bench/README.md)")
     ap.add_argument("--quick", action="store_true", help="short smoke version (1 x 5 s runs, 1,000-scale tests)")
     ap.add_argument("--scenarios", default="1,2,3,4,5,6,7,8,9", help="comma-separated subset, e.g. 1,3,6")
-    ap.add_argument("--java", help="JDK home for slime (default: $JAVA_HOME, else java on PATH)")
+    ap.add_argument("--java", help="JDK home for slime (default: $JAVA_HOME, else what bin/slime picks: the newest JDK in /usr/lib/jvm)")
     ap.add_argument("--commit", metavar="REV",
                     help="build slime from a clean checkout of this commit (e.g. HEAD) under bench/work/src "
                          "instead of from the work tree")
