@@ -32,7 +32,10 @@ public final class ConfigLoader {
           Setting.HUB_HOST,
           Setting.HUB_PORT,
           Setting.HUB_APP_PASSWORD,
-          Setting.HUB_CONCURRENT);
+          Setting.HUB_CONCURRENT,
+          Setting.HUB_CLUSTER_HOST,
+          Setting.HUB_CLUSTER_PORT,
+          Setting.HUB_CLUSTER_SEEDS);
 
   /** What {@code slime hub register} reads. */
   public static final List<Setting> HUB_REGISTER = List.of(Setting.HUB_SECRET);

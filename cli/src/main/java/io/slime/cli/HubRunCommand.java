@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import io.slime.hub.Hub;
 import java.nio.file.Path;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -60,6 +61,29 @@ final class HubRunCommand implements Callable<Integer> {
   Integer concurrent;
 
   @Option(
+      names = "--clusterHost",
+      paramLabel = "HOST",
+      description =
+          "Address other hub nodes reach this one at for the cluster; without it the hub runs"
+              + " alone. Env: CLUSTER_HOST.")
+  String clusterHost;
+
+  @Option(
+      names = "--clusterPort",
+      paramLabel = "PORT",
+      description = "Cluster port of this node. Env: CLUSTER_PORT. Default: 7355.")
+  Integer clusterPort;
+
+  @Option(
+      names = "--seed",
+      paramLabel = "HOST:PORT",
+      split = ",",
+      description =
+          "Cluster seed nodes to join (comma-separated or repeated); list this node on the first"
+              + " one. Env: SEEDS.")
+  List<String> seeds;
+
+  @Option(
       names = "--config",
       paramLabel = "FILE",
       description = "HOCON file with slime.hub.* settings.")
@@ -81,6 +105,9 @@ final class HubRunCommand implements Callable<Integer> {
     flags.put(Setting.HUB_PORT, port);
     flags.put(Setting.HUB_APP_PASSWORD, appPassword);
     flags.put(Setting.HUB_CONCURRENT, concurrent);
+    flags.put(Setting.HUB_CLUSTER_HOST, clusterHost);
+    flags.put(Setting.HUB_CLUSTER_PORT, clusterPort);
+    flags.put(Setting.HUB_CLUSTER_SEEDS, seeds);
     return flags;
   }
 }

@@ -11,6 +11,11 @@ public enum Setting {
   HUB_APP_PASSWORD("slime.hub.app-password", "--appPassword", "APP_PASSWORD", Type.STRING, false),
   HUB_CONCURRENT(
       "slime.hub.concurrent", "--concurrent", "CONCURRENT", Type.INT, false, 0, Integer.MAX_VALUE),
+  HUB_CLUSTER_HOST(
+      "slime.hub.cluster.host", "--clusterHost", "CLUSTER_HOST", Type.STRING, false),
+  HUB_CLUSTER_PORT(
+      "slime.hub.cluster.port", "--clusterPort", "CLUSTER_PORT", Type.INT, false, 0, 65535),
+  HUB_CLUSTER_SEEDS("slime.hub.cluster.seeds", "--seed", "SEEDS", Type.LIST, false),
   AGENT_TOKEN("slime.agent.token", "--token", "TOKEN", Type.STRING, true),
   AGENT_HUB("slime.agent.hub", "--hub", "HUB", Type.STRING, true),
   AGENT_UPSTREAMS("slime.agent.upstreams", "--upstream", "UPSTREAM", Type.LIST, true),

@@ -40,7 +40,13 @@ public final class Guardian {
         context -> {
           ActorRef<Dispatcher.Command> dispatcher =
               context.spawn(
-                  Dispatcher.create(settings.queueMaxLength(), settings.queueMaxWait()),
+                  settings.cluster().enabled()
+                      ? Dispatcher.create(
+                          settings.queueMaxLength(),
+                          settings.queueMaxWait(),
+                          new Dispatcher.PeerSettings(
+                              settings.cluster().statusInterval(), settings.inlineBodyLimit()))
+                      : Dispatcher.create(settings.queueMaxLength(), settings.queueMaxWait()),
                   "dispatcher");
 
           new FrontDoor(context.getSystem(), settings, tokens, dispatcher, context.getSelf())

@@ -2,6 +2,7 @@ package io.slime.hub;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.slime.hub.cluster.ClusterSettings;
 import io.slime.shared.token.TokenCodec;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -42,8 +43,8 @@ public final class Hub implements AutoCloseable {
     ActorSystem<Guardian.Command> system =
         ActorSystem.create(
             Guardian.create(settings, tokens, bound),
-            "slime-hub",
-            serverSettings(settings).withFallback(config));
+            ClusterSettings.SYSTEM_NAME,
+            withCluster(settings, serverSettings(settings).withFallback(config)));
     try {
       ServerBinding binding = bound.get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       InetSocketAddress address = binding.localAddress();
@@ -79,6 +80,12 @@ public final class Hub implements AutoCloseable {
                 settings.keepAlive().toMillis() + "ms",
             "pekko.coordinated-shutdown.phases.service-requests-done.timeout",
                 settings.shutdownGrace().plusSeconds(1).toMillis() + "ms"));
+  }
+
+  private static Config withCluster(HubSettings settings, Config config) {
+    return settings.cluster().enabled()
+        ? settings.cluster().pekkoConfig().withFallback(config)
+        : config;
   }
 
   /** The address the hub is bound to (the real port when configured with port 0). */

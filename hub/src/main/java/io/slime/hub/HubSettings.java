@@ -1,5 +1,6 @@
 package io.slime.hub;
 
+import io.slime.hub.cluster.ClusterSettings;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import java.time.Duration;
@@ -18,7 +19,8 @@ public record HubSettings(
     Duration keepAlive,
     Duration clientIdleTimeout,
     int maxConnections,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    ClusterSettings cluster) {
 
   private static final String PREFIX = "slime.hub.";
 
@@ -41,7 +43,8 @@ public record HubSettings(
         positive(c, "keep-alive"),
         positive(c, "client-idle-timeout"),
         intIn(c, "max-connections", 1, Integer.MAX_VALUE),
-        positive(c, "shutdown-grace"));
+        positive(c, "shutdown-grace"),
+        ClusterSettings.create(c));
   }
 
   private static int intIn(Config c, String key, int min, int max) {

@@ -11,6 +11,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,6 +50,7 @@ final class TestUpstream implements AutoCloseable {
   private final AtomicLong bytesSent = new AtomicLong();
   private volatile long uploadFirstByteNanos;
   private final AtomicInteger brokenBodies = new AtomicInteger();
+  private final List<String> servedPaths = java.util.Collections.synchronizedList(new ArrayList<>());
 
   private TestUpstream(HttpServer server) {
     this.server = server;
@@ -77,6 +79,13 @@ final class TestUpstream implements AutoCloseable {
 
   int inFlight() {
     return inFlight.get();
+  }
+
+  /** The paths of all requests so far, in the order they arrived. */
+  List<String> servedPaths() {
+    synchronized (servedPaths) {
+      return List.copyOf(servedPaths);
+    }
   }
 
   int maxInFlight() {
@@ -150,6 +159,7 @@ final class TestUpstream implements AutoCloseable {
     try {
       URI uri = ex.getRequestURI();
       String path = uri.getPath();
+      servedPaths.add(path);
       Map<String, String> query = query(uri.getRawQuery());
       if (path.startsWith("/echo")) {
         echo(ex, query);

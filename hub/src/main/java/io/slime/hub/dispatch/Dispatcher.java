@@ -1,6 +1,13 @@
 package io.slime.hub.dispatch;
 
 import io.slime.hub.CborSerializable;
+import io.slime.hub.cluster.ForwardedRequest;
+import io.slime.hub.cluster.IdleGroup;
+import io.slime.hub.cluster.PeerBoard;
+import io.slime.hub.cluster.PeerHttp;
+import io.slime.hub.cluster.PeerRequest;
+import io.slime.hub.cluster.RemoteRequest;
+import io.slime.hub.cluster.Waiter;
 import io.slime.hub.http.ProxyError;
 import io.slime.hub.worker.AgentWorker;
 import java.time.Duration;
@@ -11,6 +18,14 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.HashSet;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -66,6 +81,55 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   public record Stats(int workers, int idle, int waiting) implements CborSerializable {}
 
+  /**
+   * Another node's request for one of this node's idle workers (the one lent for it when {@code
+   * loan} is not 0). Answered to {@code origin}: accepted by a {@link PeerRequest}, or declined.
+   */
+  public record Offer(RemoteRequest request, ActorRef<ForwardedRequest.Command> origin, long loan)
+      implements Command, CborSerializable {}
+
+  /** Another node's pool as it is now; see {@link PeerBoard}. */
+  public record PeerStatus(ActorRef<Command> from, List<IdleGroup> groups, List<Waiter> waiting)
+      implements Command, CborSerializable {}
+
+  /**
+   * Another node holds one of its idle workers for this node's longest-waiting request that the
+   * worker accepts: offer it one (quoting {@code loan}) or return the loan.
+   */
+  public record Lend(ActorRef<Command> lender, long loan, WorkerProfile profile)
+      implements Command, CborSerializable {}
+
+  /** The borrower had no waiting request for a lent worker after all. */
+  public record LoanReturned(long loan) implements Command, CborSerializable {}
+
+  /**
+   * A worker of {@code peer} that served a request from here is idle again (it turns idle before
+   * its answer leaves): count it in until the peer's next status says otherwise.
+   */
+  public record PeerWorkerFree(ActorRef<Command> peer, WorkerProfile worker) implements Command {}
+
+  /** How this node works with the other nodes of its cluster. */
+  public record PeerSettings(Duration statusInterval, int inlineBodyLimit) {}
+
+  /** Dispatchers of all hub nodes register under this key. */
+  public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "slime-dispatcher");
+
+  private record PeersListed(Receptionist.Listing listing) implements Command {}
+
+  private record LoanExpired(long loan) implements Command {}
+
+  private enum PublishStatus implements Command {
+    INSTANCE
+  }
+
+  private record Loan(ActorRef<AgentWorker.Command> worker, WorkerProfile profile) {}
+
+  /** How long a lent worker is held for the borrower before it is idle here again. */
+  private static final Duration LOAN_TIMEOUT = Duration.ofSeconds(3);
+
+  /** How many of its oldest waiting requests a node tells the others about. */
+  private static final int WAITERS_SHOWN = 32;
+
   /** A worker stopped; normally after WorkerLeft, this also covers one that crashed. */
   private record WorkerStopped(ActorRef<AgentWorker.Command> worker) implements Command {}
 
@@ -87,18 +151,45 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private int waitingCount;
   private List<ActorRef<Done>> drainedReplies; // null until the hub starts stopping
 
+  // Cluster only; peerSettings is null on a node that runs alone.
+  private final PeerSettings peerSettings;
+  private final PeerBoard board = new PeerBoard();
+  private final Set<ActorRef<Command>> peers = new HashSet<>();
+  private final Map<Long, Loan> loans = new HashMap<>();
+  private long lastLoan;
+
   private Dispatcher(
-      ActorContext<Command> context, TimerScheduler<Command> timers, int maxWaiting, Duration maxWait) {
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      int maxWaiting,
+      Duration maxWait,
+      PeerSettings peerSettings) {
     super(context);
     this.timers = timers;
     this.maxWaiting = maxWaiting;
     this.maxWait = maxWait;
+    this.peerSettings = peerSettings;
   }
 
+  /** The dispatcher of a node that runs alone. */
   public static Behavior<Command> create(int maxWaiting, Duration maxWait) {
     return Behaviors.setup(
         context ->
-            Behaviors.withTimers(timers -> new Dispatcher(context, timers, maxWaiting, maxWait)));
+            Behaviors.withTimers(
+                timers -> new Dispatcher(context, timers, maxWaiting, maxWait, null)));
+  }
+
+  /** The dispatcher of a cluster node: it finds the others' dispatchers and shares its pool. */
+  public static Behavior<Command> create(int maxWaiting, Duration maxWait, PeerSettings peers) {
+    return Behaviors.setup(
+        context -> {
+          ActorRef<Receptionist.Listing> listings =
+              context.messageAdapter(Receptionist.Listing.class, PeersListed::new);
+          context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
+          context.getSystem().receptionist().tell(Receptionist.subscribe(KEY, listings));
+          return Behaviors.withTimers(
+              timers -> new Dispatcher(context, timers, maxWaiting, maxWait, peers));
+        });
   }
 
   @Override
@@ -114,6 +205,19 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(Drain.class, this::onDrain)
         .onMessageEquals(ExpireWaiting.INSTANCE, this::onExpireWaiting)
+        .onMessage(PeersListed.class, this::onPeersListed)
+        .onMessage(PeerStatus.class, this::onPeerStatus)
+        .onMessage(Offer.class, this::onOffer)
+        .onMessage(Lend.class, this::onLend)
+        .onMessage(
+            PeerWorkerFree.class,
+            m -> {
+              board.free(m.peer(), m.worker());
+              return this;
+            })
+        .onMessage(LoanReturned.class, m -> onLoanBack(m.loan()))
+        .onMessage(LoanExpired.class, m -> onLoanBack(m.loan()))
+        .onMessageEquals(PublishStatus.INSTANCE, this::onPublishStatus)
         .build();
   }
 
@@ -133,8 +237,14 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       if (entry.getValue().accepts(exchange.scope(), exchange.path())) {
         it.remove();
         entry.getKey().tell(new AgentWorker.Assign(exchange));
-        return this;
+        return changed();
       }
+    }
+    ActorRef<Command> peer =
+        peerSettings == null ? null : board.takeIdle(exchange.scope(), exchange.path());
+    if (peer != null) {
+      forward(exchange, peer, 0);
+      return this;
     }
     if (!exchange.blocks()) {
       reject(exchange, whyNoWorker(exchange));
@@ -143,7 +253,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     } else {
       enqueue(exchange, first);
     }
-    return this;
+    return changed();
   }
 
   private void enqueue(Exchange exchange, boolean first) {
@@ -160,15 +270,17 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   }
 
   private ProxyError whyNoWorker(Exchange exchange) {
-    if (workers.isEmpty()) {
-      return ProxyError.NO_AGENT;
-    }
     for (WorkerProfile profile : workers.values()) {
       if (profile.accepts(exchange.scope(), exchange.path())) {
         return ProxyError.ALL_BUSY;
       }
     }
-    return ProxyError.NO_MATCHING_WORKER;
+    if (peerSettings != null && board.anyWorker(exchange.scope(), exchange.path())) {
+      return ProxyError.ALL_BUSY;
+    }
+    return workers.isEmpty() && (peerSettings == null || !board.anyWorker(null, null))
+        ? ProxyError.NO_AGENT
+        : ProxyError.NO_MATCHING_WORKER;
   }
 
   private Behavior<Command> onAbandon(Abandon abandon) {
@@ -178,7 +290,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       abandon.exchange().finish(); // frees its --concurrent slot
       getContext().getLog().debug("Waiting request left: its client went away");
     }
-    return this;
+    return changed();
   }
 
   private Behavior<Command> onWorkerJoined(WorkerJoined joined) {
@@ -205,22 +317,212 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     if (profile == null) {
       return this; // it left meanwhile
     }
-    for (Iterator<Exchange> it = waiting.iterator(); it.hasNext(); ) {
-      Exchange exchange = it.next();
-      if (exchange.isGone()) {
-        continue; // its Abandon is on the way and will find it gone
-      }
-      if (profile.accepts(exchange.scope(), exchange.path())) {
-        it.remove();
-        waitingCount--;
-        exchange.whenGone(() -> {}); // the worker takes over listening
-        worker.tell(new AgentWorker.Assign(exchange));
-        return this;
+    Exchange local = firstWaiting(profile);
+    PeerBoard.PeerWaiter remote =
+        peerSettings == null || drainedReplies != null ? null : board.oldestWaiter(profile);
+    // First come, first served across the cluster: a request waiting longer elsewhere goes first.
+    if (remote != null && (local == null || remote.waiter().sinceMillis() < sinceMillis(local))) {
+      lend(worker, profile, remote);
+    } else if (local != null) {
+      waiting.remove(local);
+      waitingCount--;
+      local.whenGone(() -> {}); // the worker takes over listening
+      worker.tell(new AgentWorker.Assign(local));
+    } else {
+      idle.put(worker, profile);
+      replyIfDrained();
+    }
+    return changed();
+  }
+
+  /** The longest-waiting live request {@code profile} accepts, or null. */
+  private Exchange firstWaiting(WorkerProfile profile) {
+    for (Exchange exchange : waiting) {
+      // A gone one's Abandon is on the way and will find it gone.
+      if (!exchange.isGone() && profile.accepts(exchange.scope(), exchange.path())) {
+        return exchange;
       }
     }
-    idle.put(worker, profile);
-    replyIfDrained();
+    return null;
+  }
+
+  private static long sinceMillis(Exchange exchange) {
+    return System.currentTimeMillis() - (System.nanoTime() - exchange.createdNanos()) / 1_000_000;
+  }
+
+  // ---- the cluster ----
+
+  private Behavior<Command> onPeersListed(PeersListed listed) {
+    Set<ActorRef<Command>> live = new HashSet<>(listed.listing().getServiceInstances(KEY));
+    live.remove(getContext().getSelf());
+    board.retain(live);
+    PeerStatus status = currentStatus();
+    for (ActorRef<Command> peer : live) {
+      if (peers.add(peer)) {
+        getContext().getLog().info("Hub node {} joined the pool", peer.path().address());
+        peer.tell(status);
+      }
+    }
+    for (Iterator<ActorRef<Command>> it = peers.iterator(); it.hasNext(); ) {
+      ActorRef<Command> peer = it.next();
+      if (!live.contains(peer)) {
+        it.remove();
+        getContext().getLog().info("Hub node {} left the pool", peer.path().address());
+      }
+    }
     return this;
+  }
+
+  private Behavior<Command> onPeerStatus(PeerStatus status) {
+    if (peers.add(status.from())) {
+      // It saw this node before this node's listing showed it: answer in kind.
+      getContext().getLog().info("Hub node {} joined the pool", status.from().path().address());
+      status.from().tell(currentStatus());
+    }
+    board.update(status.from(), status.groups(), status.waiting());
+    if (drainedReplies != null) {
+      return this;
+    }
+    // Idle workers here, requests waiting there: lend them, longest waiting first.
+    for (Iterator<Map.Entry<ActorRef<AgentWorker.Command>, WorkerProfile>> it =
+            idle.entrySet().iterator();
+        it.hasNext(); ) {
+      Map.Entry<ActorRef<AgentWorker.Command>, WorkerProfile> entry = it.next();
+      PeerBoard.PeerWaiter remote = board.oldestWaiter(entry.getValue());
+      if (remote != null) {
+        it.remove();
+        lend(entry.getKey(), entry.getValue(), remote);
+      }
+    }
+    return changed();
+  }
+
+  private void lend(
+      ActorRef<AgentWorker.Command> worker, WorkerProfile profile, PeerBoard.PeerWaiter remote) {
+    long loan = ++lastLoan;
+    loans.put(loan, new Loan(worker, profile));
+    board.remove(remote);
+    timers.startSingleTimer(new LoanExpired(loan), new LoanExpired(loan), LOAN_TIMEOUT);
+    remote.peer().tell(new Lend(getContext().getSelf(), loan, profile));
+  }
+
+  private Behavior<Command> onLend(Lend lend) {
+    Exchange exchange = drainedReplies == null ? firstWaiting(lend.profile()) : null;
+    if (exchange == null) {
+      lend.lender().tell(new LoanReturned(lend.loan()));
+      return this;
+    }
+    waiting.remove(exchange);
+    waitingCount--;
+    forward(exchange, lend.lender(), lend.loan());
+    return changed();
+  }
+
+  private Behavior<Command> onLoanBack(long number) {
+    timers.cancel(new LoanExpired(number));
+    Loan loan = loans.remove(number);
+    return loan == null ? this : onWorkerIdle(loan.worker());
+  }
+
+  private Behavior<Command> onOffer(Offer offer) {
+    ActorRef<AgentWorker.Command> worker = null;
+    Loan loan = offer.loan() == 0 ? null : loans.remove(offer.loan());
+    if (loan != null) {
+      timers.cancel(new LoanExpired(offer.loan()));
+      worker = loan.worker();
+    } else if (drainedReplies == null) {
+      worker = takeIdle(offer.request().scope(), offer.request().path());
+    }
+    WorkerProfile profile = worker == null ? null : workers.get(worker);
+    if (profile == null) {
+      offer.origin().tell(ForwardedRequest.Declined.INSTANCE);
+      return this;
+    }
+    CompletableFuture<Source<ByteString, NotUsed>> body = new CompletableFuture<>();
+    Exchange exchange =
+        PeerHttp.exchange(
+            offer.request(),
+            Source.completionStageSource(body).mapMaterializedValue(m -> NotUsed.getInstance()));
+    getContext()
+        .spawnAnonymous(
+            PeerRequest.create(
+                exchange,
+                body,
+                offer.origin(),
+                acceptance(profile),
+                peerSettings.inlineBodyLimit()));
+    worker.tell(new AgentWorker.Assign(exchange));
+    return changed();
+  }
+
+  private ActorRef<AgentWorker.Command> takeIdle(String scope, String path) {
+    for (Iterator<Map.Entry<ActorRef<AgentWorker.Command>, WorkerProfile>> it =
+            idle.entrySet().iterator();
+        it.hasNext(); ) {
+      Map.Entry<ActorRef<AgentWorker.Command>, WorkerProfile> entry = it.next();
+      if (entry.getValue().accepts(scope, path)) {
+        it.remove();
+        return entry.getKey();
+      }
+    }
+    return null;
+  }
+
+  private void forward(Exchange exchange, ActorRef<Command> peer, long loan) {
+    getContext().getLog().debug("Request {} {} goes to hub node {}", exchange.method(),
+        exchange.target(), peer.path().address());
+    getContext()
+        .spawnAnonymous(
+            ForwardedRequest.create(
+                exchange, getContext().getSelf(), peer, loan, peerSettings.inlineBodyLimit()));
+  }
+
+  /** Schedules telling the other nodes about a change here, at most once per status interval. */
+  private Behavior<Command> changed() {
+    if (peerSettings != null && !timers.isTimerActive(PublishStatus.INSTANCE)) {
+      timers.startSingleTimer(
+          PublishStatus.INSTANCE, PublishStatus.INSTANCE, peerSettings.statusInterval());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onPublishStatus() {
+    // Sent even when it looks unchanged: a peer counts off what it takes from its copy, so a worker
+    // that went busy and idle again must be announced again.
+    PeerStatus status = currentStatus();
+    peers.forEach(peer -> peer.tell(status));
+    return this;
+  }
+
+  private PeerStatus currentStatus() {
+    Map<WorkerProfile, int[]> counts = new LinkedHashMap<>();
+    for (Map.Entry<ActorRef<AgentWorker.Command>, WorkerProfile> entry : workers.entrySet()) {
+      int[] count = counts.computeIfAbsent(acceptance(entry.getValue()), k -> new int[2]);
+      count[1]++;
+      if (idle.containsKey(entry.getKey())) {
+        count[0]++;
+      }
+    }
+    List<IdleGroup> groups = new ArrayList<>(counts.size());
+    // A draining node offers nothing to the others.
+    counts.forEach(
+        (accepts, count) ->
+            groups.add(new IdleGroup(accepts, drainedReplies == null ? count[0] : 0, count[1])));
+    List<Waiter> shown = new ArrayList<>();
+    for (Exchange exchange : waiting) {
+      if (shown.size() == WAITERS_SHOWN) {
+        break;
+      }
+      if (!exchange.isGone()) {
+        shown.add(new Waiter(exchange.scope(), exchange.path(), sinceMillis(exchange)));
+      }
+    }
+    return new PeerStatus(getContext().getSelf(), groups, shown);
+  }
+
+  /** What a worker accepts, without who it is: workers alike count as one group. */
+  private static WorkerProfile acceptance(WorkerProfile profile) {
+    return new WorkerProfile("", "", 0, profile.scopes(), profile.scopePaths());
   }
 
   private Behavior<Command> onWorkerLeft(WorkerLeft left) {
@@ -242,7 +544,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     }
     drainedReplies.add(drain.replyTo());
     replyIfDrained();
-    return this;
+    return changed();
   }
 
   private void replyIfDrained() {
@@ -255,6 +557,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private Behavior<Command> forget(ActorRef<AgentWorker.Command> worker) {
     WorkerProfile profile = workers.remove(worker);
     idle.remove(worker);
+    loans.values().removeIf(loan -> loan.worker().equals(worker));
     if (profile != null) {
       getContext().unwatch(worker);
       workerBySlot.remove(profile.slot(), worker);
@@ -266,7 +569,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       }
     }
     replyIfDrained();
-    return this;
+    return changed();
   }
 
   private Behavior<Command> onGetStats(GetStats get) {
@@ -296,7 +599,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     if (!waiting.isEmpty()) {
       scheduleExpiry();
     }
-    return this;
+    return changed();
   }
 
   /** Requests wait in arrival order, so the head is always the next to expire. */

@@ -23,7 +23,7 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
 /** Translates between an {@link Exchange} and the frames a worker connection carries. */
-final class ExchangeFrames {
+public final class ExchangeFrames {
 
   private static final ParsedValues<HttpHeader> DATES =
       new ParsedValues<>(value -> HttpHeader.parse("Date", value));
@@ -87,7 +87,7 @@ final class ExchangeFrames {
   }
 
   /** The application's answer for a response head, with its body when it streams. */
-  static HttpResponse response(
+  public static HttpResponse response(
       Frame.ResponseStart start,
       Source<ByteString, NotUsed> body,
       String agentName,
@@ -120,13 +120,15 @@ final class ExchangeFrames {
     return HttpResponse.create().withStatus(start.status()).addHeaders(headers).withEntity(entity);
   }
 
-  private static String contentTypeOf(RequestEntity entity) {
+  /** The request body's Content-Type as it travels, empty when it has none. */
+  public static String contentTypeOf(RequestEntity entity) {
     ContentType type = entity.getContentType();
     // Pekko reports application/octet-stream for a body that came without a Content-Type.
     return entity.isKnownEmpty() || type.equals(ContentTypes.NO_CONTENT_TYPE) ? "" : type.toString();
   }
 
-  private static ContentType parseContentType(String value) {
+  /** A Content-Type as it travelled; octet-stream when it does not parse. */
+  public static ContentType parseContentType(String value) {
     if (value.isEmpty()) {
       return ContentTypes.NO_CONTENT_TYPE;
     }

@@ -1,0 +1,205 @@
+package io.slime.hub.cluster;
+
+import io.slime.hub.CborSerializable;
+import io.slime.hub.dispatch.Dispatcher;
+import io.slime.hub.dispatch.Exchange;
+import io.slime.hub.dispatch.WorkerProfile;
+import io.slime.hub.http.ProxyError;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.StreamRefs;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * A request this node's application sent, served by a worker on another node. Offers the request
+ * to the peer's dispatcher, streams the body once the peer accepted, and answers the application
+ * with what comes back. A declined offer hands the exchange back to this node's dispatcher
+ * untouched (its body not yet read), so it is never lost between nodes.
+ */
+public final class ForwardedRequest {
+
+  public sealed interface Command {}
+
+  /**
+   * The peer took the request; {@code served} is its side of the exchange, {@code worker} what the
+   * serving worker accepts (see {@link Dispatcher.PeerWorkerFree}).
+   */
+  public record Accepted(ActorRef<PeerRequest.Command> served, WorkerProfile worker)
+      implements Command, CborSerializable {}
+
+  /** The peer had no worker for it after all. */
+  public enum Declined implements Command, CborSerializable {
+    INSTANCE
+  }
+
+  /** The worker's answer. */
+  public record Answer(RemoteResponse response) implements Command, CborSerializable {}
+
+  private enum ClientGone implements Command {
+    INSTANCE
+  }
+
+  private enum BodyEnded implements Command {
+    INSTANCE
+  }
+
+  private record PeerLost(String why) implements Command {}
+
+  private final ActorContext<Command> context;
+  private final Exchange exchange;
+  private final boolean streamedBody;
+  private final ActorRef<Dispatcher.Command> home;
+  private final ActorRef<Dispatcher.Command> peer;
+  private final Materializer materializer;
+  private ActorRef<PeerRequest.Command> served;
+  private WorkerProfile worker;
+
+  private ForwardedRequest(
+      ActorContext<Command> context,
+      Exchange exchange,
+      boolean streamedBody,
+      ActorRef<Dispatcher.Command> home,
+      ActorRef<Dispatcher.Command> peer,
+      Materializer materializer) {
+    this.context = context;
+    this.exchange = exchange;
+    this.streamedBody = streamedBody;
+    this.home = home;
+    this.peer = peer;
+    this.materializer = materializer;
+  }
+
+  /**
+   * Offers {@code exchange} to {@code peer}, on the worker it lent when {@code loan} is not 0.
+   * {@code home} is this node's dispatcher, which takes the exchange back if the peer declines.
+   */
+  public static Behavior<Command> create(
+      Exchange exchange,
+      ActorRef<Dispatcher.Command> home,
+      ActorRef<Dispatcher.Command> peer,
+      long loan,
+      int inlineLimit) {
+    return Behaviors.setup(
+        context -> {
+          context.watchWith(peer, new PeerLost("the hub node serving it left"));
+          exchange.whenGone(() -> context.getSelf().tell(ClientGone.INSTANCE));
+          RemoteRequest request = PeerHttp.request(exchange, inlineLimit);
+          peer.tell(new Dispatcher.Offer(request, context.getSelf(), loan));
+          return new ForwardedRequest(
+                  context,
+                  exchange,
+                  request.streamed(),
+                  home,
+                  peer,
+                  Materializer.matFromSystem(context.getSystem()))
+              .offered();
+        });
+  }
+
+  private Behavior<Command> offered() {
+    return Behaviors.receive(Command.class)
+        .onMessage(Accepted.class, this::onAccepted)
+        .onMessageEquals(Declined.INSTANCE, this::onDeclined)
+        .onMessageEquals(ClientGone.INSTANCE, this::onClientGone)
+        .onMessage(PeerLost.class, this::onPeerLost)
+        .build();
+  }
+
+  private Behavior<Command> onAccepted(Accepted accepted) {
+    // Not watched: it stops once its side is done, maybe before its answer arrives here. The
+    // peer's dispatcher, watched since the offer, stands for its node.
+    served = accepted.served();
+    worker = accepted.worker();
+    if (!streamedBody) {
+      return serving();
+    }
+    // Read only now: a declined request still has its whole body for the next worker.
+    served.tell(
+        new PeerRequest.Body(
+            exchange
+                .entity()
+                .withoutSizeLimit()
+                .getDataBytes()
+                .runWith(StreamRefs.sourceRef(), materializer)));
+    return serving();
+  }
+
+  private Behavior<Command> onDeclined() {
+    context.getLog().debug("Peer declined {} {}; dispatching it here", exchange.method(), exchange.target());
+    home.tell(new Dispatcher.Redispatch(exchange));
+    return Behaviors.stopped();
+  }
+
+  private Behavior<Command> serving() {
+    return Behaviors.receive(Command.class)
+        .onMessage(Answer.class, this::onAnswer)
+        .onMessageEquals(ClientGone.INSTANCE, this::onClientGone)
+        .onMessage(PeerLost.class, this::onPeerLost)
+        .build();
+  }
+
+  private Behavior<Command> onAnswer(Answer answer) {
+    RemoteResponse response = answer.response();
+    boolean head = exchange.method().equals("HEAD");
+    if (response.body() == null) {
+      workerFree();
+      exchange.respond(PeerHttp.httpResponse(response, head, null));
+      exchange.finish();
+      return Behaviors.stopped();
+    }
+    var self = context.getSelf();
+    Source<ByteString, NotUsed> body =
+        response
+            .body()
+            .getSource()
+            .watchTermination(
+                (mat, done) -> {
+                  done.whenComplete((ok, failure) -> self.tell(BodyEnded.INSTANCE));
+                  return NotUsed.getInstance();
+                });
+    exchange.respond(PeerHttp.httpResponse(response, head, body));
+    return Behaviors.receive(Command.class)
+        .onMessageEquals(BodyEnded.INSTANCE, this::onBodyEnded)
+        .onMessageEquals(ClientGone.INSTANCE, this::onClientGone)
+        // The stream ref fails by itself when the serving node goes.
+        .onMessage(PeerLost.class, lost -> Behaviors.same())
+        .build();
+  }
+
+  private Behavior<Command> onBodyEnded() {
+    workerFree();
+    exchange.finish();
+    return Behaviors.stopped();
+  }
+
+  /**
+   * The peer's worker turned idle before its answer's end left: count it idle here now rather than
+   * at the peer's next status, so the application's next request finds it.
+   */
+  private void workerFree() {
+    home.tell(new Dispatcher.PeerWorkerFree(peer, worker));
+  }
+
+  private Behavior<Command> onClientGone() {
+    if (served != null) {
+      served.tell(PeerRequest.Cancel.INSTANCE);
+    } else {
+      // Not yet accepted: the peer's Accepted will find this actor gone, and its request is
+      // cancelled when it sees this side stop.
+      context.getLog().debug("Application left before the peer accepted");
+    }
+    exchange.finish();
+    return Behaviors.stopped();
+  }
+
+  private Behavior<Command> onPeerLost(PeerLost lost) {
+    exchange.respond(ProxyError.AGENT_LOST.response(lost.why()));
+    exchange.finish();
+    return Behaviors.stopped();
+  }
+}

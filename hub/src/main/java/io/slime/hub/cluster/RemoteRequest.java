@@ -1,0 +1,26 @@
+package io.slime.hub.cluster;
+
+import io.slime.hub.CborSerializable;
+import io.slime.shared.protocol.Header;
+import java.util.List;
+
+/**
+ * An application request as it crosses to the node whose worker serves it: the head, and the body
+ * when small enough to ride along ({@code inlineBody}); otherwise the body follows as a stream once
+ * the serving node accepted ({@link PeerRequest.Body}).
+ */
+public record RemoteRequest(
+    String method,
+    String target,
+    String path,
+    List<Header> headers,
+    String scope,
+    String contentType,
+    long contentLength,
+    byte[] inlineBody)
+    implements CborSerializable {
+
+  public boolean streamed() {
+    return inlineBody == null;
+  }
+}

@@ -1,0 +1,217 @@
+package io.slime.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.slime.agent.Agents;
+import io.slime.hub.Hub;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Hub nodes of one cluster in one JVM, each on its own HTTP and cluster port: the agent is
+ * attached to node B only, and applications call node A.
+ */
+class ClusterIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration FORMED = Duration.ofSeconds(40);
+
+  private static TestUpstream upstream;
+  private static Hub nodeA;
+  private static Hub nodeB;
+  private static Agents agentAtB;
+  private static int seedPort;
+
+  @BeforeAll
+  static void start() throws Exception {
+    upstream = TestUpstream.start();
+    seedPort = freePort();
+    nodeA = clusterNode(seedPort);
+    nodeB = clusterNode(freePort());
+    agentAtB = Slime.agent(nodeB, Slime.token("far"), upstream.address(), 1, "far");
+    awaitServedAt(nodeA, "far");
+  }
+
+  @AfterAll
+  static void stop() {
+    for (AutoCloseable c : new AutoCloseable[] {agentAtB, nodeB, nodeA, upstream}) {
+      try {
+        if (c != null) {
+          c.close();
+        }
+      } catch (Exception ignored) {
+        // best effort
+      }
+    }
+  }
+
+  @Test
+  void requestAtANodeWithoutWorkersIsServedByAWorkerOfAnother() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      HttpResponse<String> response = Client.get(Slime.url(nodeA, "/echo/" + i + "?q=" + i));
+      assertEquals(200, response.statusCode(), response.body());
+      assertEquals("far", Client.header(response, "Slime-Agent"));
+      JsonNode echo = JSON.readTree(response.body());
+      assertEquals("/echo/" + i, echo.get("path").asText());
+      assertEquals("q=" + i, echo.get("query").asText());
+    }
+  }
+
+  @Test
+  void largeBodiesStreamAcrossNodesBothWays() throws Exception {
+    long size = 24L * 1024 * 1024;
+    byte[] upload = new byte[(int) size];
+    TestUpstream.pattern(0, upload, upload.length);
+    HttpResponse<String> posted =
+        Client.send(
+            Client.request(Slime.url(nodeA, "/echo"), "Slime-Block", "1")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(upload))
+                .build());
+    assertEquals(200, posted.statusCode(), posted.body());
+    JsonNode echo = JSON.readTree(posted.body());
+    assertEquals(size, echo.get("bodySize").asLong());
+    assertEquals(TestUpstream.patternSha256(size), echo.get("bodySha256").asText());
+
+    HttpResponse<InputStream> download =
+        Client.HTTP.send(
+                Client.request(Slime.url(nodeA, "/bytes?size=" + size), "Slime-Block", "1")
+                    .GET()
+                    .build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+    assertEquals(200, download.statusCode());
+    assertEquals(TestUpstream.patternSha256(size), sha256(download.body()));
+  }
+
+  @Test
+  void blockedRequestWaitsForTheWorkerOfAnotherNodeAndFailsFastWithoutBlock() throws Exception {
+    // Occupy the only worker, through node B.
+    CompletableFuture<HttpResponse<String>> busy =
+        Client.getAsync(Slime.url(nodeB, "/slow?ms=1500"), "Slime-Block", "1");
+    awaitInFlight(1);
+    HttpResponse<String> refused = Client.get(Slime.url(nodeA, "/echo"));
+    assertEquals(503, refused.statusCode());
+    assertEquals("no-idle-worker", Client.header(refused, "Slime-Error"));
+
+    long start = System.nanoTime();
+    HttpResponse<String> waited = Client.get(Slime.url(nodeA, "/echo"), "Slime-Block", "1");
+    long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertEquals(200, waited.statusCode(), waited.body());
+    assertEquals(200, busy.get(10, TimeUnit.SECONDS).statusCode());
+    assertTrue(waitedMs > 500, "it waited for the busy worker: " + waitedMs + " ms");
+  }
+
+  @Test
+  void waitersOnBothNodesAreServedFirstComeFirstServed() throws Exception {
+    CompletableFuture<HttpResponse<String>> busy =
+        Client.getAsync(Slime.url(nodeB, "/slow?ms=1000"), "Slime-Block", "1");
+    awaitInFlight(1);
+    List<CompletableFuture<HttpResponse<String>>> order = new ArrayList<>();
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      // Alternate nodes, 100 ms apart, so that arrival order is clear across nodes.
+      Hub node = i % 2 == 0 ? nodeA : nodeB;
+      order.add(Client.getAsync(Slime.url(node, "/echo/" + i), "Slime-Block", "1"));
+      expected.add("/echo/" + i);
+      Thread.sleep(100);
+    }
+    assertEquals(200, busy.get(10, TimeUnit.SECONDS).statusCode());
+    for (CompletableFuture<HttpResponse<String>> f : order) {
+      HttpResponse<String> r = f.get(10, TimeUnit.SECONDS);
+      assertEquals(200, r.statusCode(), r.body());
+    }
+    List<String> served = upstream.servedPaths().stream().filter(expected::contains).toList();
+    assertEquals(expected, served.subList(served.size() - expected.size(), served.size()));
+  }
+
+  @Test
+  void aNodeThatLeavesIsNoLongerOfferedWork() throws Exception {
+    TestUpstream nearUpstream = TestUpstream.start();
+    Hub nodeC = clusterNode(freePort());
+    String onlyAtC = Slime.token("near", List.of("near"), List.of());
+    Agents agentAtC = Slime.agent(nodeC, onlyAtC, nearUpstream.address(), 1, "near");
+    try {
+      awaitServedAt(nodeA, "near", "Slime-Scope", "near");
+    } finally {
+      agentAtC.close();
+      nodeC.close();
+      nearUpstream.close();
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    HttpResponse<String> r = null;
+    while (System.nanoTime() < deadline) {
+      r = Client.get(Slime.url(nodeA, "/echo"), "Slime-Scope", "near");
+      if (r.statusCode() == 503 && "no-matching-worker".equals(Client.header(r, "Slime-Error"))) {
+        assertEquals(200, Client.get(Slime.url(nodeA, "/echo")).statusCode(), "B still serves");
+        return;
+      }
+      Thread.sleep(100);
+    }
+    fail("node A still counts on node C after it left: " + r.statusCode() + " " + r.body());
+  }
+
+  private static Hub clusterNode(int clusterPort) {
+    return Slime.hub(
+        Map.of(
+            "cluster.host", "127.0.0.1",
+            "cluster.port", clusterPort,
+            "cluster.seeds", List.of("127.0.0.1:" + seedPort)));
+  }
+
+  /** Polls node until a request without Slime-Block is served by the named agent. */
+  private static void awaitServedAt(Hub node, String agentName, String... headers)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + FORMED.toNanos();
+    HttpResponse<String> last = null;
+    while (System.nanoTime() < deadline) {
+      last = Client.get(Slime.url(node, "/echo"), headers);
+      if (last.statusCode() == 200 && agentName.equals(Client.header(last, "Slime-Agent"))) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    fail("not served by " + agentName + " within " + FORMED + "; last answer: "
+        + last.statusCode() + " " + last.body());
+  }
+
+  private static void awaitInFlight(int n) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (upstream.inFlight() < n && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals(n, upstream.inFlight());
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private static String sha256(InputStream in) throws IOException {
+    MessageDigest digest = TestUpstream.sha256();
+    byte[] buf = new byte[64 * 1024];
+    try (in) {
+      for (int n; (n = in.read(buf)) > 0; ) {
+        digest.update(buf, 0, n);
+      }
+    }
+    return HexFormat.of().formatHex(digest.digest());
+  }
+}
