@@ -21,7 +21,7 @@ import java.util.Optional;
  */
 public record AgentSettings(
     String token,
-    ServiceAddress hub,
+    List<ServiceAddress> hubs,
     List<ServiceAddress> upstreams,
     int numWorker,
     String agentId,
@@ -45,8 +45,11 @@ public record AgentSettings(
     if (token.isEmpty()) {
       throw bad("token", "is required: the agent token printed by `slime hub register`");
     }
-    ServiceAddress hub = address("hub", config.getString(PREFIX + "hub"));
-    List<ServiceAddress> upstreams = upstreams(config);
+    List<ServiceAddress> hubs =
+        addresses(config, "hub", "is required: the hub's address (host:port or URL), or several");
+    List<ServiceAddress> upstreams =
+        addresses(
+            config, "upstreams", "is required: at least one upstream address (host:port or URL)");
 
     int numWorker = config.getInt(PREFIX + "num-worker");
     if (numWorker < 1 || numWorker > MAX_WORKERS) {
@@ -88,7 +91,7 @@ public record AgentSettings(
 
     return new AgentSettings(
         token,
-        hub,
+        hubs,
         upstreams,
         numWorker,
         agentId,
@@ -105,8 +108,8 @@ public record AgentSettings(
   /** Never prints the token. */
   @Override
   public String toString() {
-    return "AgentSettings[hub="
-        + hub
+    return "AgentSettings[hubs="
+        + hubs
         + ", upstreams="
         + upstreams
         + ", numWorker="
@@ -116,23 +119,23 @@ public record AgentSettings(
         + "]";
   }
 
-  private static List<ServiceAddress> upstreams(Config config) {
-    String path = PREFIX + "upstreams";
+  /** A list in files; one comma-separated string from flags and the environment (a:1,b:2). */
+  private static List<ServiceAddress> addresses(Config config, String key, String whenMissing) {
+    String path = PREFIX + key;
     List<String> texts;
     if (config.getValue(path).valueType() == ConfigValueType.LIST) {
       texts = config.getStringList(path);
     } else {
-      // The environment gives one comma-separated string (UPSTREAM=a:1,b:2).
       texts = Arrays.asList(config.getString(path).split(","));
     }
     List<ServiceAddress> addresses = new ArrayList<>();
     for (String text : texts) {
       if (!text.isBlank()) {
-        addresses.add(address("upstreams", text));
+        addresses.add(address(key, text.strip()));
       }
     }
     if (addresses.isEmpty()) {
-      throw bad("upstreams", "is required: at least one upstream address (host:port or URL)");
+      throw bad(key, whenMissing);
     }
     return List.copyOf(addresses);
   }

@@ -42,11 +42,11 @@ final class Guardian {
             context
                 .getLog()
                 .info(
-                    "Agent [{}] started for upstream {} with {} worker(s), hub {}",
+                    "Agent [{}] started for upstream {} with {} worker(s), hub(s) {}",
                     agentId,
                     upstreams.get(i),
                     settings.numWorker(),
-                    settings.hub());
+                    settings.hubs());
           }
           return Behaviors.empty();
         });

@@ -33,9 +33,21 @@ class AgentSettingsTest {
   }
 
   @Test
+  void shouldReadSeveralHubsFromAStringOrAList() {
+    AgentSettings fromString =
+        AgentSettings.create(config("slime.agent.hub = \"a.example:1, https://b.example\""));
+    assertEquals(2, fromString.hubs().size());
+    assertEquals("b.example", fromString.hubs().get(1).host());
+    AgentSettings fromList =
+        AgentSettings.create(config("slime.agent.hub = [\"a.example:1\", \"b.example:2\"]"));
+    assertEquals(2, fromList.hubs().get(1).port());
+    assertTrue(failingKey("slime.agent.hub = \"a:1,,ftp://b:2\"").contains("slime.agent.hub"));
+  }
+
+  @Test
   void shouldReadDefaults() {
     AgentSettings s = AgentSettings.create(config(""));
-    assertEquals("hub.example", s.hub().host());
+    assertEquals("hub.example", s.hubs().get(0).host());
     assertEquals(1, s.numWorker());
     assertEquals(64 * 1024, s.inlineBodyLimit());
     assertEquals(Optional.empty(), s.upstreamIdleTimeout());

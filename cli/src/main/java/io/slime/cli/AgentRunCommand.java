@@ -36,7 +36,9 @@ final class AgentRunCommand implements Callable<Integer> {
   @Option(
       names = "--hub",
       paramLabel = "URL",
-      description = "Hub address, host:port or http(s)://host:port; required. Env: HUB.")
+      description =
+          "Hub address, host:port or http(s)://host:port; several hub nodes comma-separated;"
+              + " required. Env: HUB.")
   String hub;
 
   @Option(

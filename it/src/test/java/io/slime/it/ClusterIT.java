@@ -166,6 +166,20 @@ class ClusterIT {
     fail("node A still counts on node C after it left: " + r.statusCode() + " " + r.body());
   }
 
+  @Test
+  void anAgentGivenSeveralHubsMovesOnFromOneItCannotReach() throws Exception {
+    TestUpstream ownUpstream = TestUpstream.start();
+    String unreachable = "127.0.0.1:" + freePort();
+    String token = Slime.token("mover", List.of("mover"), List.of());
+    try (Agents mover =
+        Slime.agent(unreachable + "," + Slime.hubAddress(nodeB), token, ownUpstream.address(), 1,
+            "mover")) {
+      awaitServedAt(nodeA, "mover", "Slime-Scope", "mover");
+    } finally {
+      ownUpstream.close();
+    }
+  }
+
   private static Hub clusterNode(int clusterPort) {
     return Slime.hub(
         Map.of(

@@ -129,6 +129,7 @@ public final class HubConnection {
   private final Backoff backoff;
 
   private int session;
+  private int hubIndex;
   private FrameTransport transport;
   private JdkHubSocket socket;
   private Exchange current;
@@ -158,6 +159,13 @@ public final class HubConnection {
     this.materializer = Materializer.matFromSystem(context.getSystem());
     this.backoff =
         new Backoff(settings.minBackoff(), settings.maxBackoff(), settings.randomFactor());
+    // Workers spread over the hub nodes given.
+    this.hubIndex = index % settings.hubs().size();
+  }
+
+  /** The hub node this worker connects to now. */
+  private ServiceAddress hub() {
+    return settings.hubs().get(hubIndex);
   }
 
   public static Behavior<Command> create(
@@ -184,7 +192,7 @@ public final class HubConnection {
     var upgrade =
         JdkHubSocket.open(
             clients.hub(),
-            URI.create(settings.hub().webSocketUri(SlimeHeaders.CONNECT_PATH)),
+            URI.create(hub().webSocketUri(SlimeHeaders.CONNECT_PATH)),
             Map.of(
                 SlimeHeaders.AGENT_TOKEN, settings.token(),
                 SlimeHeaders.AGENT_ID, agentId,
@@ -222,7 +230,7 @@ public final class HubConnection {
     }
     if (failure != null) {
       return problem(
-          "hub " + settings.hub() + " unreachable: " + ResponseFrames.describe(failure));
+          "hub " + hub() + " unreachable: " + ResponseFrames.describe(failure));
     }
     socket = m.socket();
     socket.run(transport.flow(), materializer);
@@ -234,7 +242,7 @@ public final class HubConnection {
             "Worker [{}/{}] connected to hub {} for upstream {}",
             agentId,
             index,
-            settings.hub(),
+            hub(),
             upstreamName);
     return connected();
   }
@@ -243,7 +251,7 @@ public final class HubConnection {
     if (m.session() != session) {
       return Behaviors.same();
     }
-    return problem("hub " + settings.hub() + " refused the worker: " + m.reason());
+    return problem("hub " + hub() + " refused the worker: " + m.reason());
   }
 
   // ---- connected ----
@@ -512,7 +520,10 @@ public final class HubConnection {
         Behaviors.receive(Command.class).onMessageEquals(Reconnect.INSTANCE, this::connecting));
   }
 
-  /** Logs a failure once per change of reason (not every retry), then backs off. */
+  /**
+   * Logs a failure once per change of reason (not every retry), moves on to the next hub node when
+   * there are several, then backs off.
+   */
   private Behavior<Command> problem(String description) {
     if (!description.equals(lastProblem)) {
       context.getLog().warn("Worker [{}/{}] {}", agentId, index, description);
@@ -520,6 +531,7 @@ public final class HubConnection {
     } else {
       context.getLog().debug("Worker [{}/{}] {}", agentId, index, description);
     }
+    hubIndex = (hubIndex + 1) % settings.hubs().size();
     return backingOff();
   }
 
@@ -594,7 +606,7 @@ public final class HubConnection {
    */
   private java.util.concurrent.CompletionStage<String> refusalReason(int status) {
     HttpRequest probe =
-        HttpRequest.GET(settings.hub() + SlimeHeaders.CONNECT_PATH)
+        HttpRequest.GET(hub() + SlimeHeaders.CONNECT_PATH)
             .addHeader(RawHeader.create(SlimeHeaders.AGENT_TOKEN, settings.token()))
             .addHeader(RawHeader.create(SlimeHeaders.AGENT_ID, agentId))
             .addHeader(RawHeader.create(SlimeHeaders.WORKER_INDEX, Integer.toString(index)));
