@@ -10,7 +10,9 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.SharedKillSwitch;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.StreamRefs;
 import org.apache.pekko.util.ByteString;
@@ -39,6 +41,11 @@ public final class ForwardedRequest {
 
   /** The worker's answer. */
   public record Answer(RemoteResponse response) implements Command, CborSerializable {}
+
+  /** The serving node stopped answering. */
+  public enum PeerUnreachable implements Command {
+    INSTANCE
+  }
 
   private enum ClientGone implements Command {
     INSTANCE
@@ -107,6 +114,7 @@ public final class ForwardedRequest {
         .onMessageEquals(Declined.INSTANCE, this::onDeclined)
         .onMessageEquals(ClientGone.INSTANCE, this::onClientGone)
         .onMessage(PeerLost.class, this::onPeerLost)
+        .onMessageEquals(PeerUnreachable.INSTANCE, this::onPeerUnreachable)
         .build();
   }
 
@@ -140,6 +148,7 @@ public final class ForwardedRequest {
         .onMessage(Answer.class, this::onAnswer)
         .onMessageEquals(ClientGone.INSTANCE, this::onClientGone)
         .onMessage(PeerLost.class, this::onPeerLost)
+        .onMessageEquals(PeerUnreachable.INSTANCE, this::onPeerUnreachable)
         .build();
   }
 
@@ -153,10 +162,12 @@ public final class ForwardedRequest {
       return Behaviors.stopped();
     }
     var self = context.getSelf();
+    SharedKillSwitch cut = KillSwitches.shared("forwarded-response");
     Source<ByteString, NotUsed> body =
         response
             .body()
             .getSource()
+            .via(cut.flow())
             .watchTermination(
                 (mat, done) -> {
                   done.whenComplete((ok, failure) -> self.tell(BodyEnded.INSTANCE));
@@ -166,9 +177,20 @@ public final class ForwardedRequest {
     return Behaviors.receive(Command.class)
         .onMessageEquals(BodyEnded.INSTANCE, this::onBodyEnded)
         .onMessageEquals(ClientGone.INSTANCE, this::onClientGone)
-        // The stream ref fails by itself when the serving node goes.
-        .onMessage(PeerLost.class, lost -> Behaviors.same())
+        // The stream ref fails by itself when the serving node is removed; cut it sooner.
+        .onMessage(PeerLost.class, lost -> cutOff(cut))
+        .onMessageEquals(PeerUnreachable.INSTANCE, () -> cutOff(cut))
         .build();
+  }
+
+  /** The answer's head is out: all that is left is to break the body off, which ends it here. */
+  private Behavior<Command> cutOff(SharedKillSwitch cut) {
+    cut.abort(new IllegalStateException("the hub node serving this response is unreachable"));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onPeerUnreachable() {
+    return onPeerLost(new PeerLost("the hub node serving it is unreachable"));
   }
 
   private Behavior<Command> onBodyEnded() {

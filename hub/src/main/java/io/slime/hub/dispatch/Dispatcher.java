@@ -22,7 +22,11 @@ import java.util.Set;
 import java.util.HashSet;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
@@ -116,6 +120,12 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   private record PeersListed(Receptionist.Listing listing) implements Command {}
 
+  private record Unreachable(ClusterEvent.UnreachableMember event) implements Command {}
+
+  private record ForwardedEnded(ActorRef<ForwardedRequest.Command> request) implements Command {}
+
+  private record PeerRequestEnded(ActorRef<PeerRequest.Command> request) implements Command {}
+
   private record LoanExpired(long loan) implements Command {}
 
   private enum PublishStatus implements Command {
@@ -156,6 +166,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private final PeerBoard board = new PeerBoard();
   private final Set<ActorRef<Command>> peers = new HashSet<>();
   private final Map<Long, Loan> loans = new HashMap<>();
+  // Requests crossing nodes, by the node at the other end: failed at once if it becomes unreachable.
+  private final Map<ActorRef<ForwardedRequest.Command>, Address> forwarded = new HashMap<>();
+  private final Map<ActorRef<PeerRequest.Command>, Address> servedForPeers = new HashMap<>();
   private long lastLoan;
 
   private Dispatcher(
@@ -187,6 +200,12 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
               context.messageAdapter(Receptionist.Listing.class, PeersListed::new);
           context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
           context.getSystem().receptionist().tell(Receptionist.subscribe(KEY, listings));
+          Cluster.get(context.getSystem())
+              .subscriptions()
+              .tell(
+                  Subscribe.create(
+                      context.messageAdapter(ClusterEvent.UnreachableMember.class, Unreachable::new),
+                      ClusterEvent.UnreachableMember.class));
           return Behaviors.withTimers(
               timers -> new Dispatcher(context, timers, maxWaiting, maxWait, peers));
         });
@@ -206,6 +225,19 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         .onMessage(Drain.class, this::onDrain)
         .onMessageEquals(ExpireWaiting.INSTANCE, this::onExpireWaiting)
         .onMessage(PeersListed.class, this::onPeersListed)
+        .onMessage(Unreachable.class, this::onUnreachable)
+        .onMessage(
+            ForwardedEnded.class,
+            m -> {
+              forwarded.remove(m.request());
+              return this;
+            })
+        .onMessage(
+            PeerRequestEnded.class,
+            m -> {
+              servedForPeers.remove(m.request());
+              return this;
+            })
         .onMessage(PeerStatus.class, this::onPeerStatus)
         .onMessage(Offer.class, this::onOffer)
         .onMessage(Lend.class, this::onLend)
@@ -373,6 +405,30 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     return this;
   }
 
+  /**
+   * A node stopped answering: offer it nothing more, fail the requests it serves for this node
+   * (502 at once rather than when it is finally removed) and cancel those this node serves for it.
+   */
+  private Behavior<Command> onUnreachable(Unreachable unreachable) {
+    Address address = unreachable.event().member().address();
+    getContext().getLog().warn("Hub node {} is unreachable", address);
+    peers.removeIf(peer -> peer.path().address().equals(address));
+    board.retain(peers);
+    forwarded.forEach(
+        (request, at) -> {
+          if (at.equals(address)) {
+            request.tell(ForwardedRequest.PeerUnreachable.INSTANCE);
+          }
+        });
+    servedForPeers.forEach(
+        (request, at) -> {
+          if (at.equals(address)) {
+            request.tell(PeerRequest.Cancel.INSTANCE);
+          }
+        });
+    return this;
+  }
+
   private Behavior<Command> onPeerStatus(PeerStatus status) {
     if (peers.add(status.from())) {
       // It saw this node before this node's listing showed it: answer in kind.
@@ -443,14 +499,17 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         PeerHttp.exchange(
             offer.request(),
             Source.completionStageSource(body).mapMaterializedValue(m -> NotUsed.getInstance()));
-    getContext()
-        .spawnAnonymous(
-            PeerRequest.create(
-                exchange,
-                body,
-                offer.origin(),
-                acceptance(profile),
-                peerSettings.inlineBodyLimit()));
+    ActorRef<PeerRequest.Command> served =
+        getContext()
+            .spawnAnonymous(
+                PeerRequest.create(
+                    exchange,
+                    body,
+                    offer.origin(),
+                    acceptance(profile),
+                    peerSettings.inlineBodyLimit()));
+    servedForPeers.put(served, offer.origin().path().address());
+    getContext().watchWith(served, new PeerRequestEnded(served));
     worker.tell(new AgentWorker.Assign(exchange));
     return changed();
   }
@@ -471,10 +530,13 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private void forward(Exchange exchange, ActorRef<Command> peer, long loan) {
     getContext().getLog().debug("Request {} {} goes to hub node {}", exchange.method(),
         exchange.target(), peer.path().address());
-    getContext()
-        .spawnAnonymous(
-            ForwardedRequest.create(
-                exchange, getContext().getSelf(), peer, loan, peerSettings.inlineBodyLimit()));
+    ActorRef<ForwardedRequest.Command> request =
+        getContext()
+            .spawnAnonymous(
+                ForwardedRequest.create(
+                    exchange, getContext().getSelf(), peer, loan, peerSettings.inlineBodyLimit()));
+    forwarded.put(request, peer.path().address());
+    getContext().watchWith(request, new ForwardedEnded(request));
   }
 
   /** Schedules telling the other nodes about a change here, at most once per status interval. */

@@ -1,0 +1,225 @@
+package io.slime.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.slime.agent.Agents;
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three hub processes in one cluster behind HAProxy, which balances applications and agent
+ * WebSockets alike; one node is killed with SIGKILL under load.
+ */
+class ClusterProcessIT {
+  private static final int NODES = 3;
+
+  @TempDir static Path dir;
+
+  private static final List<Process> hubs = new ArrayList<>();
+  private static Process balancer;
+  private static TestUpstream upstream;
+  private static final List<Agents> agents = new ArrayList<>();
+  private static int balancerPort;
+
+  /** One finished application request: when it ended, and its status (0: no answer). */
+  private record Outcome(long endedNanos, int status) {}
+
+  @BeforeAll
+  static void start() throws Exception {
+    int[] httpPorts = new int[NODES];
+    int[] clusterPorts = new int[NODES];
+    for (int i = 0; i < NODES; i++) {
+      httpPorts[i] = freePort();
+      clusterPorts[i] = freePort();
+    }
+    for (int i = 0; i < NODES; i++) {
+      hubs.add(startHub(i, httpPorts[i], clusterPorts[i], clusterPorts[0]));
+    }
+    balancerPort = freePort();
+    balancer = startBalancer(httpPorts);
+    upstream = TestUpstream.start();
+    String viaBalancer = "127.0.0.1:" + balancerPort;
+    for (int i = 0; i < 2; i++) {
+      agents.add(
+          Slime.agent(viaBalancer, Slime.token("gpu" + i), upstream.address(), 3, "gpu" + i));
+    }
+    awaitServed(NODES * 2);
+  }
+
+  @AfterAll
+  static void stop() {
+    agents.forEach(Agents::close);
+    if (upstream != null) {
+      upstream.close();
+    }
+    if (balancer != null) {
+      balancer.destroyForcibly();
+    }
+    hubs.forEach(Process::destroyForcibly);
+  }
+
+  @Test
+  void killingANodeUnderLoadHangsNothingAndThroughputRecovers() throws Exception {
+    ConcurrentLinkedQueue<Outcome> outcomes = new ConcurrentLinkedQueue<>();
+    long start = System.nanoTime();
+    long killAt = start + TimeUnit.SECONDS.toNanos(6);
+    long end = killAt + TimeUnit.SECONDS.toNanos(20);
+    ExecutorService clients = Executors.newFixedThreadPool(8);
+    for (int c = 0; c < 8; c++) {
+      clients.submit(
+          () -> {
+            while (System.nanoTime() < end) {
+              int status;
+              try {
+                status = Client.get(url("/slow?ms=50"), "Slime-Block", "1").statusCode();
+              } catch (IllegalStateException e) {
+                status = 0; // the connection broke: the balancer's node died under it
+              }
+              outcomes.add(new Outcome(System.nanoTime(), status));
+            }
+          });
+    }
+    Thread.sleep(TimeUnit.NANOSECONDS.toMillis(killAt - System.nanoTime()));
+    hubs.get(1).destroyForcibly(); // SIGKILL
+    assertTrue(hubs.get(1).waitFor(5, TimeUnit.SECONDS), "node 1 is dead");
+    clients.shutdown();
+    assertTrue(
+        clients.awaitTermination(Client.TIMEOUT.toSeconds() + 30, TimeUnit.SECONDS),
+        "every request ended (each has a 30 s client timeout, so a hang shows as a timeout)");
+
+    Map<Integer, Integer> statuses = new TreeMap<>();
+    int before = 0;
+    int lastFive = 0;
+    int lastFiveOk = 0;
+    for (Outcome o : outcomes) {
+      statuses.merge(o.status(), 1, Integer::sum);
+      if (o.endedNanos() < killAt) {
+        before++;
+      } else if (o.endedNanos() > end - TimeUnit.SECONDS.toNanos(5)) {
+        lastFive++;
+        lastFiveOk += o.status() == 200 ? 1 : 0;
+      }
+    }
+    String summary = "statuses " + statuses + ", before the kill " + before + " in 6 s, last 5 s "
+        + lastFiveOk + "/" + lastFive;
+    System.out.println("ClusterProcessIT: " + summary);
+    for (int status : statuses.keySet()) {
+      assertTrue(status == 200 || status == 502 || status == 503 || status == 0, summary);
+    }
+    assertEquals(lastFive, lastFiveOk, "recovered: all requests of the last 5 s served; " + summary);
+    double rateBefore = before / 6.0;
+    double rateAfter = lastFive / 5.0;
+    assertTrue(rateAfter >= 0.5 * rateBefore, "throughput recovered; " + summary);
+  }
+
+  private static Process startHub(int i, int httpPort, int clusterPort, int seedPort)
+      throws IOException {
+    List<String> command =
+        List.of(
+            javaBin(),
+            "-Xmx256m",
+            "-cp",
+            System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+            "io.slime.cli.SlimeCommand",
+            "hub",
+            "run",
+            "--secret",
+            Slime.SECRET,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            Integer.toString(httpPort),
+            "--clusterHost",
+            "127.0.0.1",
+            "--clusterPort",
+            Integer.toString(clusterPort),
+            "--seed",
+            "127.0.0.1:" + seedPort);
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("hub-" + i + ".log").toFile())
+        .start();
+  }
+
+  private static Process startBalancer(int[] httpPorts) throws IOException {
+    StringBuilder config =
+        new StringBuilder(
+            String.join(
+                "\n",
+                "defaults",
+                "  mode http",
+                "  timeout connect 1s",
+                "  timeout client 60s",
+                "  timeout server 60s",
+                "  timeout tunnel 1h",
+                "frontend slime",
+                "  bind 127.0.0.1:" + balancerPort,
+                "  default_backend hubs",
+                "backend hubs",
+                "  balance roundrobin",
+                "  retries 2",
+                "  option redispatch",
+                ""));
+    for (int i = 0; i < httpPorts.length; i++) {
+      config.append("  server hub").append(i).append(" 127.0.0.1:").append(httpPorts[i])
+          .append(" check inter 500ms fall 2 rise 2\n");
+    }
+    Path file = dir.resolve("haproxy.cfg");
+    Files.writeString(file, config.toString());
+    return new ProcessBuilder("haproxy", "-f", file.toString())
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("haproxy.log").toFile())
+        .start();
+  }
+
+  /** Waits until {@code times} requests in a row through the balancer find an idle worker. */
+  private static void awaitServed(int times) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    int inARow = 0;
+    while (System.nanoTime() < deadline) {
+      try {
+        HttpResponse<String> r = Client.get(url("/echo"));
+        inARow = r.statusCode() == 200 ? inARow + 1 : 0;
+        if (inARow == times) {
+          return;
+        }
+      } catch (IllegalStateException e) {
+        inARow = 0; // the balancer or a node is still starting
+      }
+      Thread.sleep(100);
+    }
+    fail("the cluster behind the balancer did not serve; logs in " + dir);
+  }
+
+  private static String url(String target) {
+    return "http://127.0.0.1:" + balancerPort + target;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private static String javaBin() {
+    return System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+  }
+}
