@@ -33,6 +33,7 @@ public final class ConfigLoader {
           Setting.HUB_PORT,
           Setting.HUB_APP_PASSWORD,
           Setting.HUB_CONCURRENT,
+          Setting.HUB_ADMIN_TOKEN,
           Setting.HUB_CLUSTER_HOST,
           Setting.HUB_CLUSTER_PORT,
           Setting.HUB_CLUSTER_SEEDS);

@@ -61,6 +61,14 @@ final class HubRunCommand implements Callable<Integer> {
   Integer concurrent;
 
   @Option(
+      names = "--adminToken",
+      paramLabel = "TOKEN",
+      description =
+          "Bearer token of the admin API under /_slime/api/v1/; without it the API is off."
+              + " Env: ADMIN_TOKEN.")
+  String adminToken;
+
+  @Option(
       names = "--clusterHost",
       paramLabel = "HOST",
       description =
@@ -105,6 +113,7 @@ final class HubRunCommand implements Callable<Integer> {
     flags.put(Setting.HUB_PORT, port);
     flags.put(Setting.HUB_APP_PASSWORD, appPassword);
     flags.put(Setting.HUB_CONCURRENT, concurrent);
+    flags.put(Setting.HUB_ADMIN_TOKEN, adminToken);
     flags.put(Setting.HUB_CLUSTER_HOST, clusterHost);
     flags.put(Setting.HUB_CLUSTER_PORT, clusterPort);
     flags.put(Setting.HUB_CLUSTER_SEEDS, seeds);

@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
 class ClusterIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration FORMED = Duration.ofSeconds(40);
+  private static final String ADMIN_TOKEN = "admin-secret";
 
   private static TestUpstream upstream;
   private static Hub nodeA;
@@ -180,9 +181,34 @@ class ClusterIT {
     }
   }
 
+  @Test
+  void everyNodeListsTheMembersAndTheirWorkersToAnAdmin() throws Exception {
+    for (Hub node : List.of(nodeA, nodeB)) {
+      HttpResponse<String> r =
+          Client.get(
+              Slime.url(node, "/_slime/api/v1/cluster"), "Authorization", "Bearer " + ADMIN_TOKEN);
+      assertEquals(200, r.statusCode(), r.body());
+      JsonNode members = JSON.readTree(r.body()).get("members");
+      int workers = 0;
+      for (JsonNode member : members) {
+        assertEquals("Up", member.get("status").asText(), r.body());
+        workers += member.get("workers").asInt();
+      }
+      assertTrue(members.size() >= 2, r.body());
+      assertEquals(1, workers, "the one worker, attached to node B: " + r.body());
+    }
+    HttpResponse<String> anonymous = Client.get(Slime.url(nodeA, "/_slime/api/v1/cluster"));
+    assertEquals(401, anonymous.statusCode());
+    assertEquals("unauthorized", JSON.readTree(anonymous.body()).get("error").asText());
+    HttpResponse<String> wrong =
+        Client.get(Slime.url(nodeA, "/_slime/api/v1/cluster"), "Authorization", "Bearer nope");
+    assertEquals(401, wrong.statusCode());
+  }
+
   private static Hub clusterNode(int clusterPort) {
     return Slime.hub(
         Map.of(
+            "admin-token", ADMIN_TOKEN,
             "cluster.host", "127.0.0.1",
             "cluster.port", clusterPort,
             "cluster.seeds", List.of("127.0.0.1:" + seedPort)));

@@ -235,6 +235,9 @@ class ProxyBasicsIT {
     assertEquals("reserved-path", Client.header(r, "Slime-Error"));
     assertTrue(r.body().startsWith("slime: "), r.body());
     assertEquals(before, upstream.requests(), "a reserved path must not reach an upstream");
+    HttpResponse<String> admin =
+        Client.get(Slime.url(hub, "/_slime/api/v1/cluster"), "Authorization", "Bearer x");
+    assertEquals(404, admin.statusCode(), "no admin token configured: no admin API");
   }
 
   @Test

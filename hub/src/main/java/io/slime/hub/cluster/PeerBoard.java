@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
@@ -25,8 +26,10 @@ public final class PeerBoard {
     final List<IdleGroup> groups;
     final int[] idle;
     final List<Waiter> waiting;
+    final int waitingCount;
 
-    Peer(List<IdleGroup> groups, List<Waiter> waiting) {
+    Peer(List<IdleGroup> groups, List<Waiter> waiting, int waitingCount) {
+      this.waitingCount = waitingCount;
       this.groups = groups;
       this.idle = new int[groups.size()];
       for (int i = 0; i < idle.length; i++) {
@@ -36,10 +39,30 @@ public final class PeerBoard {
     }
   }
 
+  /** A node's pool in short, from its last status. */
+  public record Summary(int workers, int idle, int waiting) {}
+
   private final Map<ActorRef<Dispatcher.Command>, Peer> peers = new LinkedHashMap<>();
 
-  public void update(ActorRef<Dispatcher.Command> peer, List<IdleGroup> groups, List<Waiter> waiting) {
-    peers.put(peer, new Peer(groups, waiting));
+  /** Each known node's pool in short, by its address. */
+  public Map<Address, Summary> summaries() {
+    Map<Address, Summary> out = new LinkedHashMap<>();
+    peers.forEach(
+        (ref, peer) -> {
+          int workers = 0;
+          int idle = 0;
+          for (IdleGroup group : peer.groups) {
+            workers += group.total();
+            idle += group.idle();
+          }
+          out.put(ref.path().address(), new Summary(workers, idle, peer.waitingCount));
+        });
+    return out;
+  }
+
+  public void update(
+      ActorRef<Dispatcher.Command> peer, List<IdleGroup> groups, List<Waiter> waiting, int count) {
+    peers.put(peer, new Peer(groups, waiting, count));
   }
 
   /** Forgets nodes that are no longer registered. */

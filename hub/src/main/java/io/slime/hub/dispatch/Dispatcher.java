@@ -25,6 +25,7 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
@@ -93,7 +94,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       implements Command, CborSerializable {}
 
   /** Another node's pool as it is now; see {@link PeerBoard}. */
-  public record PeerStatus(ActorRef<Command> from, List<IdleGroup> groups, List<Waiter> waiting)
+  public record PeerStatus(
+      ActorRef<Command> from, List<IdleGroup> groups, List<Waiter> waiting, int waitingCount)
       implements Command, CborSerializable {}
 
   /**
@@ -111,6 +113,15 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
    * its answer leaves): count it in until the peer's next status says otherwise.
    */
   public record PeerWorkerFree(ActorRef<Command> peer, WorkerProfile worker) implements Command {}
+
+  /** Asks for every node's pool, as this node knows it. */
+  public record GetPool(ActorRef<PoolView> replyTo) implements Command {}
+
+  public record PoolView(List<NodePool> nodes) {}
+
+  /** One node's workers and waiting requests; {@code status} is its cluster membership. */
+  public record NodePool(
+      String address, String status, boolean self, int workers, int idle, int waiting) {}
 
   /** How this node works with the other nodes of its cluster. */
   public record PeerSettings(Duration statusInterval, int inlineBodyLimit) {}
@@ -222,6 +233,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         .onMessage(WorkerLeft.class, this::onWorkerLeft)
         .onMessage(WorkerStopped.class, m -> forget(m.worker()))
         .onMessage(GetStats.class, this::onGetStats)
+        .onMessage(GetPool.class, this::onGetPool)
         .onMessage(Drain.class, this::onDrain)
         .onMessageEquals(ExpireWaiting.INSTANCE, this::onExpireWaiting)
         .onMessage(PeersListed.class, this::onPeersListed)
@@ -435,7 +447,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       getContext().getLog().info("Hub node {} joined the pool", status.from().path().address());
       status.from().tell(currentStatus());
     }
-    board.update(status.from(), status.groups(), status.waiting());
+    board.update(status.from(), status.groups(), status.waiting(), status.waitingCount());
     if (drainedReplies != null) {
       return this;
     }
@@ -579,7 +591,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         shown.add(new Waiter(exchange.scope(), exchange.path(), sinceMillis(exchange)));
       }
     }
-    return new PeerStatus(getContext().getSelf(), groups, shown);
+    return new PeerStatus(getContext().getSelf(), groups, shown, waitingCount);
   }
 
   /** What a worker accepts, without who it is: workers alike count as one group. */
@@ -636,6 +648,30 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   private Behavior<Command> onGetStats(GetStats get) {
     get.replyTo().tell(new Stats(workers.size(), idle.size(), waitingCount));
+    return this;
+  }
+
+  private Behavior<Command> onGetPool(GetPool get) {
+    List<NodePool> nodes = new ArrayList<>();
+    if (peerSettings == null) {
+      nodes.add(new NodePool(
+          getContext().getSystem().address().toString(), "Up", true, workers.size(), idle.size(),
+          waitingCount));
+    } else {
+      Map<Address, PeerBoard.Summary> known = board.summaries();
+      Address selfAddress = Cluster.get(getContext().getSystem()).selfMember().address();
+      for (Member member : Cluster.get(getContext().getSystem()).state().getMembers()) {
+        Address address = member.address();
+        boolean self = address.equals(selfAddress);
+        PeerBoard.Summary summary =
+            self
+                ? new PeerBoard.Summary(workers.size(), idle.size(), waitingCount)
+                : known.getOrDefault(address, new PeerBoard.Summary(0, 0, 0));
+        nodes.add(new NodePool(address.toString(), member.status().toString(), self,
+            summary.workers(), summary.idle(), summary.waiting()));
+      }
+    }
+    get.replyTo().tell(new PoolView(nodes));
     return this;
   }
 

@@ -33,6 +33,7 @@ public final class FrontDoor {
   private final Materializer materializer;
   private final ProxyHandler proxy;
   private final AgentSocketHandler agentSockets;
+  private final AdminApi admin;
   private final ActorRef<Dispatcher.Command> dispatcher;
 
   public FrontDoor(
@@ -56,6 +57,7 @@ public final class FrontDoor {
                 system.executionContext());
     this.proxy = new ProxyHandler(dispatcher, settings.appPassword(), gate, materializer);
     this.agentSockets = new AgentSocketHandler(tokens, guardian, system.scheduler());
+    this.admin = new AdminApi(settings.adminToken(), dispatcher, system, materializer);
   }
 
   public CompletionStage<ServerBinding> bind() {
@@ -111,6 +113,9 @@ public final class FrontDoor {
     }
     if (path.equals(SlimeHeaders.CONNECT_PATH)) {
       return agentSockets.handle(request, client.clientIp);
+    }
+    if (path.startsWith(AdminApi.PREFIX)) {
+      return admin.handle(request, client.clientIp);
     }
     request.discardEntityBytes(materializer);
     return CompletableFuture.completedFuture(ProxyError.RESERVED_PATH.response());
