@@ -1,5 +1,7 @@
 package io.slime.hub;
 
+import io.slime.hub.cluster.Revocations;
+import io.slime.hub.cluster.RevokedTokens;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.dispatch.WorkerProfile;
 import io.slime.hub.http.FrontDoor;
@@ -49,7 +51,21 @@ public final class Guardian {
                       : Dispatcher.create(settings.queueMaxLength(), settings.queueMaxWait()),
                   "dispatcher");
 
-          new FrontDoor(context.getSystem(), settings, tokens, dispatcher, context.getSelf())
+          RevokedTokens revoked = new RevokedTokens();
+          ActorRef<Revocations.Command> revocations =
+              context.spawn(
+                  settings.cluster().enabled()
+                      ? Revocations.clustered(revoked, dispatcher)
+                      : Revocations.alone(revoked, dispatcher),
+                  "revocations");
+          new FrontDoor(
+                  context.getSystem(),
+                  settings,
+                  tokens,
+                  revoked,
+                  revocations,
+                  dispatcher,
+                  context.getSelf())
               .bind()
               .whenComplete(
                   (binding, failure) -> {

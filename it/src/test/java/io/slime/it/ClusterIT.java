@@ -172,11 +172,13 @@ class ClusterIT {
     TestUpstream ownUpstream = TestUpstream.start();
     String unreachable = "127.0.0.1:" + freePort();
     String token = Slime.token("mover", List.of("mover"), List.of());
-    try (Agents mover =
+    Agents mover =
         Slime.agent(unreachable + "," + Slime.hubAddress(nodeB), token, ownUpstream.address(), 1,
-            "mover")) {
+            "mover");
+    try {
       awaitServedAt(nodeA, "mover", "Slime-Scope", "mover");
     } finally {
+      mover.close();
       ownUpstream.close();
     }
   }
@@ -203,6 +205,49 @@ class ClusterIT {
     HttpResponse<String> wrong =
         Client.get(Slime.url(nodeA, "/_slime/api/v1/cluster"), "Authorization", "Bearer nope");
     assertEquals(401, wrong.statusCode());
+  }
+
+  @Test
+  void aRevokedTokenIsRefusedByEveryNodeAndItsWorkersAreDisconnected() throws Exception {
+    TestUpstream ownUpstream = TestUpstream.start();
+    String token = Slime.token("doomed", List.of("doomed"), List.of());
+    Agents doomed = Slime.agent(nodeB, token, ownUpstream.address(), 1, "doomed");
+    try {
+      awaitServedAt(nodeA, "doomed", "Slime-Scope", "doomed");
+
+      HttpResponse<String> revoked =
+          Client.send(
+              Client.request(
+                      Slime.url(nodeA, "/_slime/api/v1/tokens/revoke"),
+                      "Authorization", "Bearer " + ADMIN_TOKEN,
+                      "Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofString(
+                      JSON.writeValueAsString(Map.of("token", token))))
+                  .build());
+      assertEquals(200, revoked.statusCode(), revoked.body());
+      assertEquals("doomed", JSON.readTree(revoked.body()).get("name").asText());
+
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      HttpResponse<String> r = null;
+      while (System.nanoTime() < deadline) {
+        r = Client.get(Slime.url(nodeA, "/echo"), "Slime-Scope", "doomed");
+        if (r.statusCode() == 503) {
+          break;
+        }
+        Thread.sleep(100);
+      }
+      assertEquals("no-matching-worker", Client.header(r, "Slime-Error"), "worker disconnected");
+      // The node the agent reconnects to refuses it, and says why.
+      HttpResponse<String> upgrade =
+          Client.get(
+              Slime.url(nodeB, "/_slime/connect"),
+              "Slime-Agent-Token", token, "Slime-Agent-Id", "doomed", "Slime-Worker-Index", "0");
+      assertEquals(401, upgrade.statusCode());
+      assertTrue(upgrade.body().contains("revoked"), upgrade.body());
+    } finally {
+      doomed.close();
+      ownUpstream.close();
+    }
   }
 
   private static Hub clusterNode(int clusterPort) {

@@ -114,6 +114,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
    */
   public record PeerWorkerFree(ActorRef<Command> peer, WorkerProfile worker) implements Command {}
 
+  /** These token ids are revoked: workers that connected with one are disconnected. */
+  public record TokensRevoked(Set<Long> tokenIds) implements Command {}
+
   /** Asks for every node's pool, as this node knows it. */
   public record GetPool(ActorRef<PoolView> replyTo) implements Command {}
 
@@ -234,6 +237,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         .onMessage(WorkerStopped.class, m -> forget(m.worker()))
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(GetPool.class, this::onGetPool)
+        .onMessage(TokensRevoked.class, this::onTokensRevoked)
         .onMessage(Drain.class, this::onDrain)
         .onMessageEquals(ExpireWaiting.INSTANCE, this::onExpireWaiting)
         .onMessage(PeersListed.class, this::onPeersListed)
@@ -648,6 +652,19 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   private Behavior<Command> onGetStats(GetStats get) {
     get.replyTo().tell(new Stats(workers.size(), idle.size(), waitingCount));
+    return this;
+  }
+
+  private Behavior<Command> onTokensRevoked(TokensRevoked revoked) {
+    workers.forEach(
+        (worker, profile) -> {
+          if (revoked.tokenIds().contains(profile.tokenId())) {
+            getContext().getLog().info(
+                "Agent [{}] id [{}] worker [{}] disconnected: its token was revoked",
+                profile.agentName(), profile.agentId(), profile.workerIndex());
+            worker.tell(AgentWorker.Revoked.INSTANCE);
+          }
+        });
     return this;
   }
 

@@ -10,8 +10,19 @@ import java.util.List;
  * without scope paths takes every path.
  */
 public record WorkerProfile(
-    String agentId, String agentName, int workerIndex, List<String> scopes, List<String> scopePaths)
+    String agentId,
+    String agentName,
+    int workerIndex,
+    List<String> scopes,
+    List<String> scopePaths,
+    long tokenId)
     implements CborSerializable {
+
+  /** A profile that no token stands behind: what a worker accepts, without who it is. */
+  public WorkerProfile(
+      String agentId, String agentName, int workerIndex, List<String> scopes, List<String> scopePaths) {
+    this(agentId, agentName, workerIndex, scopes, scopePaths, 0);
+  }
 
   /** Whether this worker may serve a request for {@code path} carrying {@code scope} (or null). */
   public boolean accepts(String scope, String path) {

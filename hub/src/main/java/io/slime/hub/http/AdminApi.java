@@ -1,7 +1,13 @@
 package io.slime.hub.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.slime.hub.cluster.Revocations;
 import io.slime.hub.dispatch.Dispatcher;
+import io.slime.shared.token.AgentToken;
+import io.slime.shared.token.InvalidTokenException;
+import io.slime.shared.token.TokenCodec;
+import org.apache.pekko.Done;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -32,40 +38,58 @@ final class AdminApi {
   private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
+  private static final long MAX_BODY = 64 * 1024;
 
   private final byte[] token;
+  private final TokenCodec tokens;
   private final ActorRef<Dispatcher.Command> dispatcher;
+  private final ActorRef<Revocations.Command> revocations;
   private final ActorSystem<?> system;
   private final Materializer materializer;
 
   AdminApi(
       String adminToken,
+      TokenCodec tokens,
       ActorRef<Dispatcher.Command> dispatcher,
+      ActorRef<Revocations.Command> revocations,
       ActorSystem<?> system,
       Materializer materializer) {
     this.token = adminToken.isEmpty() ? null : adminToken.getBytes(StandardCharsets.UTF_8);
+    this.tokens = tokens;
     this.dispatcher = dispatcher;
+    this.revocations = revocations;
     this.system = system;
     this.materializer = materializer;
   }
 
   CompletionStage<HttpResponse> handle(HttpRequest request, String clientIp) {
-    request.discardEntityBytes(materializer);
     if (token == null) {
+      request.discardEntityBytes(materializer);
       return done(ProxyError.RESERVED_PATH.response());
     }
     String problem = authProblem(request);
     if (problem != null) {
+      request.discardEntityBytes(materializer);
       log.warn("Admin request {} {} from {} refused: {}", request.method().value(),
           request.getUri().path(), clientIp, problem);
       return done(error(401, "unauthorized", problem));
     }
     String path = request.getUri().path();
     String method = request.method().value();
+    if (path.equals(PREFIX + "tokens/revoke") && method.equals("POST")) {
+      return request
+          .entity()
+          .withSizeLimit(MAX_BODY)
+          .toStrict(ASK_TIMEOUT.toMillis(), materializer)
+          .thenCompose(body -> revoke(body.getData().utf8String()))
+          .exceptionally(
+              failure -> error(400, "bad-request", "could not read the body: " + failure.getMessage()));
+    }
+    request.discardEntityBytes(materializer);
     if (path.equals(PREFIX + "cluster")) {
       return method.equals("GET") ? cluster() : done(error(405, "method-not-allowed", "use GET"));
     }
-    return done(error(404, "not-found", "no admin endpoint at " + path));
+    return done(error(404, "not-found", "no admin endpoint " + method + " " + path));
   }
 
   private String authProblem(HttpRequest request) {
@@ -79,6 +103,48 @@ final class AdminApi {
     byte[] given = header.substring(7).strip().getBytes(StandardCharsets.UTF_8);
     // Constant time, so the token cannot be guessed byte by byte from response times.
     return MessageDigest.isEqual(given, token) ? null : "wrong admin token";
+  }
+
+  /**
+   * Revokes a token given whole ({@code {"token": "..."}}) or by id ({@code {"id": 123}}). Every
+   * node refuses it from then on, and its live workers are disconnected.
+   */
+  private CompletionStage<HttpResponse> revoke(String body) {
+    long id;
+    String name = null;
+    try {
+      JsonNode json = JSON.readTree(body);
+      if (json != null && json.hasNonNull("token")) {
+        AgentToken revoked = tokens.open(json.get("token").asText());
+        id = revoked.id();
+        name = revoked.name();
+      } else if (json != null && json.hasNonNull("id") && json.get("id").canConvertToLong()) {
+        id = json.get("id").asLong();
+      } else {
+        return done(error(400, "bad-request", "send {\"token\": \"...\"} or {\"id\": 123}"));
+      }
+    } catch (InvalidTokenException e) {
+      return done(error(400, "bad-token", "not a token of this hub: " + e.reason()));
+    } catch (java.io.IOException e) {
+      return done(error(400, "bad-request", "the body is not JSON"));
+    }
+    long tokenId = id;
+    String tokenName = name;
+    log.info("Revoking token {}{}", tokenId, tokenName == null ? "" : " (" + tokenName + ")");
+    return AskPattern.<Revocations.Command, Done>ask(
+            revocations,
+            replyTo -> new Revocations.Revoke(tokenId, replyTo),
+            ASK_TIMEOUT,
+            system.scheduler())
+        .thenApply(
+            done -> {
+              Map<String, Object> answer = new LinkedHashMap<>();
+              answer.put("revoked", tokenId);
+              if (tokenName != null) {
+                answer.put("name", tokenName);
+              }
+              return json(200, answer);
+            });
   }
 
   /** Members of the cluster with their workers, the same from any node. */

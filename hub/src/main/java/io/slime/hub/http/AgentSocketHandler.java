@@ -1,6 +1,7 @@
 package io.slime.hub.http;
 
 import io.slime.hub.Guardian;
+import io.slime.hub.cluster.RevokedTokens;
 import io.slime.hub.dispatch.WorkerProfile;
 import io.slime.shared.protocol.SlimeHeaders;
 import io.slime.shared.token.AgentToken;
@@ -39,11 +40,17 @@ final class AgentSocketHandler {
   private static final Duration SPAWN_TIMEOUT = Duration.ofSeconds(10);
 
   private final TokenCodec tokens;
+  private final RevokedTokens revoked;
   private final ActorRef<Guardian.Command> guardian;
   private final Scheduler scheduler;
 
-  AgentSocketHandler(TokenCodec tokens, ActorRef<Guardian.Command> guardian, Scheduler scheduler) {
+  AgentSocketHandler(
+      TokenCodec tokens,
+      RevokedTokens revoked,
+      ActorRef<Guardian.Command> guardian,
+      Scheduler scheduler) {
     this.tokens = tokens;
+    this.revoked = revoked;
     this.guardian = guardian;
     this.scheduler = scheduler;
   }
@@ -55,6 +62,11 @@ final class AgentSocketHandler {
     } catch (InvalidTokenException e) {
       log.warn("Refused an agent connection from {}: token {}", clientIp, e.reason());
       return refuse(StatusCodes.UNAUTHORIZED, "agent token refused: " + e.reason());
+    }
+    if (revoked.contains(token.id())) {
+      log.warn("Refused an agent connection from {}: token {} ({}) is revoked", clientIp,
+          token.id(), token.name());
+      return refuse(StatusCodes.UNAUTHORIZED, "agent token refused: revoked");
     }
     String agentId = header(request, SlimeHeaders.AGENT_ID).orElse("");
     int workerIndex;
@@ -73,7 +85,8 @@ final class AgentSocketHandler {
       return refuse(StatusCodes.BAD_REQUEST, "expected a WebSocket upgrade");
     }
     WorkerProfile profile =
-        new WorkerProfile(agentId, token.name(), workerIndex, token.scopes(), token.scopePaths());
+        new WorkerProfile(
+            agentId, token.name(), workerIndex, token.scopes(), token.scopePaths(), token.id());
     CompletionStage<Flow<Message, Message, NotUsed>> flow =
         AskPattern.ask(
             guardian,

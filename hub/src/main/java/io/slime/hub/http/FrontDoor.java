@@ -1,6 +1,8 @@
 package io.slime.hub.http;
 
 import io.slime.hub.Guardian;
+import io.slime.hub.cluster.Revocations;
+import io.slime.hub.cluster.RevokedTokens;
 import io.slime.hub.HubSettings;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.shared.protocol.SlimeHeaders;
@@ -40,6 +42,8 @@ public final class FrontDoor {
       ActorSystem<?> system,
       HubSettings settings,
       TokenCodec tokens,
+      RevokedTokens revoked,
+      ActorRef<Revocations.Command> revocations,
       ActorRef<Dispatcher.Command> dispatcher,
       ActorRef<Guardian.Command> guardian) {
     this.system = system;
@@ -56,8 +60,9 @@ public final class FrontDoor {
                 system.classicSystem().scheduler(),
                 system.executionContext());
     this.proxy = new ProxyHandler(dispatcher, settings.appPassword(), gate, materializer);
-    this.agentSockets = new AgentSocketHandler(tokens, guardian, system.scheduler());
-    this.admin = new AdminApi(settings.adminToken(), dispatcher, system, materializer);
+    this.agentSockets = new AgentSocketHandler(tokens, revoked, guardian, system.scheduler());
+    this.admin =
+        new AdminApi(settings.adminToken(), tokens, dispatcher, revocations, system, materializer);
   }
 
   public CompletionStage<ServerBinding> bind() {

@@ -44,6 +44,11 @@ public final class AgentWorker {
     INSTANCE
   }
 
+  /** The agent's token was revoked: close the connection, dropping any request in flight. */
+  public enum Revoked implements Command {
+    INSTANCE
+  }
+
   /** The dispatcher has forgotten this worker; it may stop. */
   public enum Released implements Command {
     INSTANCE
@@ -138,6 +143,7 @@ public final class AgentWorker {
         .onMessage(WrappedInbound.class, m -> closing())
         .onMessageEquals(OpenTimedOut.INSTANCE, this::closing)
         .onMessageEquals(Replace.INSTANCE, this::closing)
+        .onMessageEquals(Revoked.INSTANCE, this::closing)
         .build();
   }
 
@@ -152,6 +158,7 @@ public final class AgentWorker {
         .onMessage(Assign.class, this::onAssign)
         .onMessage(WrappedInbound.class, this::onIdleEvent)
         .onMessageEquals(Replace.INSTANCE, this::closing)
+        .onMessageEquals(Revoked.INSTANCE, this::closing)
         .onMessage(ClientGone.class, m -> Behaviors.same())
         .onMessage(ResponseBodyEnded.class, m -> Behaviors.same())
         .onMessage(CancelTimedOut.class, m -> Behaviors.same())
@@ -198,6 +205,7 @@ public final class AgentWorker {
             m -> m.exchange() == ongoing.n() ? cancel(ongoing) : Behaviors.same())
         .onMessage(Assign.class, this::onAssignWhileBusy)
         .onMessageEquals(Replace.INSTANCE, () -> lose(ongoing))
+        .onMessageEquals(Revoked.INSTANCE, () -> lose(ongoing))
         .onMessage(CancelTimedOut.class, m -> Behaviors.same())
         .build();
   }
@@ -265,6 +273,7 @@ public final class AgentWorker {
             })
         .onMessage(Assign.class, this::onAssignWhileBusy)
         .onMessageEquals(Replace.INSTANCE, this::closing)
+        .onMessageEquals(Revoked.INSTANCE, this::closing)
         .onMessage(ClientGone.class, m -> Behaviors.same())
         .onMessage(ResponseBodyEnded.class, m -> Behaviors.same())
         .build();
