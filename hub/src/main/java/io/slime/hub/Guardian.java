@@ -1,7 +1,9 @@
 package io.slime.hub;
 
+import io.slime.hub.cluster.AgentDrains;
 import io.slime.hub.cluster.Revocations;
 import io.slime.hub.cluster.RevokedTokens;
+import io.slime.hub.cluster.SharedState;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.dispatch.WorkerProfile;
 import io.slime.hub.http.FrontDoor;
@@ -52,20 +54,19 @@ public final class Guardian {
                   "dispatcher");
 
           RevokedTokens revoked = new RevokedTokens();
-          ActorRef<Revocations.Command> revocations =
-              context.spawn(
-                  settings.cluster().enabled()
-                      ? Revocations.clustered(revoked, dispatcher)
-                      : Revocations.alone(revoked, dispatcher),
-                  "revocations");
-          new FrontDoor(
-                  context.getSystem(),
-                  settings,
-                  tokens,
+          boolean clustered = settings.cluster().enabled();
+          SharedState shared =
+              new SharedState(
                   revoked,
-                  revocations,
-                  dispatcher,
-                  context.getSelf())
+                  context.spawn(
+                      clustered
+                          ? Revocations.clustered(revoked, dispatcher)
+                          : Revocations.alone(revoked, dispatcher),
+                      "revocations"),
+                  context.spawn(
+                      clustered ? AgentDrains.clustered(dispatcher) : AgentDrains.alone(dispatcher),
+                      "drains"));
+          new FrontDoor(context.getSystem(), settings, tokens, shared, dispatcher, context.getSelf())
               .bind()
               .whenComplete(
                   (binding, failure) -> {

@@ -250,6 +250,34 @@ class ClusterIT {
     }
   }
 
+  @Test
+  void aDrainedAgentFinishesItsRequestAndTakesNoNewOneOnAnyNode() throws Exception {
+    CompletableFuture<HttpResponse<String>> busy =
+        Client.getAsync(Slime.url(nodeA, "/slow?ms=800"), "Slime-Block", "1");
+    awaitInFlight(1);
+    try {
+      assertEquals(200, admin(nodeA, "POST", "/agents/far/drain").statusCode());
+      assertEquals(200, busy.get(10, TimeUnit.SECONDS).statusCode(), "the request in flight ends");
+      for (Hub node : List.of(nodeA, nodeB)) {
+        HttpResponse<String> r = Client.get(Slime.url(node, "/echo"));
+        assertEquals(503, r.statusCode(), "drained everywhere: " + r.body());
+        assertEquals("no-idle-worker", Client.header(r, "Slime-Error"));
+      }
+    } finally {
+      assertEquals(200, admin(nodeB, "DELETE", "/agents/far/drain").statusCode());
+    }
+    awaitServedAt(nodeA, "far");
+  }
+
+  private static HttpResponse<String> admin(Hub node, String method, String endpoint) {
+    return Client.send(
+        Client.request(
+                Slime.url(node, "/_slime/api/v1" + endpoint),
+                "Authorization", "Bearer " + ADMIN_TOKEN)
+            .method(method, HttpRequest.BodyPublishers.noBody())
+            .build());
+  }
+
   private static Hub clusterNode(int clusterPort) {
     return Slime.hub(
         Map.of(

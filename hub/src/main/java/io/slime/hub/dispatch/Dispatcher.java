@@ -114,6 +114,12 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
    */
   public record PeerWorkerFree(ActorRef<Command> peer, WorkerProfile worker) implements Command {}
 
+  /**
+   * The agents being drained now (all of them, not a change): their workers finish what they
+   * carry and then wait, taking nothing, until the drain ends.
+   */
+  public record AgentsDrained(Set<String> agentIds) implements Command {}
+
   /** These token ids are revoked: workers that connected with one are disconnected. */
   public record TokensRevoked(Set<Long> tokenIds) implements Command {}
 
@@ -170,6 +176,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private final Map<String, Integer> workersPerAgent = new HashMap<>();
   private final LinkedHashMap<ActorRef<AgentWorker.Command>, WorkerProfile> idle =
       new LinkedHashMap<>();
+  // Free workers of drained agents: neither idle nor busy, they wait for the drain to end.
+  private final Set<ActorRef<AgentWorker.Command>> parked = new HashSet<>();
+  private Set<String> drainedAgents = Set.of();
   // Abandoned requests stay in the deque until they are met; waitingCount counts the live ones.
   private final ArrayDeque<Exchange> waiting = new ArrayDeque<>();
   private int waitingCount;
@@ -238,6 +247,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(GetPool.class, this::onGetPool)
         .onMessage(TokensRevoked.class, this::onTokensRevoked)
+        .onMessage(AgentsDrained.class, this::onAgentsDrained)
         .onMessage(Drain.class, this::onDrain)
         .onMessageEquals(ExpireWaiting.INSTANCE, this::onExpireWaiting)
         .onMessage(PeersListed.class, this::onPeersListed)
@@ -364,6 +374,11 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     WorkerProfile profile = workers.get(worker);
     if (profile == null) {
       return this; // it left meanwhile
+    }
+    if (drainedAgents.contains(profile.agentId())) {
+      parked.add(worker);
+      replyIfDrained();
+      return changed();
     }
     Exchange local = firstWaiting(profile);
     PeerBoard.PeerWaiter remote =
@@ -626,7 +641,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   }
 
   private void replyIfDrained() {
-    if (drainedReplies != null && idle.size() == workers.size()) {
+    if (drainedReplies != null && idle.size() + parked.size() == workers.size()) {
       drainedReplies.forEach(replyTo -> replyTo.tell(Done.getInstance()));
       drainedReplies.clear();
     }
@@ -635,6 +650,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private Behavior<Command> forget(ActorRef<AgentWorker.Command> worker) {
     WorkerProfile profile = workers.remove(worker);
     idle.remove(worker);
+    parked.remove(worker);
     loans.values().removeIf(loan -> loan.worker().equals(worker));
     if (profile != null) {
       getContext().unwatch(worker);
@@ -653,6 +669,34 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private Behavior<Command> onGetStats(GetStats get) {
     get.replyTo().tell(new Stats(workers.size(), idle.size(), waitingCount));
     return this;
+  }
+
+  private Behavior<Command> onAgentsDrained(AgentsDrained drained) {
+    for (String agentId : drained.agentIds()) {
+      if (!drainedAgents.contains(agentId) && workersPerAgent.containsKey(agentId)) {
+        getContext().getLog().info("Agent id [{}] drained: it takes no new requests", agentId);
+      }
+    }
+    drainedAgents = drained.agentIds();
+    idle.entrySet()
+        .removeIf(
+            entry -> {
+              boolean drain = drainedAgents.contains(entry.getValue().agentId());
+              if (drain) {
+                parked.add(entry.getKey());
+              }
+              return drain;
+            });
+    List<ActorRef<AgentWorker.Command>> released = new ArrayList<>();
+    for (ActorRef<AgentWorker.Command> worker : parked) {
+      WorkerProfile profile = workers.get(worker);
+      if (profile != null && !drainedAgents.contains(profile.agentId())) {
+        released.add(worker);
+      }
+    }
+    released.forEach(parked::remove);
+    released.forEach(this::onWorkerIdle);
+    return changed();
   }
 
   private Behavior<Command> onTokensRevoked(TokensRevoked revoked) {

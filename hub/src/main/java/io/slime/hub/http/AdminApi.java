@@ -2,7 +2,9 @@ package io.slime.hub.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.slime.hub.cluster.AgentDrains;
 import io.slime.hub.cluster.Revocations;
+import io.slime.hub.cluster.SharedState;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.shared.token.AgentToken;
 import io.slime.shared.token.InvalidTokenException;
@@ -43,7 +45,7 @@ final class AdminApi {
   private final byte[] token;
   private final TokenCodec tokens;
   private final ActorRef<Dispatcher.Command> dispatcher;
-  private final ActorRef<Revocations.Command> revocations;
+  private final SharedState shared;
   private final ActorSystem<?> system;
   private final Materializer materializer;
 
@@ -51,13 +53,13 @@ final class AdminApi {
       String adminToken,
       TokenCodec tokens,
       ActorRef<Dispatcher.Command> dispatcher,
-      ActorRef<Revocations.Command> revocations,
+      SharedState shared,
       ActorSystem<?> system,
       Materializer materializer) {
     this.token = adminToken.isEmpty() ? null : adminToken.getBytes(StandardCharsets.UTF_8);
     this.tokens = tokens;
     this.dispatcher = dispatcher;
-    this.revocations = revocations;
+    this.shared = shared;
     this.system = system;
     this.materializer = materializer;
   }
@@ -88,6 +90,17 @@ final class AdminApi {
     request.discardEntityBytes(materializer);
     if (path.equals(PREFIX + "cluster")) {
       return method.equals("GET") ? cluster() : done(error(405, "method-not-allowed", "use GET"));
+    }
+    if (path.startsWith(PREFIX + "agents/") && path.endsWith("/drain")) {
+      String agentId = path.substring((PREFIX + "agents/").length(), path.length() - "/drain".length());
+      if (agentId.isEmpty() || agentId.contains("/")) {
+        return done(error(404, "not-found", "no admin endpoint " + method + " " + path));
+      }
+      return switch (method) {
+        case "POST" -> drain(agentId, true);
+        case "DELETE" -> drain(agentId, false);
+        default -> done(error(405, "method-not-allowed", "POST starts a drain, DELETE ends it"));
+      };
     }
     return done(error(404, "not-found", "no admin endpoint " + method + " " + path));
   }
@@ -132,7 +145,7 @@ final class AdminApi {
     String tokenName = name;
     log.info("Revoking token {}{}", tokenId, tokenName == null ? "" : " (" + tokenName + ")");
     return AskPattern.<Revocations.Command, Done>ask(
-            revocations,
+            shared.revocations(),
             replyTo -> new Revocations.Revoke(tokenId, replyTo),
             ASK_TIMEOUT,
             system.scheduler())
@@ -145,6 +158,17 @@ final class AdminApi {
               }
               return json(200, answer);
             });
+  }
+
+  /** Starts or ends draining an agent on every node. */
+  private CompletionStage<HttpResponse> drain(String agentId, boolean on) {
+    log.info("{} agent id [{}]", on ? "Draining" : "No longer draining", agentId);
+    return AskPattern.<AgentDrains.Command, Done>ask(
+            shared.drains(),
+            replyTo -> new AgentDrains.SetDrain(agentId, on, replyTo),
+            ASK_TIMEOUT,
+            system.scheduler())
+        .thenApply(done -> json(200, Map.of("agent", agentId, "draining", on)));
   }
 
   /** Members of the cluster with their workers, the same from any node. */

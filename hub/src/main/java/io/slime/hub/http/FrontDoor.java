@@ -1,8 +1,7 @@
 package io.slime.hub.http;
 
 import io.slime.hub.Guardian;
-import io.slime.hub.cluster.Revocations;
-import io.slime.hub.cluster.RevokedTokens;
+import io.slime.hub.cluster.SharedState;
 import io.slime.hub.HubSettings;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.shared.protocol.SlimeHeaders;
@@ -42,8 +41,7 @@ public final class FrontDoor {
       ActorSystem<?> system,
       HubSettings settings,
       TokenCodec tokens,
-      RevokedTokens revoked,
-      ActorRef<Revocations.Command> revocations,
+      SharedState shared,
       ActorRef<Dispatcher.Command> dispatcher,
       ActorRef<Guardian.Command> guardian) {
     this.system = system;
@@ -60,9 +58,9 @@ public final class FrontDoor {
                 system.classicSystem().scheduler(),
                 system.executionContext());
     this.proxy = new ProxyHandler(dispatcher, settings.appPassword(), gate, materializer);
-    this.agentSockets = new AgentSocketHandler(tokens, revoked, guardian, system.scheduler());
-    this.admin =
-        new AdminApi(settings.adminToken(), tokens, dispatcher, revocations, system, materializer);
+    this.agentSockets =
+        new AgentSocketHandler(tokens, shared.revoked(), guardian, system.scheduler());
+    this.admin = new AdminApi(settings.adminToken(), tokens, dispatcher, shared, system, materializer);
   }
 
   public CompletionStage<ServerBinding> bind() {
