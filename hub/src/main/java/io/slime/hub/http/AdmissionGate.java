@@ -3,6 +3,8 @@ package io.slime.hub.http;
 import io.slime.hub.dispatch.Exchange;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.Cancellable;
@@ -15,7 +17,7 @@ import scala.concurrent.ExecutionContext;
  * holds its slot until its exchange is finished, streamed body included.
  */
 final class AdmissionGate {
-  private final int limit;
+  private int limit;
   private final int maxWaiting;
   private final Duration maxWait;
   private final Scheduler scheduler;
@@ -61,6 +63,26 @@ final class AdmissionGate {
     return admitted;
   }
 
+  /**
+   * Changes the number of slots (this node's share of a cluster-wide limit). Requests waiting are
+   * let in at once if the new limit has room; a lower limit takes effect as requests finish.
+   */
+  void resize(int newLimit) {
+    List<Waiter> admitted = new ArrayList<>();
+    synchronized (this) {
+      limit = newLimit;
+      while (active < limit && !waiters.isEmpty()) {
+        active++;
+        admitted.add(waiters.poll());
+      }
+    }
+    for (Waiter next : admitted) {
+      next.timeout().cancel();
+      next.exchange().finished().whenComplete((ok, failure) -> release());
+      next.admitted().complete(null);
+    }
+  }
+
   private void leave(Exchange exchange, ProxyError error) {
     Waiter left = null;
     synchronized (this) {
@@ -83,7 +105,7 @@ final class AdmissionGate {
   private void release() {
     Waiter next;
     synchronized (this) {
-      next = waiters.poll();
+      next = active <= limit ? waiters.poll() : null;
       if (next == null) {
         active--;
         return;

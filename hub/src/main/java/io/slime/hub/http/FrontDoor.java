@@ -1,7 +1,9 @@
 package io.slime.hub.http;
 
 import io.slime.hub.Guardian;
+import io.slime.hub.cluster.ConcurrencyShare;
 import io.slime.hub.cluster.SharedState;
+import org.apache.pekko.actor.typed.Props;
 import io.slime.hub.HubSettings;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.shared.protocol.SlimeHeaders;
@@ -57,6 +59,12 @@ public final class FrontDoor {
                 settings.queueMaxWait(),
                 system.classicSystem().scheduler(),
                 system.executionContext());
+    if (gate != null && settings.cluster().enabled()) {
+      system.systemActorOf(
+          ConcurrencyShare.create(settings.concurrent(), gate::resize),
+          "concurrency-share",
+          Props.empty());
+    }
     this.proxy = new ProxyHandler(dispatcher, settings.appPassword(), gate, materializer);
     this.agentSockets =
         new AgentSocketHandler(tokens, shared.revoked(), guardian, system.scheduler());
