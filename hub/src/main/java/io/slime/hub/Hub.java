@@ -1,10 +1,13 @@
 package io.slime.hub;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.slime.hub.cluster.ClusterSettings;
 import io.slime.shared.token.TokenCodec;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -15,6 +18,8 @@ import java.util.concurrent.TimeoutException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +43,9 @@ public final class Hub implements AutoCloseable {
    */
   public static Hub start(Config config) {
     HubSettings settings = HubSettings.create(config);
+    if (settings.cluster().kubernetes()) {
+      requireServiceAccount(config);
+    }
     TokenCodec tokens = TokenCodec.forSecret(settings.secret());
     CompletableFuture<ServerBinding> bound = new CompletableFuture<>();
     ActorSystem<Guardian.Command> system =
@@ -45,6 +53,11 @@ public final class Hub implements AutoCloseable {
             Guardian.create(settings, tokens, bound),
             ClusterSettings.SYSTEM_NAME,
             withCluster(settings, serverSettings(settings).withFallback(config)));
+    if (settings.cluster().kubernetes()) {
+      // The other pods find this one through Pekko Management, and the cluster forms from them.
+      PekkoManagement.get(system).start();
+      ClusterBootstrap.get(system).start();
+    }
     try {
       ServerBinding binding = bound.get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       InetSocketAddress address = binding.localAddress();
@@ -80,6 +93,17 @@ public final class Hub implements AutoCloseable {
                 settings.keepAlive().toMillis() + "ms",
             "pekko.coordinated-shutdown.phases.service-requests-done.timeout",
                 settings.shutdownGrace().plusSeconds(1).toMillis() + "ms"));
+  }
+
+  /** Bootstrap reads the Kubernetes API with the pod's service account; without one it cannot. */
+  private static void requireServiceAccount(Config config) {
+    String caPath = config.getString("pekko.discovery.kubernetes-api.api-ca-path");
+    if (!Files.exists(Path.of(caPath))) {
+      throw new ConfigException.BadValue(
+          "slime.hub.cluster.bootstrap",
+          "kubernetes bootstrap runs only in a Kubernetes pod with a service account ("
+              + caPath + " is missing)");
+    }
   }
 
   private static Config withCluster(HubSettings settings, Config config) {

@@ -12,7 +12,14 @@ import java.util.List;
  * Where this hub node sits in a cluster, from {@code slime.hub.cluster}: the address other nodes
  * reach it at and the seed nodes to join. Without a host the node runs alone.
  */
-public record ClusterSettings(String host, int port, List<String> seeds, Duration statusInterval) {
+public record ClusterSettings(
+    String host,
+    int port,
+    List<String> seeds,
+    Duration statusInterval,
+    boolean kubernetes,
+    String serviceName,
+    int requiredContactPoints) {
   private static final String PREFIX = "slime.hub.cluster.";
 
   /** The actor system's name: nodes join only systems of the same name. */
@@ -41,7 +48,25 @@ public record ClusterSettings(String host, int port, List<String> seeds, Duratio
     if (interval.isNegative() || interval.isZero()) {
       throw new ConfigException.BadValue(PREFIX + "status-interval", "must be positive");
     }
-    return new ClusterSettings(host, port, List.copyOf(seeds), interval);
+    String bootstrap = c.getString("bootstrap").strip();
+    if (!bootstrap.isEmpty() && !bootstrap.equals("kubernetes")) {
+      throw new ConfigException.BadValue(
+          PREFIX + "bootstrap", "must be empty or \"kubernetes\", was \"" + bootstrap + "\"");
+    }
+    boolean kubernetes = bootstrap.equals("kubernetes");
+    if (kubernetes && (host.isEmpty() || !seeds.isEmpty())) {
+      throw new ConfigException.BadValue(
+          PREFIX + "bootstrap",
+          "kubernetes bootstrap needs this pod's address as cluster.host, and no seeds");
+    }
+    return new ClusterSettings(
+        host,
+        port,
+        List.copyOf(seeds),
+        interval,
+        kubernetes,
+        c.getString("kubernetes.service-name"),
+        c.getInt("kubernetes.required-contact-points"));
   }
 
   private static String checkedSeed(String seed) {
@@ -72,7 +97,19 @@ public record ClusterSettings(String host, int port, List<String> seeds, Duratio
     for (String seed : seeds) {
       seedNodes.add("pekko://" + SYSTEM_NAME + "@" + seed);
     }
-    return ConfigFactory.empty()
+    Config bootstrap =
+        kubernetes
+            ? ConfigFactory.parseMap(
+                    java.util.Map.of(
+                        "pekko.management.http.hostname", host,
+                        "pekko.management.cluster.bootstrap.contact-point-discovery.service-name",
+                            serviceName,
+                        "pekko.management.cluster.bootstrap.contact-point-discovery"
+                            + ".required-contact-point-nr",
+                            requiredContactPoints))
+                .withFallback(ConfigFactory.parseResources("io/slime/hub/kubernetes.conf"))
+            : ConfigFactory.empty();
+    return bootstrap
         .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(host))
         .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(port))
         .withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedNodes))
