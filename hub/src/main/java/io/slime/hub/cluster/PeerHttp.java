@@ -81,24 +81,18 @@ public final class PeerHttp {
             ? ""
             : entity.getContentType().toString();
     long length = entity.getContentLengthOption().orElse(Frame.UNKNOWN_LENGTH);
-    if (entity instanceof HttpEntity.Strict strict && strict.getData().size() <= inlineLimit) {
-      return new RemoteResponse(
-          response.status().intValue(),
-          headers,
-          agentName,
-          contentType,
-          length,
-          strict.getData().toArray(),
-          null);
-    }
+    byte[] inline =
+        entity instanceof HttpEntity.Strict strict && strict.getData().size() <= inlineLimit
+            ? strict.getData().toArray()
+            : null;
     return new RemoteResponse(
         response.status().intValue(),
         headers,
         agentName,
         contentType,
         length,
-        null,
-        entity.getDataBytes().runWith(StreamRefs.sourceRef(), materializer));
+        inline,
+        inline != null ? null : entity.getDataBytes().runWith(StreamRefs.sourceRef(), materializer));
   }
 
   /** The application's answer from a peer's response; {@code body} streams a non-inline body. */
