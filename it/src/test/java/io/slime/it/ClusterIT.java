@@ -10,7 +10,6 @@ import io.slime.agent.Agents;
 import io.slime.hub.Hub;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.security.MessageDigest;
@@ -43,9 +42,9 @@ class ClusterIT {
   @BeforeAll
   static void start() throws Exception {
     upstream = TestUpstream.start();
-    seedPort = freePort();
+    seedPort = Slime.freePort();
     nodeA = clusterNode(seedPort);
-    nodeB = clusterNode(freePort());
+    nodeB = clusterNode(Slime.freePort());
     agentAtB = Slime.agent(nodeB, Slime.token("far"), upstream.address(), 1, "far");
     awaitServedAt(nodeA, "far");
   }
@@ -144,7 +143,7 @@ class ClusterIT {
   @Test
   void aNodeThatLeavesIsNoLongerOfferedWork() throws Exception {
     TestUpstream nearUpstream = TestUpstream.start();
-    Hub nodeC = clusterNode(freePort());
+    Hub nodeC = clusterNode(Slime.freePort());
     String onlyAtC = Slime.token("near", List.of("near"), List.of());
     Agents agentAtC = Slime.agent(nodeC, onlyAtC, nearUpstream.address(), 1, "near");
     try {
@@ -170,7 +169,7 @@ class ClusterIT {
   @Test
   void anAgentGivenSeveralHubsMovesOnFromOneItCannotReach() throws Exception {
     TestUpstream ownUpstream = TestUpstream.start();
-    String unreachable = "127.0.0.1:" + freePort();
+    String unreachable = "127.0.0.1:" + Slime.freePort();
     String token = Slime.token("mover", List.of("mover"), List.of());
     Agents mover =
         Slime.agent(unreachable + "," + Slime.hubAddress(nodeB), token, ownUpstream.address(), 1,
@@ -309,12 +308,6 @@ class ClusterIT {
       Thread.sleep(10);
     }
     assertEquals(n, upstream.inFlight());
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 
   private static String sha256(InputStream in) throws IOException {

@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.slime.agent.Agents;
-import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,13 +45,13 @@ class ClusterProcessIT {
     int[] httpPorts = new int[NODES];
     int[] clusterPorts = new int[NODES];
     for (int i = 0; i < NODES; i++) {
-      httpPorts[i] = freePort();
-      clusterPorts[i] = freePort();
+      httpPorts[i] = Slime.freePort();
+      clusterPorts[i] = Slime.freePort();
     }
     for (int i = 0; i < NODES; i++) {
       hubs.add(startHub(i, httpPorts[i], clusterPorts[i], clusterPorts[0]));
     }
-    balancerPort = freePort();
+    balancerPort = Slime.freePort();
     balancer = startBalancer(httpPorts);
     upstream = TestUpstream.start();
     String viaBalancer = "127.0.0.1:" + balancerPort;
@@ -132,31 +130,23 @@ class ClusterProcessIT {
 
   private static Process startHub(int i, int httpPort, int clusterPort, int seedPort)
       throws IOException {
-    List<String> command =
-        List.of(
-            javaBin(),
-            "-Xmx256m",
-            "-cp",
-            System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-            "io.slime.cli.SlimeCommand",
-            "hub",
-            "run",
-            "--secret",
-            Slime.SECRET,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            Integer.toString(httpPort),
-            "--clusterHost",
-            "127.0.0.1",
-            "--clusterPort",
-            Integer.toString(clusterPort),
-            "--seed",
-            "127.0.0.1:" + seedPort);
-    return new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("hub-" + i + ".log").toFile())
-        .start();
+    return Slime.startProcess(
+        List.of(),
+        dir.resolve("hub-" + i + ".log"),
+        "hub",
+        "run",
+        "--secret",
+        Slime.SECRET,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        Integer.toString(httpPort),
+        "--clusterHost",
+        "127.0.0.1",
+        "--clusterPort",
+        Integer.toString(clusterPort),
+        "--seed",
+        "127.0.0.1:" + seedPort);
   }
 
   private static Process startBalancer(int[] httpPorts) throws IOException {
@@ -211,15 +201,5 @@ class ClusterProcessIT {
 
   private static String url(String target) {
     return "http://127.0.0.1:" + balancerPort + target;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
-
-  private static String javaBin() {
-    return System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
   }
 }

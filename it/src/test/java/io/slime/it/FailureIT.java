@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.slime.agent.Agents;
 import io.slime.hub.Hub;
-import java.io.File;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
@@ -418,31 +417,23 @@ class FailureIT {
   private static Process startAgentProcess(
       Hub hub, TestUpstream upstream, String name, Path log, String... jvmOptions)
       throws java.io.IOException {
-    List<String> command = new java.util.ArrayList<>();
-    command.add(javaBin());
-    command.addAll(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1"));
-    command.addAll(List.of(jvmOptions));
-    command.addAll(
-        List.of(
-            "-cp",
-            System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-            "io.slime.cli.SlimeCommand",
-            "agent",
-            "run",
-            "--token",
-            Slime.token(name),
-            "--hub",
-            Slime.hubAddress(hub),
-            "--upstream",
-            upstream.address(),
-            "--numWorker",
-            "1",
-            "--agentID",
-            name));
-    return new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile())
-        .start();
+    List<String> options = new java.util.ArrayList<>(List.of("-XX:TieredStopAtLevel=1"));
+    options.addAll(List.of(jvmOptions));
+    return Slime.startProcess(
+        options,
+        log,
+        "agent",
+        "run",
+        "--token",
+        Slime.token(name),
+        "--hub",
+        Slime.hubAddress(hub),
+        "--upstream",
+        upstream.address(),
+        "--numWorker",
+        "1",
+        "--agentID",
+        name);
   }
 
   /** Binds again where the previous hub was; the port may take a moment to be free. */
@@ -467,9 +458,5 @@ class FailureIT {
     while (hanging.awaitAbort(0) != null) {
       // Earlier tests' aborts.
     }
-  }
-
-  private static String javaBin() {
-    return System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
   }
 }

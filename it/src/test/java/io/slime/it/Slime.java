@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -96,6 +97,27 @@ final class Slime {
 
   private static Config config(Map<String, Object> map) {
     return ConfigFactory.parseMap(map).withFallback(ConfigFactory.load());
+  }
+
+  /**
+   * Starts the slime command line ({@code args}) in its own JVM, from the test class path, with
+   * its output in {@code log}: a real process, to be killed or frozen like one.
+   */
+  static Process startProcess(List<String> jvmOptions, Path log, String... args)
+      throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx256m");
+    command.addAll(jvmOptions);
+    command.add("-cp");
+    command.add(
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
+    command.add("io.slime.cli.SlimeCommand");
+    command.addAll(List.of(args));
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
   }
 
   /** A loopback port nobody listens on (right now). */
