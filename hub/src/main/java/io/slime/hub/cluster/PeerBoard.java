@@ -111,6 +111,18 @@ public final class PeerBoard {
     return false;
   }
 
+  /** Whether any other node has a worker at all. */
+  public boolean anyWorker() {
+    for (Peer peer : peers.values()) {
+      for (IdleGroup group : peer.groups) {
+        if (group.total() > 0) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   /** The longest-waiting request elsewhere that {@code worker} can serve, or null. */
   public PeerWaiter oldestWaiter(WorkerProfile worker) {
     PeerWaiter oldest = null;

@@ -14,24 +14,16 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.HashSet;
 import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.Address;
-import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.cluster.ClusterEvent;
-import org.apache.pekko.cluster.Member;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Subscribe;
-import org.apache.pekko.actor.typed.receptionist.ServiceKey;
-import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.util.ByteString;
-import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -39,6 +31,14 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
 
 /**
  * Gives each application request to exactly one idle worker. Holds the idle workers (longest idle
@@ -288,15 +288,10 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       reject(exchange, ProxyError.SHUTTING_DOWN);
       return this;
     }
-    for (Iterator<Map.Entry<ActorRef<AgentWorker.Command>, WorkerProfile>> it =
-            idle.entrySet().iterator();
-        it.hasNext(); ) {
-      Map.Entry<ActorRef<AgentWorker.Command>, WorkerProfile> entry = it.next();
-      if (entry.getValue().accepts(exchange.scope(), exchange.path())) {
-        it.remove();
-        entry.getKey().tell(new AgentWorker.Assign(exchange));
-        return changed();
-      }
+    ActorRef<AgentWorker.Command> worker = takeIdle(exchange.scope(), exchange.path());
+    if (worker != null) {
+      worker.tell(new AgentWorker.Assign(exchange));
+      return changed();
     }
     ActorRef<Command> peer =
         peerSettings == null ? null : board.takeIdle(exchange.scope(), exchange.path());
@@ -333,10 +328,10 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         return ProxyError.ALL_BUSY;
       }
     }
-    if (peerSettings != null && board.anyWorker(exchange.scope(), exchange.path())) {
+    if (board.anyWorker(exchange.scope(), exchange.path())) {
       return ProxyError.ALL_BUSY;
     }
-    return workers.isEmpty() && (peerSettings == null || !board.anyWorker(null, null))
+    return workers.isEmpty() && !board.anyWorker()
         ? ProxyError.NO_AGENT
         : ProxyError.NO_MATCHING_WORKER;
   }
