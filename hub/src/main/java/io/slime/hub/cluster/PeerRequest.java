@@ -41,7 +41,24 @@ public final class PeerRequest {
     INSTANCE
   }
 
-  private PeerRequest() {}
+  private final ActorRef<ForwardedRequest.Command> origin;
+  private final Exchange exchange;
+  private final CompletableFuture<Source<ByteString, NotUsed>> body;
+  private final int inlineLimit;
+  private final Materializer materializer;
+
+  private PeerRequest(
+      ActorRef<ForwardedRequest.Command> origin,
+      Exchange exchange,
+      CompletableFuture<Source<ByteString, NotUsed>> body,
+      int inlineLimit,
+      Materializer materializer) {
+    this.origin = origin;
+    this.exchange = exchange;
+    this.body = body;
+    this.inlineLimit = inlineLimit;
+    this.materializer = materializer;
+  }
 
   /**
    * The serving side of {@code exchange}, whose streamed body (if any) reads from {@code body} once
@@ -61,55 +78,68 @@ public final class PeerRequest {
           origin.tell(new ForwardedRequest.Accepted(self, worker));
           context.pipeToSelf(exchange.response(), Answered::new);
           exchange.finished().whenComplete((ok, failure) -> self.tell(Finished.INSTANCE));
-          // The worker may finish the exchange just before it answers: this side stops once it
-          // passed the answer on.
-          boolean[] passedOn = {false};
-          boolean[] finished = {false};
-          Materializer materializer = Materializer.matFromSystem(context.getSystem());
-          return Behaviors.receive(Command.class)
-              .onMessage(
-                  Body.class,
-                  m -> {
-                    body.complete(m.body().getSource());
-                    return Behaviors.same();
-                  })
-              .onMessage(
-                  Answered.class,
-                  m -> {
-                    origin.tell(
-                        new ForwardedRequest.Answer(
-                            PeerHttp.response(m.response(), inlineLimit, materializer)));
-                    passedOn[0] = true;
-                    return finished[0] ? Behaviors.stopped() : Behaviors.same();
-                  })
-              .onMessageEquals(
-                  Cancel.INSTANCE,
-                  () -> {
-                    leave(exchange, body);
-                    return Behaviors.same();
-                  })
-              .onMessageEquals(
-                  OriginLost.INSTANCE,
-                  () -> {
-                    // Once answered, the response's stream ref notices a lost origin by itself.
-                    if (!exchange.isAnswered()) {
-                      leave(exchange, body);
-                    }
-                    return Behaviors.same();
-                  })
-              .onMessageEquals(
-                  Finished.INSTANCE,
-                  () -> {
-                    finished[0] = true;
-                    // A worker answers every exchange but a cancelled one, maybe after finishing.
-                    return passedOn[0] || exchange.isGone() ? Behaviors.stopped() : Behaviors.same();
-                  })
-              .build();
+          return new PeerRequest(
+                  origin,
+                  exchange,
+                  body,
+                  inlineLimit,
+                  Materializer.matFromSystem(context.getSystem()))
+              .serving();
         });
   }
 
-  private static void leave(Exchange exchange, CompletableFuture<Source<ByteString, NotUsed>> body) {
+  /** Until the worker answers. */
+  private Behavior<Command> serving() {
+    return Behaviors.receive(Command.class)
+        .onMessage(Body.class, this::onBody)
+        .onMessage(Answered.class, m -> passOn(m, answered()))
+        .onMessageEquals(Cancel.INSTANCE, this::leave)
+        .onMessageEquals(OriginLost.INSTANCE, this::onOriginLost)
+        .onMessageEquals(
+            Finished.INSTANCE,
+            // A worker answers every exchange but a cancelled one, maybe just after finishing it.
+            () -> exchange.isGone() ? Behaviors.stopped() : finishedUnanswered())
+        .build();
+  }
+
+  /** The answer went to the origin; the response body may still be streaming. */
+  private Behavior<Command> answered() {
+    return Behaviors.receive(Command.class)
+        .onMessage(Body.class, this::onBody)
+        .onMessageEquals(Cancel.INSTANCE, this::leave)
+        .onMessageEquals(OriginLost.INSTANCE, this::onOriginLost)
+        .onMessageEquals(Finished.INSTANCE, Behaviors::stopped)
+        .build();
+  }
+
+  /** The worker finished the exchange; its answer is still on the way here. */
+  private Behavior<Command> finishedUnanswered() {
+    return Behaviors.receive(Command.class)
+        .onMessage(Answered.class, m -> passOn(m, Behaviors.stopped()))
+        .onMessageEquals(Cancel.INSTANCE, this::leave)
+        .onMessageEquals(OriginLost.INSTANCE, this::onOriginLost)
+        .build();
+  }
+
+  private Behavior<Command> onBody(Body m) {
+    body.complete(m.body().getSource());
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> passOn(Answered m, Behavior<Command> next) {
+    origin.tell(
+        new ForwardedRequest.Answer(PeerHttp.response(m.response(), inlineLimit, materializer)));
+    return next;
+  }
+
+  private Behavior<Command> onOriginLost() {
+    // Once answered, the response's stream ref notices a lost origin by itself.
+    return exchange.isAnswered() ? Behaviors.same() : leave();
+  }
+
+  private Behavior<Command> leave() {
     body.completeExceptionally(new IllegalStateException("the application went away"));
     exchange.markGone();
+    return Behaviors.same();
   }
 }
