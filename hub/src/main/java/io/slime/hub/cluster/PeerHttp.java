@@ -29,8 +29,8 @@ public final class PeerHttp {
   public static RemoteRequest request(Exchange exchange, int inlineLimit) {
     RequestEntity entity = exchange.entity();
     byte[] inline =
-        entity instanceof HttpEntity.Strict strict && strict.getData().size() <= inlineLimit
-            ? strict.getData().toArray()
+        ExchangeFrames.isInline(exchange, inlineLimit)
+            ? ((HttpEntity.Strict) entity).getData().toArray()
             : null;
     return new RemoteRequest(
         exchange.method(),

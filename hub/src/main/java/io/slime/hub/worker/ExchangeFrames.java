@@ -34,8 +34,11 @@ public final class ExchangeFrames {
 
   private ExchangeFrames() {}
 
-  /** Whether the request travels as one frame: its body is small and already in memory. */
-  static boolean isInline(Exchange exchange, int inlineLimit) {
+  /**
+   * Whether the request travels whole, in one frame or one message to another node: its body is
+   * small and already in memory.
+   */
+  public static boolean isInline(Exchange exchange, int inlineLimit) {
     return exchange.entity() instanceof HttpEntity.Strict strict
         && strict.getData().size() <= inlineLimit;
   }
