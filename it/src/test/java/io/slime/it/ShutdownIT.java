@@ -3,6 +3,7 @@ package io.slime.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.slime.agent.Agents;
 import io.slime.hub.Hub;
 import java.net.http.HttpResponse;
@@ -12,11 +13,25 @@ import org.junit.jupiter.api.Test;
 
 /** A hub stopping (SIGTERM, or close()) lets the requests it serves finish and turns others away. */
 class ShutdownIT {
+  private static final String ADMIN_TOKEN = "shutdown-admin";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The hub's waiting requests, as its admin API reports them. */
+  private static int waitingAt(Hub hub) {
+    HttpResponse<String> r =
+        Client.get(
+            Slime.url(hub, "/_slime/api/v1/cluster"), "Authorization", "Bearer " + ADMIN_TOKEN);
+    try {
+      return JSON.readTree(r.body()).at("/members/0/waiting").asInt();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(r.body(), e);
+    }
+  }
 
   @Test
   void shouldFinishRequestsBeingServedAndAnswerWaitingOnes503() throws Exception {
     TestUpstream upstream = TestUpstream.start();
-    Hub hub = Slime.hub(Map.of("shutdown-grace", "5s"));
+    Hub hub = Slime.hub(Map.of("shutdown-grace", "5s", "admin-token", ADMIN_TOKEN));
     Agents agent = Slime.agent(hub, Slime.token("drain"), upstream.address(), 1, "drain-agent");
     try {
       Slime.awaitWorkers(hub, 1, "/echo");
@@ -25,7 +40,7 @@ class ShutdownIT {
       Slime.awaitValue(upstream::inFlight, 1, 5_000);
       CompletableFuture<HttpResponse<String>> waiting =
           Client.getAsync(Slime.url(hub, "/echo"), "Slime-Block", "1");
-      Slime.sleep(200); // let it reach the queue
+      Slime.awaitValue(() -> waitingAt(hub), 1, 5_000); // it reached the queue
 
       long stopping = System.nanoTime();
       CompletableFuture<Void> closed = CompletableFuture.runAsync(hub::close);
