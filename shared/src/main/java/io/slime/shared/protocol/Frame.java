@@ -53,6 +53,17 @@ public sealed interface Frame {
   record Failure(int exchange, String reason) implements Frame {}
 
   /**
+   * Agent to hub, outside any exchange: the agent's {@link io.slime.shared.agent.AgentReport} as
+   * JSON (its upstream's health and its machine's load).
+   */
+  record Report(String json) implements Frame {
+    @Override
+    public int exchange() {
+      return 0;
+    }
+  }
+
+  /**
    * Either way, when nothing else was sent for a while: proves the peer is alive, which the
    * WebSocket's own pings do not (Pekko answers them without telling anyone).
    */

@@ -21,6 +21,7 @@ import org.apache.pekko.util.ByteStringBuilder;
  * Cancel        = (empty)
  * Failure       = reason:str
  * Heartbeat     = (empty; exchange 0)
+ * Report        = json:str (exchange 0)
  * headers       = count:varint (name:str value:str)*
  * str           = length:varint utf8-bytes
  * body          = every remaining byte of the message
@@ -38,6 +39,7 @@ public final class FrameCodec {
   private static final byte CANCEL = 4;
   private static final byte FAILURE = 5;
   private static final byte HEARTBEAT = 6;
+  private static final byte REPORT = 7;
   private static final int LAST = 1;
 
   private FrameCodec() {}
@@ -69,6 +71,9 @@ public final class FrameCodec {
       putString(out, f.reason());
     } else if (frame instanceof Frame.Heartbeat) {
       out.putByte(HEARTBEAT).putInt(0, ORDER);
+    } else if (frame instanceof Frame.Report f) {
+      out.putByte(REPORT).putInt(0, ORDER);
+      putString(out, f.json());
     }
     return out.result();
   }
@@ -122,6 +127,9 @@ public final class FrameCodec {
         }
         case HEARTBEAT -> {
           return new Frame.Heartbeat();
+        }
+        case REPORT -> {
+          return new Frame.Report(getString(in));
         }
         default -> throw new ProtocolException("unknown frame kind " + kind);
       }

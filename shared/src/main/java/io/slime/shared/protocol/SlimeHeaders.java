@@ -15,6 +15,9 @@ public final class SlimeHeaders {
   public static final String APP_PASSWORD = "Slime-App-Password";
   public static final String BLOCK = "Slime-Block";
   public static final String SCOPE = "Slime-Scope";
+  public static final String BLOCK_TIMEOUT = "Slime-Block-Timeout";
+  public static final String PRIORITY = "Slime-Priority";
+  public static final String SELECT = "Slime-Select";
 
   // Hub to application.
   public static final String AGENT = "Slime-Agent";
@@ -23,6 +26,14 @@ public final class SlimeHeaders {
   public static final String AGENT_TOKEN = "Slime-Agent-Token";
   public static final String AGENT_ID = "Slime-Agent-Id";
   public static final String WORKER_INDEX = "Slime-Worker-Index";
+  public static final String AGENT_VERSION = "Slime-Agent-Version";
+
+  /** The agent's own terms (see AgentTerms); the token's, where it sets them, win. */
+  public static final String AGENT_WEIGHT = "Slime-Agent-Weight";
+
+  public static final String AGENT_LABELS = "Slime-Agent-Labels";
+  public static final String AGENT_RPM = "Slime-Agent-Rpm";
+  public static final String AGENT_BPM = "Slime-Agent-Bpm";
 
   /** Milliseconds between the agent's heartbeats; the hub sends its own at the same pace. */
   public static final String HEARTBEAT = "Slime-Heartbeat";

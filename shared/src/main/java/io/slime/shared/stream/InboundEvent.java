@@ -45,6 +45,9 @@ public sealed interface InboundEvent {
   /** A {@link Frame.Cancel} or {@link Frame.Failure} arrived. */
   record Signal(Frame frame) implements InboundEvent {}
 
+  /** A frame outside any exchange that the peer sends when it likes: a {@link Frame.Report}. */
+  record Notice(Frame frame) implements InboundEvent {}
+
   /** The connection ended; {@code failure} is null when it closed cleanly. */
   record Closed(Throwable failure) implements InboundEvent {}
 }

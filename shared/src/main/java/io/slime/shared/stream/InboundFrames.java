@@ -144,6 +144,11 @@ public final class InboundFrames
         pull(in); // its arrival was all it had to say
         return;
       }
+      if (frame instanceof Frame.Report) {
+        listener.accept(new InboundEvent.Notice(frame));
+        pull(in);
+        return;
+      }
       if (frame instanceof Frame.BodyChunk chunk) {
         onChunk(chunk);
         return;

@@ -53,7 +53,8 @@ class FrameCodecTest {
         new Frame.Cancel(6),
         new Frame.Failure(7, "upstream refused: connexion refusée ✗"),
         new Frame.Failure(8, ""),
-        new Frame.Heartbeat());
+        new Frame.Heartbeat(),
+        new Frame.Report("{\"healthy\":false,\"healthDetail\":\"status 503 ✗\"}"));
   }
 
   @Test
@@ -95,7 +96,7 @@ class FrameCodecTest {
 
   @Test
   void shouldRejectAnUnknownKind() {
-    for (int kind : new int[] {0, 7, 42, 255}) {
+    for (int kind : new int[] {0, 8, 42, 255}) {
       ByteString message =
           new ByteStringBuilder().putByte((byte) kind).putInt(1, BE).putByte((byte) 0).result();
       ProtocolException e = assertThrows(ProtocolException.class, () -> FrameCodec.decode(message));

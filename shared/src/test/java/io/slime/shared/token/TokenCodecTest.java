@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.slime.shared.token.InvalidTokenException.Kind;
 import java.time.Instant;
 import java.util.Base64;
+import io.slime.shared.agent.AgentTerms;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class TokenCodecTest {
@@ -37,6 +39,21 @@ class TokenCodecTest {
   @Test
   void shouldUseAFreshNonceEachTime() {
     assertNotEquals(CODEC.seal(TOKEN), CODEC.seal(TOKEN));
+  }
+
+  @Test
+  void shouldRoundTripTheOperatorsTermsAndReadATokenWithoutThemAsSettingNone() throws Exception {
+    AgentToken withTerms =
+        new AgentToken(
+            9L,
+            "gpu1",
+            null,
+            List.of(),
+            List.of(),
+            new AgentTerms(3, Map.of("model", "llama3", "gpu", "a100"), 60L, 1_000_000L));
+
+    assertEquals(withTerms, CODEC.open(CODEC.seal(withTerms)));
+    assertEquals(AgentTerms.NONE, CODEC.open(CODEC.seal(TOKEN)).terms());
   }
 
   @Test
