@@ -1,12 +1,15 @@
 package io.slime.hub;
 
-import io.slime.hub.cluster.AgentDrains;
+import com.typesafe.config.Config;
+import io.slime.hub.cluster.AgentControls;
 import io.slime.hub.cluster.Revocations;
 import io.slime.hub.cluster.RevokedTokens;
 import io.slime.hub.cluster.SharedState;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.dispatch.WorkerProfile;
 import io.slime.hub.http.FrontDoor;
+import io.slime.hub.stats.AgentTrafficRegistry;
+import io.slime.hub.stats.TrafficStats;
 import io.slime.hub.worker.AgentWorker;
 import io.slime.shared.token.TokenCodec;
 import java.time.Duration;
@@ -38,19 +41,19 @@ public final class Guardian {
 
   private Guardian() {}
 
+  /** {@code config} is the whole merged configuration, for the admin API's view of it. */
   public static Behavior<Command> create(
-      HubSettings settings, TokenCodec tokens, CompletableFuture<ServerBinding> bound) {
+      HubSettings settings,
+      Config config,
+      TokenCodec tokens,
+      CompletableFuture<ServerBinding> bound) {
     return Behaviors.setup(
         context -> {
+          AgentTrafficRegistry agentTraffic = new AgentTrafficRegistry();
+          TrafficStats nodeTraffic = new TrafficStats();
           ActorRef<Dispatcher.Command> dispatcher =
               context.spawn(
-                  settings.cluster().enabled()
-                      ? Dispatcher.create(
-                          settings.queueMaxLength(),
-                          settings.queueMaxWait(),
-                          new Dispatcher.PeerSettings(
-                              settings.cluster().statusInterval(), settings.inlineBodyLimit()))
-                      : Dispatcher.create(settings.queueMaxLength(), settings.queueMaxWait()),
+                  Dispatcher.create(settings.dispatchSettings(), agentTraffic, nodeTraffic),
                   "dispatcher");
 
           RevokedTokens revoked = new RevokedTokens();
@@ -64,9 +67,19 @@ public final class Guardian {
                           : Revocations.alone(revoked, dispatcher),
                       "revocations"),
                   context.spawn(
-                      clustered ? AgentDrains.clustered(dispatcher) : AgentDrains.alone(dispatcher),
-                      "drains"));
-          new FrontDoor(context.getSystem(), settings, tokens, shared, dispatcher, context.getSelf())
+                      clustered
+                          ? AgentControls.clustered(dispatcher)
+                          : AgentControls.alone(dispatcher),
+                      "agent-controls"));
+          new FrontDoor(
+                  context.getSystem(),
+                  settings,
+                  config,
+                  tokens,
+                  shared,
+                  dispatcher,
+                  nodeTraffic,
+                  context.getSelf())
               .bind()
               .whenComplete(
                   (binding, failure) -> {
@@ -89,6 +102,7 @@ public final class Guardian {
                                 settings.inlineBodyLimit(),
                                 settings.cancelTimeout(),
                                 spawn.heartbeat()),
+                            agentTraffic.forAgent(spawn.profile().agentId()),
                             spawn.replyTo()));
                     return Behaviors.same();
                   })

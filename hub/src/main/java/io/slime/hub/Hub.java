@@ -50,7 +50,7 @@ public final class Hub implements AutoCloseable {
     CompletableFuture<ServerBinding> bound = new CompletableFuture<>();
     ActorSystem<Guardian.Command> system =
         ActorSystem.create(
-            Guardian.create(settings, tokens, bound),
+            Guardian.create(settings, config, tokens, bound),
             ClusterSettings.SYSTEM_NAME,
             withCluster(settings, serverSettings(settings).withFallback(config)));
     if (settings.cluster().kubernetes()) {

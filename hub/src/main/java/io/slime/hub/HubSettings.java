@@ -3,7 +3,15 @@ package io.slime.hub;
 import io.slime.hub.cluster.ClusterSettings;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import io.slime.hub.dispatch.DispatchSettings;
+import io.slime.hub.health.PassiveHealth;
+import io.slime.hub.http.RealIp;
+import io.slime.hub.policy.Routing;
+import io.slime.shared.agent.AgentTerms;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
 
 /** The hub's settings, read once from {@code slime.hub}; invalid values name their key. */
 public record HubSettings(
@@ -21,7 +29,39 @@ public record HubSettings(
     Duration clientIdleTimeout,
     int maxConnections,
     Duration shutdownGrace,
-    ClusterSettings cluster) {
+    ClusterSettings cluster,
+    Traffic traffic) {
+
+  /**
+   * The traffic policy: routing, priorities, agents' defaults, limits, real client IPs, health
+   * and retries.
+   */
+  public record Traffic(
+      int maxPriority,
+      int defaultPriority,
+      Routing routing,
+      AgentTerms agentDefaults,
+      int clientRpm,
+      int clientBurst,
+      RealIp realIp,
+      PassiveHealth.Settings passiveHealth,
+      DispatchSettings.Retries retries,
+      boolean statusRequiresToken) {}
+
+  /** What this node's dispatcher works with. */
+  public DispatchSettings dispatchSettings() {
+    return new DispatchSettings(
+        queueMaxLength,
+        queueMaxWait,
+        traffic.maxPriority(),
+        traffic.agentDefaults(),
+        traffic.passiveHealth(),
+        traffic.retries(),
+        traffic.routing().ipHashFallback(),
+        cluster.enabled()
+            ? new DispatchSettings.Peers(cluster.statusInterval(), inlineBodyLimit)
+            : null);
+  }
 
   private static final String PREFIX = "slime.hub.";
 
@@ -46,7 +86,84 @@ public record HubSettings(
         positive(c, "client-idle-timeout"),
         intIn(c, "max-connections", 1, Integer.MAX_VALUE),
         positive(c, "shutdown-grace"),
-        ClusterSettings.create(c));
+        ClusterSettings.create(c),
+        traffic(c));
+  }
+
+  private static Traffic traffic(Config c) {
+    int maxPriority = intIn(c, "queue.max-priority", 0, 100);
+    int defaultPriority = intIn(c, "queue.default-priority", 0, maxPriority);
+    AgentTerms defaults =
+        new AgentTerms(
+            intIn(c, "agent-defaults.weight", 0, AgentTerms.MAX_WEIGHT),
+            null,
+            nonNegative(c, "agent-defaults.rpm"),
+            bytes(c, "agent-defaults.bpm"));
+    PassiveHealth.Settings passive =
+        new PassiveHealth.Settings(
+            intIn(c, "health.passive.failures", 0, 1000),
+            positive(c, "health.passive.cooldown"),
+            positive(c, "health.passive.max-cooldown"),
+            c.getBoolean("health.passive.eject-on-5xx"),
+            nonNegativeDuration(c, "health.passive.slow-start"));
+    Set<String> methods = new HashSet<>();
+    for (String method : c.getStringList("retry.methods")) {
+      String upper = method.strip().toUpperCase(Locale.ROOT);
+      if (!upper.matches("[A-Z]+")) {
+        throw new ConfigException.BadValue(PREFIX + "retry.methods", "'" + method + "' is not a method");
+      }
+      methods.add(upper);
+    }
+    DispatchSettings.Retries retries =
+        new DispatchSettings.Retries(
+            Set.copyOf(methods),
+            intIn(c, "retry.budget-percent", 0, 100),
+            intIn(c, "retry.budget-min-per-second", 0, 100_000));
+    return new Traffic(
+        maxPriority,
+        defaultPriority,
+        Routing.create(c.getConfig("routing"), PREFIX + "routing"),
+        defaults,
+        intIn(c, "client-limit.rpm", 0, Integer.MAX_VALUE),
+        intIn(c, "client-limit.burst", 0, Integer.MAX_VALUE),
+        RealIp.create(c.getConfig("real-ip"), PREFIX + "real-ip"),
+        passive,
+        retries,
+        c.getBoolean("status-requires-token"));
+  }
+
+  private static long nonNegative(Config c, String key) {
+    long value;
+    try {
+      value = c.getLong(key);
+    } catch (ConfigException.WrongType e) {
+      throw new ConfigException.BadValue(PREFIX + key, "must be a whole number");
+    }
+    if (value < 0) {
+      throw new ConfigException.BadValue(PREFIX + key, "must not be negative, was " + value);
+    }
+    return value;
+  }
+
+  private static long bytes(Config c, String key) {
+    long value;
+    try {
+      value = c.getBytes(key);
+    } catch (ConfigException.BadValue | ConfigException.WrongType e) {
+      throw new ConfigException.BadValue(PREFIX + key, "must be a byte size such as 10MiB, or 0");
+    }
+    if (value < 0) {
+      throw new ConfigException.BadValue(PREFIX + key, "must not be negative");
+    }
+    return value;
+  }
+
+  private static Duration nonNegativeDuration(Config c, String key) {
+    Duration d = c.getDuration(key);
+    if (d.isNegative()) {
+      throw new ConfigException.BadValue(PREFIX + key, "must not be negative");
+    }
+    return d;
   }
 
   private static int intIn(Config c, String key, int min, int max) {

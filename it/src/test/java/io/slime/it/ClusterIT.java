@@ -261,7 +261,7 @@ class ClusterIT {
       for (Hub node : List.of(nodeA, nodeB)) {
         HttpResponse<String> r = Client.get(Slime.url(node, "/echo"));
         assertEquals(503, r.statusCode(), "drained everywhere: " + r.body());
-        assertEquals("no-idle-worker", Client.header(r, "Slime-Error"));
+        assertEquals("no-available-worker", Client.header(r, "Slime-Error"));
       }
     } finally {
       assertEquals(200, admin(nodeB, "DELETE", "/agents/far/drain").statusCode());

@@ -14,8 +14,8 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
- * Makes {@code --concurrent N} a cluster-wide limit: the N slots are split among the nodes that
- * are up, and each node's share is set again whenever a node joins or leaves.
+ * Makes a limit cluster-wide ({@code --concurrent N}, the per-client rate): it is split among the
+ * nodes that are up, and each node's share is set again whenever a node joins or leaves.
  */
 public final class ConcurrencyShare {
   private ConcurrencyShare() {}
@@ -31,8 +31,12 @@ public final class ConcurrencyShare {
     return Math.max(1, total / nodes + (index < total % nodes ? 1 : 0));
   }
 
-  /** Watches membership and tells {@code resize} this node's share of {@code total}. */
-  public static Behavior<ClusterEvent.MemberEvent> create(int total, IntConsumer resize) {
+  /**
+   * Watches membership and tells {@code resize} this node's share of {@code total}; {@code what}
+   * names the limit in the log.
+   */
+  public static Behavior<ClusterEvent.MemberEvent> create(
+      String what, int total, IntConsumer resize) {
     return Behaviors.setup(
         context -> {
           Cluster cluster = Cluster.get(context.getSystem());
@@ -55,8 +59,8 @@ public final class ConcurrencyShare {
                     if (share != current[0]) {
                       current[0] = share;
                       context.getLog().info(
-                          "--concurrent {}: this node admits {} of them ({} node(s) up)",
-                          total, share, up.size());
+                          "{} {}: this node admits {} of them ({} node(s) up)",
+                          what, total, share, up.size());
                       resize.accept(share);
                     }
                     return Behaviors.same();

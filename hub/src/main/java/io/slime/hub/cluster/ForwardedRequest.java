@@ -82,21 +82,23 @@ public final class ForwardedRequest {
   }
 
   /**
-   * Offers {@code exchange} to {@code peer}, on the worker it lent when {@code loan} is not 0.
-   * {@code home} is this node's dispatcher, which takes the exchange back if the peer declines.
+   * Offers {@code exchange} to {@code peer}, on the worker it lent when {@code loan} is not 0, else
+   * to a worker of {@code agentId} (any agent's when null). {@code home} is this node's dispatcher,
+   * which takes the exchange back if the peer declines.
    */
   public static Behavior<Command> create(
       Exchange exchange,
       ActorRef<Dispatcher.Command> home,
       ActorRef<Dispatcher.Command> peer,
       long loan,
+      String agentId,
       int inlineLimit) {
     return Behaviors.setup(
         context -> {
           context.watchWith(peer, new PeerLost("the hub node serving it left"));
           exchange.whenGone(() -> context.getSelf().tell(ClientGone.INSTANCE));
           RemoteRequest request = PeerHttp.request(exchange, inlineLimit);
-          peer.tell(new Dispatcher.Offer(request, context.getSelf(), loan));
+          peer.tell(new Dispatcher.Offer(request, context.getSelf(), loan, agentId));
           return new ForwardedRequest(
                   context,
                   exchange,

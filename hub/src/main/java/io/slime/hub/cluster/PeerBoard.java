@@ -1,5 +1,6 @@
 package io.slime.hub.cluster;
 
+import io.slime.hub.dispatch.Demand;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.dispatch.WorkerProfile;
 import java.util.ArrayList;
@@ -12,57 +13,46 @@ import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
- * What this node knows of the other nodes' pools, from their last status: idle workers by what
- * they accept, and their oldest waiting requests. Owned by the dispatcher. What this node takes
- * from it (an idle worker it forwards to, a waiter it lends to) is counted off at once, so a stale
- * status is not used twice; the next status from that node replaces it.
+ * What this node knows of the other nodes' pools, from their last status: their agents (idle and
+ * busy workers, weights, usage) and their oldest waiting requests. Owned by the dispatcher. What
+ * this node takes from it (an idle worker it forwards to, a waiter it lends to) is counted off at
+ * once, so a stale status is not used twice; the next status from that node replaces it.
  */
 public final class PeerBoard {
 
   /** A waiting request at {@code peer}. */
   public record PeerWaiter(ActorRef<Dispatcher.Command> peer, Waiter waiter) {}
 
-  private static final class Peer {
-    final List<IdleGroup> groups;
-    final int[] idle;
-    final List<Waiter> waiting;
-    final int waitingCount;
-
-    Peer(List<IdleGroup> groups, List<Waiter> waiting, int waitingCount) {
-      this.waitingCount = waitingCount;
-      this.groups = groups;
-      this.idle = new int[groups.size()];
-      for (int i = 0; i < idle.length; i++) {
-        idle[i] = groups.get(i).idle();
-      }
-      this.waiting = new ArrayList<>(waiting);
-    }
-  }
+  /** An agent at {@code peer} with an idle worker for a request. */
+  public record PeerAgent(ActorRef<Dispatcher.Command> peer, AgentSummary agent) {}
 
   /** A node's pool in short, from its last status. */
   public record Summary(int workers, int idle, int waiting) {}
 
-  private final Map<ActorRef<Dispatcher.Command>, Peer> peers = new LinkedHashMap<>();
+  private static final class Peer {
+    final Map<String, AgentSummary> agents = new LinkedHashMap<>();
+    final Map<String, Integer> idleLeft = new LinkedHashMap<>();
+    final List<Waiter> waiting;
+    final int waitingCount;
 
-  /** Each known node's pool in short, by its address. */
-  public Map<Address, Summary> summaries() {
-    Map<Address, Summary> out = new LinkedHashMap<>();
-    peers.forEach(
-        (ref, peer) -> {
-          int workers = 0;
-          int idle = 0;
-          for (IdleGroup group : peer.groups) {
-            workers += group.total();
-            idle += group.idle();
-          }
-          out.put(ref.path().address(), new Summary(workers, idle, peer.waitingCount));
-        });
-    return out;
+    Peer(List<AgentSummary> agents, List<Waiter> waiting, int waitingCount) {
+      for (AgentSummary agent : agents) {
+        this.agents.put(agent.agentId(), agent);
+        this.idleLeft.put(agent.agentId(), agent.idle());
+      }
+      this.waiting = new ArrayList<>(waiting);
+      this.waitingCount = waitingCount;
+    }
   }
 
+  private final Map<ActorRef<Dispatcher.Command>, Peer> peers = new LinkedHashMap<>();
+
   public void update(
-      ActorRef<Dispatcher.Command> peer, List<IdleGroup> groups, List<Waiter> waiting, int count) {
-    peers.put(peer, new Peer(groups, waiting, count));
+      ActorRef<Dispatcher.Command> peer,
+      List<AgentSummary> agents,
+      List<Waiter> waiting,
+      int waitingCount) {
+    peers.put(peer, new Peer(agents, waiting, waitingCount));
   }
 
   /** Forgets nodes that are no longer registered. */
@@ -70,40 +60,57 @@ public final class PeerBoard {
     peers.keySet().retainAll(live);
   }
 
-  /** A node with an idle worker for the request, counted as taken; null when none has one. */
-  public ActorRef<Dispatcher.Command> takeIdle(String scope, String path) {
-    for (Map.Entry<ActorRef<Dispatcher.Command>, Peer> entry : peers.entrySet()) {
-      Peer peer = entry.getValue();
-      for (int i = 0; i < peer.idle.length; i++) {
-        if (peer.idle[i] > 0 && peer.groups.get(i).accepts().accepts(scope, path)) {
-          peer.idle[i]--;
-          return entry.getKey();
-        }
-      }
-    }
-    return null;
+  public boolean isEmpty() {
+    return peers.isEmpty();
   }
 
-  /** Counts one of {@code peer}'s workers accepting what {@code worker} does as idle again. */
+  /** Every agent at another node that has an idle worker for {@code demand}, node by node. */
+  public List<PeerAgent> idleFor(Demand demand) {
+    List<PeerAgent> out = new ArrayList<>();
+    peers.forEach(
+        (ref, peer) ->
+            peer.agents.forEach(
+                (id, agent) -> {
+                  if (peer.idleLeft.get(id) > 0 && agent.unavailable() == null
+                      && agent.accepts(demand)) {
+                    out.add(new PeerAgent(ref, agent));
+                  }
+                }));
+    return out;
+  }
+
+  /** Counts one of {@code agentId}'s idle workers at {@code peer} as taken. */
+  public void take(ActorRef<Dispatcher.Command> peer, String agentId) {
+    Peer known = peers.get(peer);
+    if (known != null) {
+      known.idleLeft.computeIfPresent(agentId, (id, n) -> Math.max(0, n - 1));
+    }
+  }
+
+  /** Counts one of {@code worker}'s agent's workers at {@code peer} as idle again. */
   public void free(ActorRef<Dispatcher.Command> peer, WorkerProfile worker) {
     Peer known = peers.get(peer);
     if (known == null || worker == null) {
       return;
     }
-    for (int i = 0; i < known.idle.length; i++) {
-      IdleGroup group = known.groups.get(i);
-      if (group.accepts().equals(worker) && known.idle[i] < group.total()) {
-        known.idle[i]++;
-        return;
-      }
+    AgentSummary agent = known.agents.get(worker.agentId());
+    if (agent != null) {
+      known.idleLeft.computeIfPresent(agent.agentId(), (id, n) -> Math.min(agent.workers(), n + 1));
     }
   }
 
-  /** Whether any other node has a worker, busy or idle, that could serve the request. */
-  public boolean anyWorker(String scope, String path) {
+  /** The agents at other nodes, each node's view of each; for decisions across the cluster. */
+  public List<AgentSummary> agents() {
+    List<AgentSummary> out = new ArrayList<>();
+    peers.values().forEach(peer -> out.addAll(peer.agents.values()));
+    return out;
+  }
+
+  /** Whether any other node has a worker, busy or idle, that could serve {@code demand}. */
+  public boolean anyWorker(Demand demand) {
     for (Peer peer : peers.values()) {
-      for (IdleGroup group : peer.groups) {
-        if (group.total() > 0 && group.accepts().accepts(scope, path)) {
+      for (AgentSummary agent : peer.agents.values()) {
+        if (agent.workers() > 0 && agent.accepts(demand)) {
           return true;
         }
       }
@@ -114,8 +121,8 @@ public final class PeerBoard {
   /** Whether any other node has a worker at all. */
   public boolean anyWorker() {
     for (Peer peer : peers.values()) {
-      for (IdleGroup group : peer.groups) {
-        if (group.total() > 0) {
+      for (AgentSummary agent : peer.agents.values()) {
+        if (agent.workers() > 0) {
           return true;
         }
       }
@@ -123,20 +130,21 @@ public final class PeerBoard {
     return false;
   }
 
-  /** The longest-waiting request elsewhere that {@code worker} can serve, or null. */
-  public PeerWaiter oldestWaiter(WorkerProfile worker) {
-    PeerWaiter oldest = null;
+  /** The request waiting elsewhere that {@code worker} should serve first, or null. */
+  public PeerWaiter firstWaiter(WorkerProfile worker) {
+    PeerWaiter first = null;
     for (Map.Entry<ActorRef<Dispatcher.Command>, Peer> entry : peers.entrySet()) {
       for (Waiter waiter : entry.getValue().waiting) {
-        if (worker.accepts(waiter.scope(), waiter.path())) {
-          if (oldest == null || waiter.sinceMillis() < oldest.waiter().sinceMillis()) {
-            oldest = new PeerWaiter(entry.getKey(), waiter);
+        if (worker.accepts(waiter.demand())) {
+          if (first == null
+              || waiter.before(first.waiter().priority(), first.waiter().sinceMillis())) {
+            first = new PeerWaiter(entry.getKey(), waiter);
           }
-          break; // each node's list is oldest first
+          break; // each node's list is in serving order
         }
       }
     }
-    return oldest;
+    return first;
   }
 
   /** Counts a waiter as served: this node lent it a worker. */
@@ -150,5 +158,21 @@ public final class PeerBoard {
         }
       }
     }
+  }
+
+  /** Each known node's pool in short, by its address. */
+  public Map<Address, Summary> summaries() {
+    Map<Address, Summary> out = new LinkedHashMap<>();
+    peers.forEach(
+        (ref, peer) -> {
+          int workers = 0;
+          int idle = 0;
+          for (AgentSummary agent : peer.agents.values()) {
+            workers += agent.workers();
+            idle += agent.idle();
+          }
+          out.put(ref.path().address(), new Summary(workers, idle, peer.waitingCount));
+        });
+    return out;
   }
 }

@@ -1,6 +1,9 @@
 package io.slime.hub.cluster;
 
 import io.slime.hub.dispatch.Exchange;
+import io.slime.hub.dispatch.RequestTraits;
+import io.slime.hub.policy.Policy;
+import java.time.Duration;
 import io.slime.hub.worker.ExchangeFrames;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.Header;
@@ -37,7 +40,7 @@ public final class PeerHttp {
         exchange.target(),
         exchange.path(),
         exchange.headers(),
-        exchange.scope(),
+        exchange.demand(),
         ExchangeFrames.contentTypeOf(entity),
         entity.getContentLengthOption().orElse(Frame.UNKNOWN_LENGTH),
         inline);
@@ -60,8 +63,7 @@ public final class PeerHttp {
         request.path(),
         request.headers(),
         entity,
-        request.scope(),
-        false);
+        new RequestTraits(request.demand(), false, 0, Duration.ofDays(1), Policy.FIFO, ""));
   }
 
   /** The head of a worker's answer, with its body inline when small, else as a stream ref. */

@@ -1,11 +1,13 @@
 package io.slime.hub.cluster;
 
 import io.slime.hub.CborSerializable;
+import io.slime.hub.dispatch.Demand;
 import io.slime.shared.protocol.Header;
 import java.util.List;
 
 /**
- * An application request as it crosses to the node whose worker serves it: the head, and the body
+ * An application request as it crosses to the node whose worker serves it: the head, what it needs
+ * of its worker ({@code demand}), and the body
  * when small enough to ride along ({@code inlineBody}); otherwise the body follows as a stream once
  * the serving node accepted ({@link PeerRequest.Body}).
  */
@@ -14,7 +16,7 @@ public record RemoteRequest(
     String target,
     String path,
     List<Header> headers,
-    String scope,
+    Demand demand,
     String contentType,
     long contentLength,
     byte[] inlineBody)

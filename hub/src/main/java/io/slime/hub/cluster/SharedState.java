@@ -4,9 +4,9 @@ import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * The state every node of a cluster shares, and the front door reads or changes: revoked tokens
- * and drained agents.
+ * and the operators' settings per agent (drain, weight, limits).
  */
 public record SharedState(
     RevokedTokens revoked,
     ActorRef<Revocations.Command> revocations,
-    ActorRef<AgentDrains.Command> drains) {}
+    ActorRef<AgentControls.Command> controls) {}

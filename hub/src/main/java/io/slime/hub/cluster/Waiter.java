@@ -1,6 +1,16 @@
 package io.slime.hub.cluster;
 
 import io.slime.hub.CborSerializable;
+import io.slime.hub.dispatch.Demand;
 
-/** A request waiting at some node, as other nodes see it: what it needs and since when. */
-public record Waiter(String scope, String path, long sinceMillis) implements CborSerializable {}
+/**
+ * A request waiting at some node, as other nodes see it: what it needs, its priority and since
+ * when it waits.
+ */
+public record Waiter(Demand demand, int priority, long sinceMillis) implements CborSerializable {
+
+  /** Whether this one is served before {@code other}: higher priority, then longer waiting. */
+  public boolean before(int otherPriority, long otherSinceMillis) {
+    return priority != otherPriority ? priority > otherPriority : sinceMillis < otherSinceMillis;
+  }
+}

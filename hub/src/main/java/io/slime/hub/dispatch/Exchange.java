@@ -18,15 +18,33 @@ public final class Exchange {
   private final String path;
   private final List<Header> headers;
   private final RequestEntity entity;
-  private final String scope;
-  private final boolean block;
+  private final RequestTraits traits;
   private final long createdNanos = System.nanoTime();
   private final CompletableFuture<HttpResponse> response = new CompletableFuture<>();
   private final CompletableFuture<Void> finished = new CompletableFuture<>();
 
   private boolean gone;
   private Runnable onGone;
+  private volatile boolean retried;
+  private volatile Demand demand;
 
+  public Exchange(
+      String method,
+      String target,
+      String path,
+      List<Header> headers,
+      RequestEntity entity,
+      RequestTraits traits) {
+    this.method = method;
+    this.target = target;
+    this.path = path;
+    this.headers = headers;
+    this.entity = entity;
+    this.traits = traits;
+    this.demand = traits.demand();
+  }
+
+  /** A request that asks for nothing but a scope and Slime-Block. */
   public Exchange(
       String method,
       String target,
@@ -35,13 +53,7 @@ public final class Exchange {
       RequestEntity entity,
       String scope,
       boolean block) {
-    this.method = method;
-    this.target = target;
-    this.path = path;
-    this.headers = headers;
-    this.entity = entity;
-    this.scope = scope;
-    this.block = block;
+    this(method, target, path, headers, entity, RequestTraits.simple(scope, path, block));
   }
 
   public String method() {
@@ -68,12 +80,40 @@ public final class Exchange {
 
   /** The Slime-Scope the application asked for, or null. */
   public String scope() {
-    return scope;
+    return traits.demand().scope();
   }
 
   /** Whether the application sent Slime-Block: 1 and so waits for a worker. */
   public boolean blocks() {
-    return block;
+    return traits.block();
+  }
+
+  public RequestTraits traits() {
+    return traits;
+  }
+
+  /** What the serving worker must accept: the request's demand, pinned to an agent by ip-hash. */
+  public Demand demand() {
+    return demand;
+  }
+
+  /** Only {@code agentId}'s workers may serve it from now on (ip-hash waiting for its agent). */
+  public void pin(String agentId) {
+    demand = demand.pinnedTo(agentId);
+  }
+
+  /** When its wait ends (System.nanoTime). */
+  public long deadlineNanos() {
+    return createdNanos + traits.maxWait().toNanos();
+  }
+
+  /** Whether a failed attempt was already retried: a request is retried at most once. */
+  public boolean retried() {
+    return retried;
+  }
+
+  public void markRetried() {
+    retried = true;
   }
 
   public long createdNanos() {

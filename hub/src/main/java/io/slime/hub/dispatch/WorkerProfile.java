@@ -1,45 +1,60 @@
 package io.slime.hub.dispatch;
 
 import io.slime.hub.CborSerializable;
+import io.slime.shared.agent.AgentTerms;
 import java.util.List;
 
 /**
- * Who a worker is and which requests it takes, from its agent's token: {@code scopes} are the
- * {@code Slime-Scope} values it accepts, {@code scopePaths} the paths (exact, or a prefix when the
- * entry ends in {@code *}). A worker without scopes takes only requests that name no scope; one
- * without scope paths takes every path.
+ * Who a worker is and what it takes, from its agent's token and handshake.
+ *
+ * @param acceptance scopes and scope paths from the token, labels from token and agent
+ * @param terms the agent's weight, labels and limits: the token's over the agent's own
+ * @param remoteAddress where the worker's connection comes from
+ * @param version the agent's slime version, or "unknown"
  */
 public record WorkerProfile(
     String agentId,
     String agentName,
     int workerIndex,
-    List<String> scopes,
-    List<String> scopePaths,
-    long tokenId)
+    long tokenId,
+    Acceptance acceptance,
+    AgentTerms terms,
+    String remoteAddress,
+    String version)
     implements CborSerializable {
 
-  /** A profile that no token stands behind: what a worker accepts, without who it is. */
+  /** A worker that no token stands behind, as tests and fixtures make them. */
+  public WorkerProfile(
+      String agentId,
+      String agentName,
+      int workerIndex,
+      List<String> scopes,
+      List<String> scopePaths,
+      long tokenId) {
+    this(
+        agentId,
+        agentName,
+        workerIndex,
+        tokenId,
+        new Acceptance(scopes, scopePaths, null),
+        AgentTerms.NONE,
+        "",
+        "unknown");
+  }
+
   public WorkerProfile(
       String agentId, String agentName, int workerIndex, List<String> scopes, List<String> scopePaths) {
     this(agentId, agentName, workerIndex, scopes, scopePaths, 0);
   }
 
+  /** Whether this worker may serve {@code demand}. */
+  public boolean accepts(Demand demand) {
+    return acceptance.accepts(agentId, demand);
+  }
+
   /** Whether this worker may serve a request for {@code path} carrying {@code scope} (or null). */
   public boolean accepts(String scope, String path) {
-    if (scope != null && !scopes.contains(scope)) {
-      return false;
-    }
-    if (scopePaths.isEmpty()) {
-      return true;
-    }
-    for (String allowed : scopePaths) {
-      if (allowed.endsWith("*")
-          ? path.startsWith(allowed.substring(0, allowed.length() - 1))
-          : path.equals(allowed)) {
-        return true;
-      }
-    }
-    return false;
+    return accepts(Demand.of(scope, path));
   }
 
   /** Identifies the worker slot a reconnecting agent takes over. */

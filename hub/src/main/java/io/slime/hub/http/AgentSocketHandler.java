@@ -2,7 +2,11 @@ package io.slime.hub.http;
 
 import io.slime.hub.Guardian;
 import io.slime.hub.cluster.RevokedTokens;
+import io.slime.hub.dispatch.Acceptance;
 import io.slime.hub.dispatch.WorkerProfile;
+import io.slime.shared.agent.AgentTerms;
+import io.slime.shared.agent.Labels;
+import java.util.Map;
 import io.slime.shared.protocol.SlimeHeaders;
 import io.slime.shared.token.AgentToken;
 import io.slime.shared.token.InvalidTokenException;
@@ -84,9 +88,25 @@ final class AgentSocketHandler {
     if (upgrade.isEmpty()) {
       return refuse(StatusCodes.BAD_REQUEST, "expected a WebSocket upgrade");
     }
+    AgentTerms agentsOwn;
+    try {
+      agentsOwn = agentTerms(request);
+    } catch (IllegalArgumentException e) {
+      log.warn("Refused an agent connection from {}: {}", clientIp, e.getMessage());
+      return refuse(StatusCodes.BAD_REQUEST, e.getMessage());
+    }
+    // The operator's word (the token) wins over what the agent says of itself.
+    AgentTerms terms = token.terms().over(agentsOwn);
     WorkerProfile profile =
         new WorkerProfile(
-            agentId, token.name(), workerIndex, token.scopes(), token.scopePaths(), token.id());
+            agentId,
+            token.name(),
+            workerIndex,
+            token.id(),
+            new Acceptance(token.scopes(), token.scopePaths(), terms.labels()),
+            terms,
+            clientIp,
+            header(request, SlimeHeaders.AGENT_VERSION).orElse("unknown"));
     CompletionStage<Flow<Message, Message, NotUsed>> flow =
         AskPattern.ask(
             guardian,
@@ -94,6 +114,40 @@ final class AgentSocketHandler {
             SPAWN_TIMEOUT,
             scheduler);
     return flow.thenApply(f -> upgrade.get().handleMessagesWith(f));
+  }
+
+  /**
+   * The weight, labels and limits the agent asks for in its handshake.
+   *
+   * @throws IllegalArgumentException naming the header that is malformed
+   */
+  private static AgentTerms agentTerms(HttpRequest request) {
+    Integer weight = null;
+    Long rpm = null;
+    Long bpm = null;
+    try {
+      Optional<String> w = header(request, SlimeHeaders.AGENT_WEIGHT);
+      if (w.isPresent()) {
+        weight = Integer.parseInt(w.get().strip());
+      }
+      Optional<String> r = header(request, SlimeHeaders.AGENT_RPM);
+      if (r.isPresent()) {
+        rpm = Long.parseLong(r.get().strip());
+      }
+      Optional<String> b = header(request, SlimeHeaders.AGENT_BPM);
+      if (b.isPresent()) {
+        bpm = Long.parseLong(b.get().strip());
+      }
+      Map<String, String> labels =
+          Labels.parse(header(request, SlimeHeaders.AGENT_LABELS).orElse(""));
+      return new AgentTerms(weight, labels, rpm, bpm);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "malformed " + SlimeHeaders.AGENT_WEIGHT + ", " + SlimeHeaders.AGENT_RPM + " or "
+              + SlimeHeaders.AGENT_BPM + ": whole numbers expected");
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("malformed agent terms: " + e.getMessage());
+    }
   }
 
   /** The pace the agent's heartbeats come at (and the hub's go at), within sane bounds. */

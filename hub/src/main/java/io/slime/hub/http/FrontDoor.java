@@ -1,6 +1,10 @@
 package io.slime.hub.http;
 
+import com.typesafe.config.Config;
 import io.slime.hub.Guardian;
+import io.slime.hub.admin.AdminApi;
+import io.slime.hub.limit.ClientRateLimiter;
+import io.slime.hub.stats.TrafficStats;
 import io.slime.hub.cluster.ConcurrencyShare;
 import io.slime.hub.cluster.SharedState;
 import org.apache.pekko.actor.typed.Props;
@@ -39,12 +43,15 @@ public final class FrontDoor {
   private final AdminApi admin;
   private final ActorRef<Dispatcher.Command> dispatcher;
 
+  /** {@code config} is the whole merged configuration, for the admin API's view of it. */
   public FrontDoor(
       ActorSystem<?> system,
       HubSettings settings,
+      Config config,
       TokenCodec tokens,
       SharedState shared,
       ActorRef<Dispatcher.Command> dispatcher,
+      TrafficStats traffic,
       ActorRef<Guardian.Command> guardian) {
     this.system = system;
     this.settings = settings;
@@ -61,14 +68,31 @@ public final class FrontDoor {
                 system.executionContext());
     if (gate != null && settings.cluster().enabled()) {
       system.systemActorOf(
-          ConcurrencyShare.create(settings.concurrent(), gate::resize),
+          ConcurrencyShare.create("--concurrent", settings.concurrent(), gate::resize),
           "concurrency-share",
           Props.empty());
     }
-    this.proxy = new ProxyHandler(dispatcher, settings.appPassword(), gate, materializer);
+    int clientRpm = settings.traffic().clientRpm();
+    ClientRateLimiter clientLimit =
+        clientRpm == 0 ? null : new ClientRateLimiter(clientRpm, settings.traffic().clientBurst());
+    if (clientLimit != null && settings.cluster().enabled()) {
+      system.systemActorOf(
+          ConcurrencyShare.create("client-limit.rpm", clientRpm, clientLimit::resize),
+          "client-limit-share",
+          Props.empty());
+    }
+    this.proxy = new ProxyHandler(dispatcher, settings, gate, clientLimit, traffic, materializer);
     this.agentSockets =
         new AgentSocketHandler(tokens, shared.revoked(), guardian, system.scheduler());
-    this.admin = new AdminApi(settings.adminToken(), tokens, dispatcher, shared, system, materializer);
+    this.admin =
+        new AdminApi(
+            settings.adminToken(),
+            settings.traffic().statusRequiresToken(),
+            config,
+            tokens,
+            dispatcher,
+            shared,
+            system);
   }
 
   public CompletionStage<ServerBinding> bind() {
@@ -127,6 +151,9 @@ public final class FrontDoor {
     }
     if (path.startsWith(AdminApi.PREFIX)) {
       return admin.handle(request, client.clientIp);
+    }
+    if (path.equals(AdminApi.STATUS_PATH)) {
+      return admin.status(request, client.clientIp);
     }
     request.discardEntityBytes(materializer);
     return CompletableFuture.completedFuture(ProxyError.RESERVED_PATH.response());

@@ -19,6 +19,19 @@ public enum ProxyError {
       "no-matching-worker",
       "no connected worker accepts this scope and path; send Slime-Block: 1 to wait",
       false),
+  NO_AVAILABLE_WORKER(
+      503,
+      "no-available-worker",
+      "every worker that accepts this request is draining, unhealthy or ejected; send Slime-Block: 1"
+          + " to wait",
+      false),
+  AGENT_LIMIT(
+      429,
+      "agent-rate-limited",
+      "every agent that accepts this request used up its requests or bytes per minute",
+      true),
+  CLIENT_LIMIT(429, "client-rate-limited", "too many requests from this client", true),
+  BAD_HEADER(400, "bad-header", "a Slime-* header is malformed", false),
   QUEUE_FULL(503, "queue-full", "too many requests are waiting for a worker", true),
   WAIT_TIMEOUT(503, "wait-timeout", "no worker became free in time", true),
   AGENT_LOST(502, "agent-lost", "the agent serving this request disconnected", false),
@@ -43,6 +56,11 @@ public enum ProxyError {
     return status;
   }
 
+  /** The Slime-Error code. */
+  public String code() {
+    return code;
+  }
+
   public String reason() {
     return reason;
   }
@@ -53,11 +71,16 @@ public enum ProxyError {
 
   /** The answer with a more specific reason, such as the agent's account of an upstream failure. */
   public HttpResponse response(String detail) {
+    return response(detail, RETRY_AFTER_SECONDS);
+  }
+
+  /** The answer with a reason and, where it has one, this Retry-After. */
+  public HttpResponse response(String detail, long retryAfterSeconds) {
     HttpResponse response =
         HttpResponse.create()
             .withStatus(status)
             .addHeader(RawHeader.create("Slime-Error", code))
             .withEntity(ContentTypes.TEXT_PLAIN_UTF8, "slime: " + detail + "\n");
-    return retryAfter ? response.addHeader(RetryAfter.create(RETRY_AFTER_SECONDS)) : response;
+    return retryAfter ? response.addHeader(RetryAfter.create(retryAfterSeconds)) : response;
   }
 }

@@ -1,54 +1,103 @@
 package io.slime.hub.http;
 
+import io.slime.hub.HubSettings;
+import io.slime.hub.dispatch.Demand;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.dispatch.Exchange;
+import io.slime.hub.dispatch.RequestTraits;
+import io.slime.hub.limit.ClientRateLimiter;
+import io.slime.hub.stats.TrafficStats;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.LongConsumer;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.apache.pekko.http.javadsl.model.ResponseEntity;
 import org.apache.pekko.http.javadsl.model.Uri;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
 
-/** Application requests: checks the app password, takes a --concurrent slot, hands to dispatch. */
+/**
+ * Application requests: checks the app password and the client's rate, reads the Slime-* headers
+ * into the request's traits, takes a --concurrent slot, hands to dispatch, and counts what comes
+ * back in the node's traffic.
+ */
 final class ProxyHandler {
   private final ActorRef<Dispatcher.Command> dispatcher;
   private final byte[] appPassword;
   private final AdmissionGate gate;
+  private final ClientRateLimiter clientLimit;
+  private final HubSettings settings;
+  private final TrafficStats traffic;
   private final Materializer materializer;
 
   ProxyHandler(
       ActorRef<Dispatcher.Command> dispatcher,
-      String appPassword,
+      HubSettings settings,
       AdmissionGate gate,
+      ClientRateLimiter clientLimit,
+      TrafficStats traffic,
       Materializer materializer) {
     this.dispatcher = dispatcher;
-    this.appPassword = appPassword.isEmpty() ? null : appPassword.getBytes(StandardCharsets.UTF_8);
+    String password = settings.appPassword();
+    this.appPassword = password.isEmpty() ? null : password.getBytes(StandardCharsets.UTF_8);
+    this.settings = settings;
     this.gate = gate;
+    this.clientLimit = clientLimit;
+    this.traffic = traffic;
     this.materializer = materializer;
   }
 
   CompletionStage<HttpResponse> handle(HttpRequest request, ClientConnection client) {
-    ForwardedHeaders headers = ForwardedHeaders.of(request, client.clientIp);
+    long started = System.nanoTime();
+    HubSettings.Traffic policy = settings.traffic();
+    ForwardedHeaders headers =
+        ForwardedHeaders.of(request, client.clientIp, policy.realIp(), policy.maxPriority());
     if (appPassword != null && !passwordMatches(headers.appPassword)) {
-      request.discardEntityBytes(materializer);
-      return CompletableFuture.completedFuture(ProxyError.WRONG_APP_PASSWORD.response());
+      return refuse(request, ProxyError.WRONG_APP_PASSWORD.response(), started);
+    }
+    if (headers.problem != null) {
+      return refuse(request, ProxyError.BAD_HEADER.response(headers.problem), started);
+    }
+    if (clientLimit != null) {
+      long waitNanos = clientLimit.acquire(headers.clientIp, started);
+      if (waitNanos > 0) {
+        long seconds = Math.max(1, (waitNanos + 999_999_999) / 1_000_000_000);
+        return refuse(
+            request,
+            ProxyError.CLIENT_LIMIT.response(ProxyError.CLIENT_LIMIT.reason(), seconds),
+            started);
+      }
     }
     Uri uri = request.getUri();
     String path = uri.path();
     String target = uri.rawQueryString().map(q -> path + "?" + q).orElse(path);
+    Duration maxWait =
+        headers.blockTimeout == null || headers.blockTimeout.compareTo(settings.queueMaxWait()) > 0
+            ? settings.queueMaxWait()
+            : headers.blockTimeout;
+    RequestTraits traits =
+        new RequestTraits(
+            new Demand(headers.scope, path, headers.select, null),
+            headers.block,
+            headers.priority >= 0 ? headers.priority : policy.defaultPriority(),
+            maxWait,
+            policy.routing().policyFor(path, headers.protocol),
+            headers.clientIp);
     Exchange exchange =
         new Exchange(
-            request.method().value(),
-            target,
-            path,
-            headers.forwarded,
-            request.entity(),
-            headers.scope,
-            headers.block);
+            request.method().value(), target, path, headers.forwarded, counted(request.entity()),
+            traits);
     client.track(exchange);
+    exchange.finished().thenRun(() -> traffic.ended(System.nanoTime() - started));
     if (gate == null) {
       dispatcher.tell(new Dispatcher.Dispatch(exchange));
     } else {
@@ -63,7 +112,55 @@ final class ProxyHandler {
                 }
               });
     }
-    return exchange.response();
+    return exchange.response().thenApply(response -> observed(response, started));
+  }
+
+  private CompletionStage<HttpResponse> refuse(
+      HttpRequest request, HttpResponse answer, long started) {
+    request.discardEntityBytes(materializer);
+    traffic.ended(System.nanoTime() - started);
+    return CompletableFuture.completedFuture(observed(answer, started));
+  }
+
+  /** Counts the answer and, as it streams, its body. */
+  private HttpResponse observed(HttpResponse response, long started) {
+    traffic.answered(
+        response.status().intValue(),
+        response.getHeader("Slime-Error").map(h -> h.value()).orElse(null),
+        System.nanoTime() - started);
+    if (response.entity() instanceof HttpEntity.Strict strict) {
+      traffic.bytesOut(strict.getData().size());
+      return response;
+    }
+    ResponseEntity entity = response.entity();
+    Source<ByteString, ?> data = entity.getDataBytes().map(counter(traffic::bytesOut));
+    // Rebuilt rather than transformed, which would turn a known length into chunks.
+    return response.withEntity(
+        entity.getContentLengthOption().isPresent()
+            ? HttpEntities.create(
+                entity.getContentType(), entity.getContentLengthOption().getAsLong(), data)
+            : HttpEntities.createChunked(entity.getContentType(), data));
+  }
+
+  private RequestEntity counted(RequestEntity entity) {
+    if (entity instanceof HttpEntity.Strict strict) {
+      traffic.bytesIn(strict.getData().size());
+      return entity;
+    }
+    Source<ByteString, ?> data =
+        entity.withoutSizeLimit().getDataBytes().map(counter(traffic::bytesIn));
+    return entity.getContentLengthOption().isPresent()
+        ? HttpEntities.create(
+            entity.getContentType(), entity.getContentLengthOption().getAsLong(), data)
+        : HttpEntities.createChunked(entity.getContentType(), data);
+  }
+
+  private static org.apache.pekko.japi.function.Function<ByteString, ByteString> counter(
+      LongConsumer count) {
+    return bytes -> {
+      count.accept(bytes.size());
+      return bytes;
+    };
   }
 
   /** Constant time, so the password cannot be guessed byte by byte from response times. */

@@ -4,6 +4,8 @@ import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.dispatch.Exchange;
 import io.slime.hub.dispatch.WorkerProfile;
 import io.slime.hub.http.ProxyError;
+import io.slime.hub.stats.AgentTraffic;
+import io.slime.shared.agent.AgentReport;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.stream.FrameTransport;
 import io.slime.shared.stream.InboundEvent;
@@ -44,8 +46,11 @@ public final class AgentWorker {
     INSTANCE
   }
 
-  /** The agent's token was revoked: close the connection, dropping any request in flight. */
-  public enum Revoked implements Command {
+  /**
+   * Close the connection (its token was revoked, or an operator asked), dropping any request in
+   * flight.
+   */
+  public enum Disconnect implements Command {
     INSTANCE
   }
 
@@ -72,12 +77,39 @@ public final class AgentWorker {
 
   private static final Duration OPEN_TIMEOUT = Duration.ofSeconds(10);
 
-  /** The exchange a busy worker carries; {@code requestBody} stops a streamed body, else null. */
-  private record Ongoing(int n, Exchange exchange, SharedKillSwitch requestBody) {
+  /**
+   * The exchange a busy worker carries; {@code requestBody} stops a streamed body, else null;
+   * {@code status} is the upstream's, once it answered.
+   */
+  private static final class Ongoing {
+    final int n;
+    final Exchange exchange;
+    final SharedKillSwitch requestBody;
+    final long startedNanos = System.nanoTime();
+    int status;
+
+    Ongoing(int n, Exchange exchange, SharedKillSwitch requestBody) {
+      this.n = n;
+      this.exchange = exchange;
+      this.requestBody = requestBody;
+    }
+
+    int n() {
+      return n;
+    }
+
+    Exchange exchange() {
+      return exchange;
+    }
+
     void stopRequestBody() {
       if (requestBody != null) {
         requestBody.abort(new ExchangeCancelledException());
       }
+    }
+
+    Dispatcher.Outcome outcome() {
+      return status >= 500 ? Dispatcher.Outcome.SERVER_ERROR : Dispatcher.Outcome.SUCCESS;
     }
   }
 
@@ -87,6 +119,7 @@ public final class AgentWorker {
   private final ActorRef<Dispatcher.Command> dispatcher;
   private final FrameTransport transport;
   private final WorkerSettings settings;
+  private final AgentTraffic traffic;
   private int exchangeCounter;
 
   private AgentWorker(
@@ -94,8 +127,10 @@ public final class AgentWorker {
       TimerScheduler<Command> timers,
       WorkerProfile profile,
       ActorRef<Dispatcher.Command> dispatcher,
-      WorkerSettings settings) {
+      WorkerSettings settings,
+      AgentTraffic traffic) {
     this.context = context;
+    this.traffic = traffic;
     this.timers = timers;
     this.profile = profile;
     this.dispatcher = dispatcher;
@@ -116,19 +151,20 @@ public final class AgentWorker {
 
   /**
    * A worker for a connection being upgraded; {@code flowTo} receives the WebSocket flow to run.
-   * The worker joins the dispatcher once that flow runs.
+   * The worker joins the dispatcher once that flow runs; its requests count in {@code traffic}.
    */
   public static Behavior<Command> create(
       WorkerProfile profile,
       ActorRef<Dispatcher.Command> dispatcher,
       WorkerSettings settings,
+      AgentTraffic traffic,
       ActorRef<Flow<Message, Message, NotUsed>> flowTo) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
                 timers -> {
                   AgentWorker worker =
-                      new AgentWorker(context, timers, profile, dispatcher, settings);
+                      new AgentWorker(context, timers, profile, dispatcher, settings, traffic);
                   flowTo.tell(worker.transport.flow());
                   context.pipeToSelf(
                       worker.transport.opened(), (done, failure) -> Opened.INSTANCE);
@@ -143,7 +179,7 @@ public final class AgentWorker {
         .onMessage(WrappedInbound.class, m -> closing())
         .onMessageEquals(OpenTimedOut.INSTANCE, this::closing)
         .onMessageEquals(Replace.INSTANCE, this::closing)
-        .onMessageEquals(Revoked.INSTANCE, this::closing)
+        .onMessageEquals(Disconnect.INSTANCE, this::closing)
         .build();
   }
 
@@ -158,7 +194,7 @@ public final class AgentWorker {
         .onMessage(Assign.class, this::onAssign)
         .onMessage(WrappedInbound.class, this::onIdleEvent)
         .onMessageEquals(Replace.INSTANCE, this::closing)
-        .onMessageEquals(Revoked.INSTANCE, this::closing)
+        .onMessageEquals(Disconnect.INSTANCE, this::closing)
         .onMessage(ClientGone.class, m -> Behaviors.same())
         .onMessage(ResponseBodyEnded.class, m -> Behaviors.same())
         .onMessage(CancelTimedOut.class, m -> Behaviors.same())
@@ -166,6 +202,9 @@ public final class AgentWorker {
   }
 
   private Behavior<Command> onIdleEvent(WrappedInbound wrapped) {
+    if (wrapped.event() instanceof InboundEvent.Notice notice) {
+      return onNotice(notice) ? Behaviors.same() : closing();
+    }
     if (!(wrapped.event() instanceof InboundEvent.Closed)) {
       context.getLog().warn("Worker {} sent a frame while idle; closing it", profile.slot());
     }
@@ -178,10 +217,14 @@ public final class AgentWorker {
     SharedKillSwitch requestBody = null;
     boolean sent;
     if (ExchangeFrames.isInline(exchange, settings.inlineBodyLimit())) {
-      sent = transport.send(ExchangeFrames.inlineRequest(n, exchange));
+      Frame.RequestStart whole = ExchangeFrames.inlineRequest(n, exchange);
+      traffic.bytes(whole.body().size(), true);
+      sent = transport.send(whole);
     } else {
       requestBody = KillSwitches.shared("request-" + n);
-      sent = transport.send(ExchangeFrames.request(n, exchange, requestBody));
+      sent =
+          transport.send(
+              ExchangeFrames.request(n, exchange, requestBody, bytes -> traffic.bytes(bytes, true)));
     }
     if (!sent) {
       dispatcher.tell(new Dispatcher.Redispatch(exchange));
@@ -204,8 +247,8 @@ public final class AgentWorker {
             // The body stopped before its last frame came: the application went away.
             m -> m.exchange() == ongoing.n() ? cancel(ongoing) : Behaviors.same())
         .onMessage(Assign.class, this::onAssignWhileBusy)
-        .onMessageEquals(Replace.INSTANCE, () -> lose(ongoing))
-        .onMessageEquals(Revoked.INSTANCE, () -> lose(ongoing))
+        .onMessageEquals(Replace.INSTANCE, () -> lose(ongoing, answered))
+        .onMessageEquals(Disconnect.INSTANCE, () -> lose(ongoing, answered))
         .onMessage(CancelTimedOut.class, m -> Behaviors.same())
         .build();
   }
@@ -215,6 +258,9 @@ public final class AgentWorker {
         && started.start() instanceof Frame.ResponseStart head
         && head.exchange() == ongoing.n()
         && !answered) {
+      ongoing.status = head.status();
+      traffic.answered(head.status(), System.nanoTime() - ongoing.startedNanos);
+      traffic.bytes(head.body().size(), false);
       HttpResponse response =
           ExchangeFrames.response(
               head, watched(ongoing, started.body()), profile.agentName(), isHead(ongoing));
@@ -223,32 +269,55 @@ public final class AgentWorker {
         return busy(ongoing, true);
       }
       // Idle first: the application may send its next request the moment it has this answer.
-      Behavior<Command> next = idleAgain(ongoing);
+      Behavior<Command> next = idleAgain(ongoing, ongoing.outcome());
       ongoing.exchange().respond(response);
       return next;
     }
     if (event instanceof InboundEvent.BodyEnded ended && ended.exchange() == ongoing.n()) {
-      return idleAgain(ongoing);
+      return idleAgain(ongoing, ongoing.outcome());
     }
     if (event instanceof InboundEvent.Signal signal
         && signal.frame() instanceof Frame.Failure failure
         && failure.exchange() == ongoing.n()) {
       // Once answered, the body already failed, which aborts the application's connection.
-      Behavior<Command> next = idleAgain(ongoing);
       if (!answered) {
-        ongoing.exchange().respond(ProxyError.UPSTREAM_FAILED.response(failure.reason()));
-        ongoing.exchange().finish();
+        traffic.stats().error("upstream-failed");
+        // Before turning idle, so the retry cannot land on this worker again.
+        dispatcher.tell(
+            new Dispatcher.Retry(
+                ongoing.exchange(),
+                profile.agentId(),
+                ProxyError.UPSTREAM_FAILED.response(failure.reason())));
       }
-      return next;
+      return idleAgain(ongoing, Dispatcher.Outcome.FAILED);
+    }
+    if (event instanceof InboundEvent.Notice notice) {
+      return onNotice(notice) ? Behaviors.same() : lose(ongoing, answered);
     }
     if (event instanceof InboundEvent.Closed) {
-      return lose(ongoing);
+      return lose(ongoing, answered);
     }
     if (event.isStaleFor(ongoing.n())) {
       return Behaviors.same();
     }
     context.getLog().warn("Worker {} broke the protocol ({}); closing it", profile.slot(), event);
-    return lose(ongoing);
+    return lose(ongoing, answered);
+  }
+
+  /** Passes the agent's report on; false when it is not one, which breaks the protocol. */
+  private boolean onNotice(InboundEvent.Notice notice) {
+    if (notice.frame() instanceof Frame.Report report) {
+      try {
+        dispatcher.tell(
+            new Dispatcher.WorkerReported(context.getSelf(), AgentReport.fromJson(report.json())));
+        return true;
+      } catch (IllegalArgumentException e) {
+        context.getLog().warn("Worker {} sent a malformed report ({}); closing it", profile.slot(),
+            e.getMessage());
+        return false;
+      }
+    }
+    return false;
   }
 
   private Behavior<Command> cancel(Ongoing ongoing) {
@@ -273,7 +342,7 @@ public final class AgentWorker {
             })
         .onMessage(Assign.class, this::onAssignWhileBusy)
         .onMessageEquals(Replace.INSTANCE, this::closing)
-        .onMessageEquals(Revoked.INSTANCE, this::closing)
+        .onMessageEquals(Disconnect.INSTANCE, this::closing)
         .onMessage(ClientGone.class, m -> Behaviors.same())
         .onMessage(ResponseBodyEnded.class, m -> Behaviors.same())
         .build();
@@ -286,7 +355,10 @@ public final class AgentWorker {
     if (event.endsExchange(ongoing.n())) {
       timers.cancel(new CancelTimedOut(ongoing.n()));
       transport.discard(ongoing.n());
-      return idleAgain(ongoing);
+      return idleAgain(ongoing, Dispatcher.Outcome.NEUTRAL);
+    }
+    if (event instanceof InboundEvent.Notice notice) {
+      return onNotice(notice) ? Behaviors.same() : closing();
     }
     if (event instanceof InboundEvent.Started started && started.body() != null) {
       transport.discard(started.start().exchange()); // nobody will read it
@@ -300,19 +372,29 @@ public final class AgentWorker {
     return Behaviors.same();
   }
 
-  private Behavior<Command> idleAgain(Ongoing ongoing) {
+  private Behavior<Command> idleAgain(Ongoing ongoing, Dispatcher.Outcome outcome) {
     // The upstream answered: whatever of the request body is left is not needed. Aborting (not
     // completing) it makes sure the agent can never take a cut body for a whole one.
     ongoing.stopRequestBody();
-    dispatcher.tell(new Dispatcher.WorkerIdle(context.getSelf()));
+    dispatcher.tell(new Dispatcher.WorkerIdle(context.getSelf(), outcome));
     return idle();
   }
 
-  /** The connection failed with an exchange in flight. */
-  private Behavior<Command> lose(Ongoing ongoing) {
+  /**
+   * The connection failed with an exchange in flight: unless part of the answer went out already,
+   * the dispatcher may try it again on another worker.
+   */
+  private Behavior<Command> lose(Ongoing ongoing, boolean answered) {
     ongoing.stopRequestBody();
-    ongoing.exchange().respond(ProxyError.AGENT_LOST.response());
-    ongoing.exchange().finish();
+    traffic.stats().error("agent-lost");
+    if (answered) {
+      ongoing.exchange().respond(ProxyError.AGENT_LOST.response());
+      ongoing.exchange().finish();
+    } else {
+      dispatcher.tell(
+          new Dispatcher.Retry(
+              ongoing.exchange(), profile.agentId(), ProxyError.AGENT_LOST.response()));
+    }
     return closing();
   }
 
@@ -344,7 +426,12 @@ public final class AgentWorker {
     ActorRef<Command> self = context.getSelf();
     int n = ongoing.n();
     Exchange exchange = ongoing.exchange();
-    return body.watchTermination(
+    return body.map(
+            bytes -> {
+              traffic.bytes(bytes.size(), false);
+              return bytes;
+            })
+        .watchTermination(
         (notUsed, done) -> {
           done.whenComplete(
               (ok, failure) -> {

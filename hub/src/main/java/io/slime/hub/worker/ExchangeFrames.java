@@ -8,6 +8,7 @@ import io.slime.shared.protocol.Header;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.LongConsumer;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -44,7 +45,7 @@ public final class ExchangeFrames {
   }
 
   /** The request as one frame; see {@link #isInline}. */
-  static Frame inlineRequest(int n, Exchange exchange) {
+  static Frame.RequestStart inlineRequest(int n, Exchange exchange) {
     RequestEntity entity = exchange.entity();
     return new Frame.RequestStart(
             n,
@@ -59,9 +60,10 @@ public final class ExchangeFrames {
 
   /**
    * The request as streamed frames: the head, the body's chunks as they arrive (stoppable by
-   * {@code stop}) and a last empty chunk.
+   * {@code stop}, each counted by {@code counted}) and a last empty chunk.
    */
-  static Source<Frame, NotUsed> request(int n, Exchange exchange, SharedKillSwitch stop) {
+  static Source<Frame, NotUsed> request(
+      int n, Exchange exchange, SharedKillSwitch stop, LongConsumer counted) {
     RequestEntity entity = exchange.entity();
     String contentType = contentTypeOf(entity);
     long length = entity.getContentLengthOption().orElse(Frame.UNKNOWN_LENGTH);
@@ -81,7 +83,11 @@ public final class ExchangeFrames {
             .getDataBytes()
             .mapConcat(BodyPieces::of)
             .via(stop.flow())
-            .map(bytes -> (Frame) new Frame.BodyChunk(n, bytes, false))
+            .map(
+                bytes -> {
+                  counted.accept(bytes.size());
+                  return (Frame) new Frame.BodyChunk(n, bytes, false);
+                })
             .concat(Source.single(new Frame.BodyChunk(n, ByteString.emptyByteString(), true)))
             // The application's upload broke off: tell the agent rather than fail the connection.
             .recover(Throwable.class, () -> new Frame.Cancel(n))

@@ -2,12 +2,14 @@ package io.slime.hub.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.slime.hub.dispatch.Acceptance;
+import io.slime.hub.dispatch.Demand;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.dispatch.WorkerProfile;
 import java.util.List;
+import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
@@ -15,8 +17,9 @@ import org.junit.jupiter.api.Test;
 
 class PeerBoardTest {
   private static final ActorTestKit testKit = ActorTestKit.create();
-  private static final WorkerProfile V1_ONLY =
-      new WorkerProfile("", "", 0, List.of(), List.of("/v1/*"));
+  private static final Acceptance V1_ONLY = new Acceptance(List.of(), List.of("/v1/*"), null);
+  private static final WorkerProfile V1_WORKER =
+      new WorkerProfile("a", "a", 0, List.of(), List.of("/v1/*"));
 
   @AfterAll
   static void stop() {
@@ -27,40 +30,73 @@ class PeerBoardTest {
     return testKit.<Dispatcher.Command>createTestProbe().ref();
   }
 
+  private static AgentSummary agent(String id, Acceptance accepts, int idle, int workers, String unavailable) {
+    return new AgentSummary(
+        id, id, accepts, 1, 1, workers, idle, workers - idle, unavailable, 0, 0, 0, 0, 0);
+  }
+
   @Test
   void countsOffWhatItHandsOutUntilThePeerSaysOtherwise() {
     PeerBoard board = new PeerBoard();
     ActorRef<Dispatcher.Command> peer = peer();
-    board.update(peer, List.of(new IdleGroup(V1_ONLY, 1, 2)), List.of(), 0);
-    assertNull(board.takeIdle(null, "/v2/x"), "its workers take only /v1/");
-    assertEquals(peer, board.takeIdle(null, "/v1/x"));
-    assertNull(board.takeIdle(null, "/v1/x"), "its one idle worker is taken");
-    board.free(peer, V1_ONLY);
-    assertEquals(peer, board.takeIdle(null, "/v1/x"));
+    board.update(peer, List.of(agent("a", V1_ONLY, 1, 2, null)), List.of(), 0);
+    assertTrue(board.idleFor(Demand.of(null, "/v2/x")).isEmpty(), "its workers take only /v1/");
+    List<PeerBoard.PeerAgent> found = board.idleFor(Demand.of(null, "/v1/x"));
+    assertEquals(1, found.size());
+    assertEquals(peer, found.get(0).peer());
+    board.take(peer, "a");
+    assertTrue(board.idleFor(Demand.of(null, "/v1/x")).isEmpty(), "its one idle worker is taken");
+    board.free(peer, V1_WORKER);
+    assertEquals(1, board.idleFor(Demand.of(null, "/v1/x")).size());
+  }
+
+  @Test
+  void offersNoWorkerOfAnAgentThatTakesNothingAndHonoursLabelsAndPins() {
+    PeerBoard board = new PeerBoard();
+    Acceptance llama = new Acceptance(List.of(), List.of(), Map.of("model", "llama3"));
+    board.update(
+        peer(),
+        List.of(agent("drained", Acceptance.ANY, 1, 1, "draining"), agent("llama", llama, 1, 1, null)),
+        List.of(),
+        0);
+    List<PeerBoard.PeerAgent> any = board.idleFor(Demand.of(null, "/x"));
+    assertEquals(List.of("llama"), any.stream().map(p -> p.agent().agentId()).toList());
+    assertTrue(
+        board.idleFor(new Demand(null, "/x", Map.of("model", "mistral"), null)).isEmpty());
+    assertTrue(board.idleFor(Demand.of(null, "/x").pinnedTo("drained")).isEmpty());
+    assertEquals(1, board.idleFor(Demand.of(null, "/x").pinnedTo("llama")).size());
   }
 
   @Test
   void knowsWhetherAnyNodeHasWorkersWhateverTheyAccept() {
     PeerBoard board = new PeerBoard();
     assertFalse(board.anyWorker());
-    board.update(peer(), List.of(new IdleGroup(V1_ONLY, 0, 1)), List.of(), 0);
+    board.update(peer(), List.of(agent("a", V1_ONLY, 0, 1, null)), List.of(), 0);
     assertTrue(board.anyWorker());
-    assertTrue(board.anyWorker(null, "/v1/a"));
-    assertFalse(board.anyWorker(null, "/v2/a"));
+    assertTrue(board.anyWorker(Demand.of(null, "/v1/a")));
+    assertFalse(board.anyWorker(Demand.of(null, "/v2/a")));
   }
 
   @Test
-  void offersTheOldestWaiterAWorkerAcceptsOnce() {
+  void offersTheFirstWaiterAWorkerAcceptsOnceHigherPriorityFirst() {
     PeerBoard board = new PeerBoard();
     ActorRef<Dispatcher.Command> early = peer();
     ActorRef<Dispatcher.Command> late = peer();
-    board.update(late, List.of(), List.of(new Waiter(null, "/v1/a", 200)), 1);
+    ActorRef<Dispatcher.Command> urgent = peer();
+    board.update(late, List.of(), List.of(new Waiter(Demand.of(null, "/v1/a"), 0, 200)), 1);
     board.update(
-        early, List.of(), List.of(new Waiter(null, "/v2/a", 50), new Waiter(null, "/v1/b", 100)), 2);
-    PeerBoard.PeerWaiter oldest = board.oldestWaiter(V1_ONLY);
-    assertEquals(early, oldest.peer());
-    assertEquals("/v1/b", oldest.waiter().path());
-    board.remove(oldest);
-    assertEquals(late, board.oldestWaiter(V1_ONLY).peer());
+        early,
+        List.of(),
+        List.of(
+            new Waiter(Demand.of(null, "/v2/a"), 0, 50), new Waiter(Demand.of(null, "/v1/b"), 0, 100)),
+        2);
+    PeerBoard.PeerWaiter first = board.firstWaiter(V1_WORKER);
+    assertEquals(early, first.peer());
+    assertEquals("/v1/b", first.waiter().demand().path());
+    board.remove(first);
+    assertEquals(late, board.firstWaiter(V1_WORKER).peer());
+
+    board.update(urgent, List.of(), List.of(new Waiter(Demand.of(null, "/v1/c"), 5, 900)), 1);
+    assertEquals(urgent, board.firstWaiter(V1_WORKER).peer(), "priority 5 overtakes older ones");
   }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.dispatch.Exchange;
 import io.slime.hub.dispatch.WorkerProfile;
+import io.slime.hub.stats.AgentTraffic;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.FrameCodec;
 import io.slime.shared.protocol.Header;
@@ -57,7 +58,7 @@ class AgentWorkerTest {
     TestProbe<Dispatcher.Command> dispatcher = testKit.createTestProbe();
     TestProbe<Flow<Message, Message, NotUsed>> flows = testKit.createTestProbe();
     ActorRef<AgentWorker.Command> worker =
-        testKit.spawn(AgentWorker.create(PROFILE, dispatcher.ref(), SETTINGS, flows.ref()));
+        testKit.spawn(AgentWorker.create(PROFILE, dispatcher.ref(), SETTINGS, new AgentTraffic(), flows.ref()));
     Flow<Message, Message, NotUsed> flow = flows.receiveMessage();
 
     dispatcher.expectNoMessage(Duration.ofMillis(200));
@@ -116,7 +117,7 @@ class AgentWorkerTest {
     assertEquals("gpu-box", response.getHeader("Slime-Agent").orElseThrow().value());
     assertEquals(ContentTypes.APPLICATION_JSON, response.entity().getContentType());
     assertEquals("{}", body(response));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
     exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
@@ -154,7 +155,7 @@ class AgentWorkerTest {
 
     assertEquals("c", body.expectNext().utf8String());
     body.expectComplete();
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
     exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
@@ -188,7 +189,7 @@ class AgentWorkerTest {
     agent.send(
         new Frame.ResponseStart(1, 204, List.of(), "", 0, true, ByteString.emptyByteString()));
     assertEquals(204, answer(exchange).status().intValue());
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
   }
 
   @Test
@@ -209,12 +210,12 @@ class AgentWorkerTest {
     agent.send(new Frame.Failure(1, "upstream reset"));
 
     assertEquals("upstream reset", body.expectError().getMessage());
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
     exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
   @Test
-  void shouldAnswerBadGatewayWithTheAgentsReasonWhenItFailsBeforeTheHead() throws Exception {
+  void shouldHandTheDispatcherABadGatewayWithTheAgentsReasonWhenItFailsBeforeTheHead() throws Exception {
     Agent agent = Agent.connect();
     Exchange exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
@@ -222,11 +223,12 @@ class AgentWorkerTest {
 
     agent.send(new Frame.Failure(1, "upstream 127.0.0.1:9 refused the connection"));
 
-    HttpResponse response = answer(exchange);
+    // The dispatcher answers, or tries another worker first: this one still counts busy.
+    HttpResponse response = expectRetry(agent, exchange);
     assertEquals(502, response.status().intValue());
     assertEquals("upstream-failed", response.getHeader("Slime-Error").orElseThrow().value());
     assertEquals("slime: upstream 127.0.0.1:9 refused the connection\n", body(response));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
   }
 
   @Test
@@ -238,7 +240,7 @@ class AgentWorkerTest {
 
     agent.toHub.sendComplete();
 
-    assertAgentLost(exchange);
+    assertAgentLost(expectRetry(agent, exchange));
     agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
     agent.fromHub.expectComplete();
     agent.worker.tell(AgentWorker.Released.INSTANCE);
@@ -254,7 +256,7 @@ class AgentWorkerTest {
 
     agent.toHub.sendError(new RuntimeException("connection reset"));
 
-    assertAgentLost(exchange);
+    assertAgentLost(expectRetry(agent, exchange));
     agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
     Exchange late = get("/v1/late");
     agent.worker.tell(new AgentWorker.Assign(late));
@@ -355,7 +357,7 @@ class AgentWorkerTest {
     HttpResponse response = answer(next);
     assertEquals(200, response.status().intValue());
     assertEquals("ok", body(response));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
   }
 
   @Test
@@ -403,7 +405,7 @@ class AgentWorkerTest {
       TestProbe<Dispatcher.Command> dispatcher = testKit.createTestProbe();
       TestProbe<Flow<Message, Message, NotUsed>> flows = testKit.createTestProbe();
       ActorRef<AgentWorker.Command> worker =
-          testKit.spawn(AgentWorker.create(PROFILE, dispatcher.ref(), SETTINGS, flows.ref()));
+          testKit.spawn(AgentWorker.create(PROFILE, dispatcher.ref(), SETTINGS, new AgentTraffic(), flows.ref()));
       Pair<TestPublisher.Probe<Message>, TestSubscriber.Probe<Message>> sides =
           TestSource.<Message>create(system)
               .via(flows.receiveMessage())
@@ -447,10 +449,17 @@ class AgentWorkerTest {
         .utf8String();
   }
 
-  private static void assertAgentLost(Exchange exchange) throws Exception {
-    HttpResponse response = answer(exchange);
+  private static void assertAgentLost(HttpResponse response) {
     assertEquals(502, response.status().intValue());
     assertEquals("agent-lost", response.getHeader("Slime-Error").orElseThrow().value());
-    exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
+  }
+
+  /** The worker gives a failed exchange back to the dispatcher, with the answer to give. */
+  private static HttpResponse expectRetry(Agent agent, Exchange exchange) {
+    Dispatcher.Retry retry = agent.dispatcher.expectMessageClass(Dispatcher.Retry.class);
+    assertEquals(exchange, retry.exchange());
+    assertEquals(PROFILE.agentId(), retry.failedAgent());
+    assertFalse(exchange.isAnswered(), "the dispatcher answers it, or retries it");
+    return retry.error();
   }
 }

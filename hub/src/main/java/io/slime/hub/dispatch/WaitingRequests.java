@@ -1,0 +1,168 @@
+package io.slime.hub.dispatch;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * The requests waiting for a worker on one node: highest {@code Slime-Priority} first, first come
+ * first served within a priority, each until its own deadline. Owned by the {@link Dispatcher}.
+ *
+ * <p>A request whose application left stays in place until it is met (skipped and dropped then),
+ * so leaving costs nothing; {@link #size} counts only the live ones, which the dispatcher tells it
+ * about through {@link #remove}.
+ */
+final class WaitingRequests {
+  private final ArrayDeque<Exchange>[] byPriority;
+  // Lazily cleaned: a request taken out stays here until it comes up or the heap is rebuilt.
+  private PriorityQueue<Exchange> byDeadline;
+  private final Set<Exchange> queued = Collections.newSetFromMap(new IdentityHashMap<>());
+  private int size;
+  private final long maxWaitNanos;
+
+  @SuppressWarnings("unchecked")
+  WaitingRequests(int maxPriority, long maxWaitNanos) {
+    this.maxWaitNanos = maxWaitNanos;
+    this.byDeadline = newDeadlineHeap();
+    byPriority = new ArrayDeque[maxPriority + 1];
+    for (int i = 0; i < byPriority.length; i++) {
+      byPriority[i] = new ArrayDeque<>();
+    }
+  }
+
+  int size() {
+    return size;
+  }
+
+  boolean isEmpty() {
+    return size == 0;
+  }
+
+  /** Queues a request; {@code first} puts it ahead of its priority's others (it waited already). */
+  void add(Exchange exchange, boolean first) {
+    ArrayDeque<Exchange> queue = byPriority[exchange.traits().priority()];
+    if (first) {
+      queue.addFirst(exchange);
+    } else {
+      queue.addLast(exchange);
+    }
+    byDeadline.add(exchange);
+    queued.add(exchange);
+    size++;
+    if (byDeadline.size() > 2 * size + 1024) {
+      PriorityQueue<Exchange> rebuilt = newDeadlineHeap();
+      rebuilt.addAll(queued);
+      byDeadline = rebuilt;
+    }
+  }
+
+  /**
+   * Takes out the first live request, in serving order, that {@code accepts} lets through; null
+   * when there is none. Requests whose application left are dropped on the way.
+   */
+  Exchange takeFirst(Predicate<Exchange> accepts) {
+    Exchange found = first(accepts);
+    if (found != null) {
+      remove(found);
+    }
+    return found;
+  }
+
+  /** The first live request, in serving order, that {@code accepts} lets through, left in place. */
+  Exchange first(Predicate<Exchange> accepts) {
+    for (int p = byPriority.length - 1; p >= 0; p--) {
+      for (Iterator<Exchange> it = byPriority[p].iterator(); it.hasNext(); ) {
+        Exchange exchange = it.next();
+        if (exchange.isGone()) {
+          continue; // its Abandon is on the way and removes it
+        }
+        if (accepts.test(exchange)) {
+          return exchange;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Takes a request out; false when it was not waiting (any more). */
+  boolean remove(Exchange exchange) {
+    if (!queued.remove(exchange)) {
+      return false;
+    }
+    byPriority[exchange.traits().priority()].remove(exchange);
+    size--;
+    return true;
+  }
+
+  /** Takes out and returns every request whose deadline has passed. */
+  List<Exchange> takeExpired(long nowNanos) {
+    List<Exchange> expired = new ArrayList<>();
+    dropTakenHeads();
+    while (!byDeadline.isEmpty() && nowNanos - deadline(byDeadline.peek()) >= 0) {
+      Exchange exchange = byDeadline.poll();
+      if (remove(exchange)) {
+        expired.add(exchange);
+      }
+      dropTakenHeads();
+    }
+    return expired;
+  }
+
+  /** The earliest deadline of a waiting request (System.nanoTime); only when not empty. */
+  long nextDeadlineNanos() {
+    dropTakenHeads();
+    return deadline(byDeadline.peek());
+  }
+
+  /** Its own deadline, or the hub's bound when that comes first. */
+  private long deadline(Exchange exchange) {
+    long capped = exchange.createdNanos() + maxWaitNanos;
+    return capped - exchange.deadlineNanos() < 0 ? capped : exchange.deadlineNanos();
+  }
+
+  private void dropTakenHeads() {
+    while (!byDeadline.isEmpty() && !queued.contains(byDeadline.peek())) {
+      byDeadline.poll();
+    }
+  }
+
+  private PriorityQueue<Exchange> newDeadlineHeap() {
+    return new PriorityQueue<>(Comparator.comparingLong(this::deadline));
+  }
+
+  /** Up to {@code max} live requests in serving order. */
+  List<Exchange> firstLive(int max) {
+    List<Exchange> out = new ArrayList<>();
+    for (int p = byPriority.length - 1; p >= 0 && out.size() < max; p--) {
+      for (Exchange exchange : byPriority[p]) {
+        if (out.size() == max) {
+          break;
+        }
+        if (!exchange.isGone()) {
+          out.add(exchange);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Takes out every request, for a hub that stops. */
+  List<Exchange> clear() {
+    List<Exchange> all = new ArrayList<>();
+    for (ArrayDeque<Exchange> queue : byPriority) {
+      all.addAll(queue);
+      queue.clear();
+    }
+    byDeadline.clear();
+    queued.clear();
+    size = 0;
+    return all;
+  }
+}

@@ -1,0 +1,60 @@
+package io.slime.hub.stats;
+
+import io.slime.hub.CborSerializable;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** A {@link Histogram}'s counts at one moment, as they travel between nodes. */
+public record HistogramSnapshot(long[] counts) implements CborSerializable {
+
+  public static HistogramSnapshot empty() {
+    return new HistogramSnapshot(new long[Histogram.BUCKETS]);
+  }
+
+  public long count() {
+    long n = 0;
+    for (long c : counts) {
+      n += c;
+    }
+    return n;
+  }
+
+  public HistogramSnapshot plus(HistogramSnapshot other) {
+    long[] sum = counts.clone();
+    for (int i = 0; i < sum.length && i < other.counts.length; i++) {
+      sum[i] += other.counts[i];
+    }
+    return new HistogramSnapshot(sum);
+  }
+
+  /** The {@code q} quantile (0.5, 0.99) in milliseconds, rounded up to its bucket; 0 when empty. */
+  public double quantileMillis(double q) {
+    long total = count();
+    if (total == 0) {
+      return 0;
+    }
+    long rank = (long) Math.ceil(q * total);
+    long seen = 0;
+    for (int i = 0; i < counts.length; i++) {
+      seen += counts[i];
+      if (seen >= rank) {
+        return Histogram.upperMillis(i);
+      }
+    }
+    return Histogram.upperMillis(counts.length - 1);
+  }
+
+  /** Count, p50, p90 and p99 in milliseconds, for the admin API. */
+  public Map<String, Object> summary() {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("count", count());
+    out.put("p50Ms", round(quantileMillis(0.5)));
+    out.put("p90Ms", round(quantileMillis(0.9)));
+    out.put("p99Ms", round(quantileMillis(0.99)));
+    return out;
+  }
+
+  private static double round(double millis) {
+    return Math.round(millis * 1000) / 1000.0;
+  }
+}
