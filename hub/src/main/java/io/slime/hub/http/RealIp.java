@@ -67,7 +67,7 @@ public final class RealIp {
     return new RealIp(header, List.copyOf(trusted));
   }
 
-  /** The header to read, lower case, or empty when none is configured. */
+  /** The header to read, or empty when none is configured. */
   public String header() {
     return header;
   }

@@ -9,6 +9,7 @@ import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.dispatch.Exchange;
 import io.slime.hub.dispatch.WorkerProfile;
 import io.slime.hub.stats.AgentTraffic;
+import io.slime.shared.agent.AgentReport;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.FrameCodec;
 import io.slime.shared.protocol.Header;
@@ -358,6 +359,32 @@ class AgentWorkerTest {
     assertEquals(200, response.status().intValue());
     assertEquals("ok", body(response));
     agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
+  }
+
+  @Test
+  void shouldPassTheAgentsReportOnWhetherIdleOrBusy() throws Exception {
+    Agent agent = Agent.connect();
+    AgentReport unhealthy = new AgentReport(false, "GET /health answered 503", 12.5, 40.0, 0.5, null);
+
+    agent.send(new Frame.Report(unhealthy.toJson()));
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerReported(agent.worker, unhealthy));
+
+    Exchange exchange = get("/v1/chat");
+    agent.worker.tell(new AgentWorker.Assign(exchange));
+    agent.receive(Frame.RequestStart.class);
+    agent.send(new Frame.Report(AgentReport.NONE.toJson()));
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerReported(agent.worker, AgentReport.NONE));
+    assertFalse(exchange.isAnswered(), "a report is no answer");
+  }
+
+  @Test
+  void shouldLeaveWhenTheAgentSendsAMalformedReport() {
+    Agent agent = Agent.connect();
+
+    agent.send(new Frame.Report("{not json"));
+
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
+    agent.fromHub.expectComplete();
   }
 
   @Test
