@@ -6,6 +6,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.slime.agent.Agents;
 import io.slime.hub.Hub;
+import io.slime.shared.agent.AgentTerms;
 import io.slime.shared.token.AgentToken;
 import io.slime.shared.token.TokenCodec;
 import java.io.IOException;
@@ -36,6 +37,10 @@ final class Slime {
 
   static String token(String name, List<String> scopes, List<String> scopePaths) {
     return TOKENS.seal(new AgentToken(id(), name, null, scopes, scopePaths));
+  }
+
+  static String token(String name, List<String> scopePaths, AgentTerms terms) {
+    return TOKENS.seal(new AgentToken(id(), name, null, List.of(), scopePaths, terms));
   }
 
   static String token(String secret, String name, Instant expiresAt) {

@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The upstream the integration tests proxy to, on the JDK's own HTTP server so it shares no code
- * with what is tested. Same endpoints as the demo's SampleUpstream:
+ * with what is tested. Same endpoints as the demo's SampleUpstream, also under a prefix of the
+ * test's ({@code /pool/echo}):
  *
  * <ul>
  *   <li>{@code /echo...}: JSON of method, path, query, headers (lower-case names) and the body's
@@ -35,6 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code /events?count=N&intervalMs=M}: server-sent events, one every M ms, flushed each
  *   <li>{@code /bytes?size=N}: N bytes of {@link #pattern}
  *   <li>{@code /upload}: JSON of the body's size and SHA-256, read as it streams
+ *   <li>{@code /health}: 200, or 503 after {@link #setHealthy setHealthy(false)}
  * </ul>
  *
  * Counts the requests being handled at once ({@link #inFlight()}, {@link #maxInFlight()}).
@@ -49,6 +51,7 @@ final class TestUpstream implements AutoCloseable {
   private final AtomicInteger requests = new AtomicInteger();
   private final AtomicLong bytesSent = new AtomicLong();
   private volatile long uploadFirstByteNanos;
+  private volatile boolean healthy = true;
   private final AtomicInteger brokenBodies = new AtomicInteger();
   private final List<String> servedPaths = java.util.Collections.synchronizedList(new ArrayList<>());
 
@@ -111,6 +114,11 @@ final class TestUpstream implements AutoCloseable {
     return brokenBodies.get();
   }
 
+  /** What {@code /health} answers from now on: 200, or 503 when not healthy. */
+  void setHealthy(boolean healthy) {
+    this.healthy = healthy;
+  }
+
   void resetMax() {
     maxInFlight.set(inFlight.get());
   }
@@ -161,19 +169,24 @@ final class TestUpstream implements AutoCloseable {
       String path = uri.getPath();
       servedPaths.add(path);
       Map<String, String> query = query(uri.getRawQuery());
-      if (path.startsWith("/echo")) {
+      String endpoint = endpointOf(path);
+      if (endpoint.equals("echo")) {
         echo(ex, query);
-      } else if (path.equals("/slow")) {
+      } else if (endpoint.equals("slow")) {
         slow(ex, Long.parseLong(query.getOrDefault("ms", "1000")));
-      } else if (path.equals("/events")) {
+      } else if (endpoint.equals("events")) {
         events(
             ex,
             Integer.parseInt(query.getOrDefault("count", "10")),
             Long.parseLong(query.getOrDefault("intervalMs", "200")));
-      } else if (path.equals("/bytes")) {
+      } else if (endpoint.equals("bytes")) {
         bytes(ex, Long.parseLong(query.getOrDefault("size", "1024")));
-      } else if (path.equals("/upload")) {
+      } else if (endpoint.equals("upload")) {
         upload(ex);
+      } else if (endpoint.equals("health")) {
+        ex.getRequestBody().readAllBytes();
+        boolean ok = healthy;
+        send(ex, ok ? 200 : 503, "text/plain", (ok ? "ok\n" : "loading\n").getBytes(StandardCharsets.UTF_8));
       } else {
         ex.getRequestBody().readAllBytes();
         send(ex, 404, "text/plain", "no such endpoint\n".getBytes(StandardCharsets.UTF_8));
@@ -185,6 +198,19 @@ final class TestUpstream implements AutoCloseable {
     } finally {
       inFlight.decrementAndGet();
     }
+  }
+
+  /**
+   * The first segment of {@code path} that names an endpoint, so tests can put a prefix of their
+   * own in front ({@code /pool/echo}); empty when none does.
+   */
+  private static String endpointOf(String path) {
+    for (String segment : path.split("/")) {
+      if (List.of("echo", "slow", "events", "bytes", "upload", "health").contains(segment)) {
+        return segment;
+      }
+    }
+    return "";
   }
 
   private void echo(HttpExchange ex, Map<String, String> query) throws IOException {

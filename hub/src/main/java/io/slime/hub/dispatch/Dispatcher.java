@@ -283,6 +283,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       DispatchSettings settings, AgentTrafficRegistry traffic, TrafficStats nodeTraffic) {
     return Behaviors.setup(
         context -> {
+          // Named here: found from the stack, the name depends on which handler logs first.
+          context.setLoggerName(Dispatcher.class);
           if (settings.peers() != null) {
             ActorRef<Receptionist.Listing> listings =
                 context.messageAdapter(Receptionist.Listing.class, PeersListed::new);
