@@ -197,8 +197,7 @@ public record AgentSettings(
   private static HealthCheck healthCheck(Config config) {
     String path = config.getString(PREFIX + "health-check.path").strip();
     if (!path.isEmpty() && !TARGET.matcher(path).matches()) {
-      throw bad(
-          "health-check.path", "must start with / and hold no spaces or control characters");
+      throw bad("health-check.path", "must start with / and hold no spaces or control characters");
     }
     return new HealthCheck(
         path,

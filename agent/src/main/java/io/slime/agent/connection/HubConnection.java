@@ -4,6 +4,9 @@ import io.slime.agent.AgentSettings;
 import io.slime.agent.upstream.ResponseFrames;
 import io.slime.agent.upstream.UpstreamConnection;
 import io.slime.agent.upstream.UpstreamRequests;
+import io.slime.shared.SlimeVersion;
+import io.slime.shared.agent.AgentTerms;
+import io.slime.shared.agent.Labels;
 import io.slime.shared.net.ServiceAddress;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.SlimeHeaders;
@@ -13,9 +16,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocketHandshakeException;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.CompletionException;
 import java.util.Optional;
+import java.util.concurrent.CompletionException;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -41,8 +45,8 @@ import org.apache.pekko.util.ByteString;
  * time to its upstream, on its own {@link UpstreamConnection}.
  *
  * <p>States: {@link #connecting()} (upgrade in flight; the socket is read only once it is in) →
- * {@link #connected()} (serves exchanges) → on loss or refusal {@link
- * #backingOff()} (exponential backoff with jitter) → {@link #connecting()} again, forever.
+ * {@link #connected()} (serves exchanges) → on loss or refusal {@link #backingOff()} (exponential
+ * backoff with jitter) → {@link #connecting()} again, forever.
  *
  * <p>Talks to: the hub through a {@link FrameTransport} (inbound events arrive as {@code
  * WrappedInbound}, outbound frames go as one Source per exchange), and the upstream. Started by the
@@ -79,7 +83,10 @@ public final class HubConnection {
     public static Clients create(AgentSettings settings, ActorSystem<?> system) {
       ClientConnectionSettings base = ClientConnectionSettings.create(system.classicSystem());
       HttpClient hub =
-          HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(Runnable::run).build();
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .executor(Runnable::run)
+              .build();
       ClientConnectionSettings upstream =
           base.withConnectingTimeout(settings.upstreamConnectingTimeout())
               // The application's User-Agent goes through; none is added when it sent none.
@@ -127,6 +134,7 @@ public final class HubConnection {
   private final UpstreamRequests requests;
   private final Materializer materializer;
   private final Backoff backoff;
+  private final Map<String, String> handshake;
 
   private int session;
   private int hubIndex;
@@ -161,6 +169,35 @@ public final class HubConnection {
         new Backoff(settings.minBackoff(), settings.maxBackoff(), settings.randomFactor());
     // Workers spread over the hub nodes given.
     this.hubIndex = index % settings.hubs().size();
+    this.handshake = handshake(settings, agentId, index);
+  }
+
+  /**
+   * The headers of every upgrade (and of the probe that asks a refusal's reason): who this worker
+   * is, its heartbeat, its version, and the terms the agent sets (only those it sets, so the hub
+   * tells "not set" from any value).
+   */
+  private static Map<String, String> handshake(AgentSettings settings, String agentId, int index) {
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put(SlimeHeaders.AGENT_TOKEN, settings.token());
+    headers.put(SlimeHeaders.AGENT_ID, agentId);
+    headers.put(SlimeHeaders.WORKER_INDEX, Integer.toString(index));
+    headers.put(SlimeHeaders.HEARTBEAT, Long.toString(settings.keepAlive().toMillis()));
+    headers.put(SlimeHeaders.AGENT_VERSION, SlimeVersion.get());
+    AgentTerms terms = settings.terms();
+    if (terms.weight() != null) {
+      headers.put(SlimeHeaders.AGENT_WEIGHT, terms.weight().toString());
+    }
+    if (!terms.labels().isEmpty()) {
+      headers.put(SlimeHeaders.AGENT_LABELS, Labels.format(terms.labels()));
+    }
+    if (terms.rpm() != null) {
+      headers.put(SlimeHeaders.AGENT_RPM, terms.rpm().toString());
+    }
+    if (terms.bpm() != null) {
+      headers.put(SlimeHeaders.AGENT_BPM, terms.bpm().toString());
+    }
+    return Map.copyOf(headers);
   }
 
   /** The hub node this worker connects to now. */
@@ -193,11 +230,7 @@ public final class HubConnection {
         JdkHubSocket.open(
             clients.hub(),
             URI.create(hub().webSocketUri(SlimeHeaders.CONNECT_PATH)),
-            Map.of(
-                SlimeHeaders.AGENT_TOKEN, settings.token(),
-                SlimeHeaders.AGENT_ID, agentId,
-                SlimeHeaders.WORKER_INDEX, Integer.toString(index),
-                SlimeHeaders.HEARTBEAT, Long.toString(settings.keepAlive().toMillis())),
+            handshake,
             HANDSHAKE_TIMEOUT);
     context.pipeToSelf(
         upgrade, (socket, failure) -> new WrappedUpgrade(thisSession, socket, failure));
@@ -229,8 +262,7 @@ public final class HubConnection {
       return Behaviors.same();
     }
     if (failure != null) {
-      return problem(
-          "hub " + hub() + " unreachable: " + ResponseFrames.describe(failure));
+      return problem("hub " + hub() + " unreachable: " + ResponseFrames.describe(failure));
     }
     socket = m.socket();
     socket.run(transport.flow(), materializer);
@@ -437,7 +469,10 @@ public final class HubConnection {
     // The connection is closing: its Closed event follows and ends the exchange.
     context
         .getLog()
-        .debug("Worker [{}/{}] could not send exchange {}: connection closed", agentId, index,
+        .debug(
+            "Worker [{}/{}] could not send exchange {}: connection closed",
+            agentId,
+            index,
             exchange.number);
   }
 
@@ -585,7 +620,6 @@ public final class HubConnection {
     }
   }
 
-
   private Duration stableAfter() {
     return STABLE_AFTER.compareTo(settings.maxBackoff()) < 0 ? STABLE_AFTER : settings.maxBackoff();
   }
@@ -605,11 +639,11 @@ public final class HubConnection {
    * too.
    */
   private java.util.concurrent.CompletionStage<String> refusalReason(int status) {
-    HttpRequest probe =
-        HttpRequest.GET(hub() + SlimeHeaders.CONNECT_PATH)
-            .addHeader(RawHeader.create(SlimeHeaders.AGENT_TOKEN, settings.token()))
-            .addHeader(RawHeader.create(SlimeHeaders.AGENT_ID, agentId))
-            .addHeader(RawHeader.create(SlimeHeaders.WORKER_INDEX, Integer.toString(index)));
+    // The same headers as the upgrade: the hub may refuse for any of them.
+    HttpRequest probe = HttpRequest.GET(hub() + SlimeHeaders.CONNECT_PATH);
+    for (Map.Entry<String, String> header : handshake.entrySet()) {
+      probe = probe.addHeader(RawHeader.create(header.getKey(), header.getValue()));
+    }
     return Http.get(context.getSystem())
         .singleRequest(probe)
         .thenCompose(

@@ -11,8 +11,10 @@ import com.typesafe.config.ConfigFactory;
 import io.slime.agent.Agents;
 import io.slime.agent.testing.TestHub;
 import io.slime.agent.testing.TestUpstream;
+import io.slime.shared.SlimeVersion;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.Header;
+import io.slime.shared.protocol.SlimeHeaders;
 import io.slime.shared.stream.InboundEvent;
 import java.net.ServerSocket;
 import java.security.MessageDigest;
@@ -55,7 +57,13 @@ class HubConnectionTest {
                 .withFallback(ConfigFactory.load()));
     hub = new TestHub(testKit.system(), TOKEN);
     upstream = new TestUpstream(testKit.system());
-    agents = Agents.start(agentConfig(AGENT, upstream.address(), 2, TOKEN));
+    agents =
+        Agents.start(
+            agentConfig(AGENT, upstream.address(), 2, TOKEN)
+                .withFallback(
+                    ConfigFactory.parseString(
+                        "slime.agent { weight = 3, rpm = 600, bpm = 1MiB,"
+                            + " labels { model = llama3, gpu = a100 } }")));
   }
 
   @AfterAll
@@ -128,6 +136,18 @@ class HubConnectionTest {
     assertEquals("127.0.0.1:" + upstream.port(), r.header("X-Seen-Host"));
     assertNotNull(r.header("Date"));
     assertNotNull(r.header("Server"));
+  }
+
+  @Test
+  void shouldAnnounceItsVersionAndTermsInTheHandshake() throws Exception {
+    TestHub.Worker w = worker(AGENT, 0);
+    assertEquals(SlimeVersion.get(), w.header(SlimeHeaders.AGENT_VERSION));
+    assertTrue(SlimeVersion.get().matches("\\d+\\.\\d+\\.\\d+.*"), SlimeVersion.get());
+    assertEquals("3", w.header(SlimeHeaders.AGENT_WEIGHT));
+    assertEquals("gpu=a100,model=llama3", w.header(SlimeHeaders.AGENT_LABELS));
+    assertEquals("600", w.header(SlimeHeaders.AGENT_RPM));
+    assertEquals("1048576", w.header(SlimeHeaders.AGENT_BPM));
+    assertEquals("0", w.header(SlimeHeaders.WORKER_INDEX));
   }
 
   @Test
@@ -256,6 +276,15 @@ class HubConnectionTest {
         Agents.start(agentConfig("dead-upstream", "127.0.0.1:" + closedPort, 1, TOKEN))) {
       assertEquals(List.of("dead-upstream"), dead.agentIds());
       TestHub.Worker w = hub.nextConnection("dead-upstream", 0, WAIT);
+      // It sets no terms, so it sends none of their headers: the hub tells unset from a value.
+      for (String header :
+          List.of(
+              SlimeHeaders.AGENT_WEIGHT,
+              SlimeHeaders.AGENT_LABELS,
+              SlimeHeaders.AGENT_RPM,
+              SlimeHeaders.AGENT_BPM)) {
+        assertNull(w.header(header), header);
+      }
       for (int i = 0; i < 2; i++) {
         int n = w.nextExchange();
         w.send(get(n, "/hello"));

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -16,6 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
@@ -83,32 +86,40 @@ public final class TestHub extends AllDirectives implements AutoCloseable {
 
   private Route route() {
     return path(
-        PathMatchers.segment("_slime").slash("connect"),
-        () ->
-            optionalHeaderValueByName(
-                SlimeHeaders.AGENT_TOKEN,
-                presented ->
+        PathMatchers.segment("_slime").slash("connect"), () -> extractRequest(this::connect));
+  }
+
+  private Route connect(HttpRequest request) {
+    return optionalHeaderValueByName(
+        SlimeHeaders.AGENT_TOKEN,
+        presented ->
+            headerValueByName(
+                SlimeHeaders.AGENT_ID,
+                agentId ->
                     headerValueByName(
-                        SlimeHeaders.AGENT_ID,
-                        agentId ->
-                            headerValueByName(
-                                SlimeHeaders.WORKER_INDEX,
-                                index -> {
-                                  if (!presented.orElse("").equals(token)) {
-                                    return complete(
-                                        StatusCodes.UNAUTHORIZED, "invalid agent token");
-                                  }
-                                  if (refusedAgents.contains(agentId)) {
-                                    refusals
-                                        .computeIfAbsent(agentId, k -> new AtomicInteger())
-                                        .incrementAndGet();
-                                    return complete(
-                                        StatusCodes.UNAUTHORIZED, "agent token expired\nmore");
-                                  }
-                                  Worker worker = new Worker(system);
-                                  queue(agentId, Integer.parseInt(index)).add(worker);
-                                  return handleWebSocketMessages(worker.transport.flow());
-                                }))));
+                        SlimeHeaders.WORKER_INDEX,
+                        index -> {
+                          if (!presented.orElse("").equals(token)) {
+                            return complete(StatusCodes.UNAUTHORIZED, "invalid agent token");
+                          }
+                          if (refusedAgents.contains(agentId)) {
+                            refusals
+                                .computeIfAbsent(agentId, k -> new AtomicInteger())
+                                .incrementAndGet();
+                            return complete(StatusCodes.UNAUTHORIZED, "agent token expired\nmore");
+                          }
+                          Worker worker = new Worker(system, headers(request));
+                          queue(agentId, Integer.parseInt(index)).add(worker);
+                          return handleWebSocketMessages(worker.transport.flow());
+                        })));
+  }
+
+  private static Map<String, String> headers(HttpRequest request) {
+    Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    for (HttpHeader header : request.getHeaders()) {
+      headers.put(header.name(), header.value());
+    }
+    return headers;
   }
 
   @Override
@@ -135,12 +146,19 @@ public final class TestHub extends AllDirectives implements AutoCloseable {
   public static final class Worker {
     final FrameTransport transport;
     private final ActorSystem<?> system;
+    private final Map<String, String> headers;
     private final BlockingQueue<InboundEvent> events = new LinkedBlockingQueue<>();
     private int exchange;
 
-    Worker(ActorSystem<?> system) {
+    Worker(ActorSystem<?> system, Map<String, String> headers) {
       this.system = system;
+      this.headers = headers;
       this.transport = FrameTransport.create(events::add, system);
+    }
+
+    /** A header of the worker's upgrade request (any case), or null. */
+    public String header(String name) {
+      return headers.get(name);
     }
 
     public int nextExchange() {
@@ -155,10 +173,9 @@ public final class TestHub extends AllDirectives implements AutoCloseable {
     public void sendStreamed(Frame.RequestStart head, Source<ByteString, ?> body) {
       int n = head.exchange();
       transport.send(
-              Source.<Frame>single(head)
-                  .concat(body.map(b -> (Frame) new Frame.BodyChunk(n, b, false)))
-                  .concat(
-                      Source.single(new Frame.BodyChunk(n, ByteString.emptyByteString(), true))));
+          Source.<Frame>single(head)
+              .concat(body.map(b -> (Frame) new Frame.BodyChunk(n, b, false)))
+              .concat(Source.single(new Frame.BodyChunk(n, ByteString.emptyByteString(), true))));
     }
 
     public void close() {
