@@ -5,6 +5,7 @@ import io.slime.agent.upstream.ResponseFrames;
 import io.slime.agent.upstream.UpstreamConnection;
 import io.slime.agent.upstream.UpstreamRequests;
 import io.slime.shared.SlimeVersion;
+import io.slime.shared.agent.AgentReport;
 import io.slime.shared.agent.AgentTerms;
 import io.slime.shared.agent.Labels;
 import io.slime.shared.net.ServiceAddress;
@@ -49,8 +50,11 @@ import org.apache.pekko.util.ByteString;
  * backoff with jitter) → {@link #connecting()} again, forever.
  *
  * <p>Talks to: the hub through a {@link FrameTransport} (inbound events arrive as {@code
- * WrappedInbound}, outbound frames go as one Source per exchange), and the upstream. Started by the
- * agents' guardian, one per worker; it stops only with the actor system.
+ * WrappedInbound}, outbound frames go as one Source per exchange), and the upstream. Its agent's
+ * monitor tells it each new {@link NewReport}; it passes the latest on to the hub as a {@link
+ * Frame.Report} right after each upgrade and whenever a new one arrives while connected. It keeps
+ * serving while its upstream is unhealthy: the hub stops sending, and what was on its way is
+ * served. Started by the agents' guardian, one per worker; it stops only with the actor system.
  *
  * <p>Per exchange: RequestStart → upstream request (body streamed from the hub) → the response's
  * frames, with a kill switch between the upstream body and the WebSocket. Cancel (or losing the
@@ -60,6 +64,12 @@ import org.apache.pekko.util.ByteString;
 public final class HubConnection {
 
   public sealed interface Command {}
+
+  /** The agent's latest report from its monitor: sent to the hub now, or once connected. */
+  public record NewReport(AgentReport report) implements Command {}
+
+  /** The report queued in {@code session}'s transport is out. */
+  private record ReportOut(int session) implements Command {}
 
   private record WrappedUpgrade(int session, JdkHubSocket socket, Throwable failure)
       implements Command {}
@@ -144,6 +154,9 @@ public final class HubConnection {
   private long connectedAt;
   private String lastProblem;
   private boolean upstreamDown;
+  private AgentReport report; // null until the monitor's first
+  private AgentReport reportSent;
+  private boolean reportQueued;
 
   private HubConnection(
       ActorContext<Command> context,
@@ -266,6 +279,9 @@ public final class HubConnection {
     }
     socket = m.socket();
     socket.run(transport.flow(), materializer);
+    reportQueued = false;
+    // The hub assumes a healthy agent until it hears otherwise: tell it first thing.
+    sendReport();
     connectedAt = System.nanoTime();
     lastProblem = null;
     context
@@ -293,7 +309,47 @@ public final class HubConnection {
         Behaviors.receive(Command.class)
             .onMessage(WrappedInbound.class, this::onInbound)
             .onMessage(WrappedUpstreamResponse.class, this::onUpstreamResponse)
-            .onMessage(ExchangeDone.class, this::onExchangeDone));
+            .onMessage(ExchangeDone.class, this::onExchangeDone)
+            .onMessage(NewReport.class, this::onNewReport)
+            .onMessage(ReportOut.class, this::onReportOut));
+  }
+
+  private Behavior<Command> onNewReport(NewReport m) {
+    report = m.report();
+    sendReport();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onReportOut(ReportOut m) {
+    if (m.session() == session) {
+      reportQueued = false;
+      if (!report.equals(reportSent)) {
+        sendReport();
+      }
+    }
+    return Behaviors.same();
+  }
+
+  /**
+   * Queues the latest report, unless one is still queued: then the latest follows once that one is
+   * out. Queued frames wait behind a streaming response, which may take minutes, and the
+   * transport's queue is small, so a report every few seconds must not pile up there.
+   */
+  private void sendReport() {
+    if (report == null || reportQueued) {
+      return;
+    }
+    int thisSession = session;
+    var self = context.getSelf();
+    Source<Frame, NotUsed> frame =
+        Source.<Frame>single(new Frame.Report(report.toJson()))
+            .watchTermination(
+                (mat, done) -> {
+                  done.whenComplete((ok, failure) -> self.tell(new ReportOut(thisSession)));
+                  return mat;
+                });
+    reportQueued = transport.send(frame);
+    reportSent = report;
   }
 
   private Behavior<Command> onInbound(WrappedInbound m) {
@@ -324,6 +380,15 @@ public final class HubConnection {
       onCancel(signal.frame().exchange());
     } else if (event instanceof InboundEvent.Closed closed) {
       return onLost(closed.failure());
+    } else if (event instanceof InboundEvent.Notice notice) {
+      // Reports go from agents to the hub; one the other way tells a worker nothing.
+      context
+          .getLog()
+          .debug(
+              "Worker [{}/{}] ignores a {} from the hub",
+              agentId,
+              index,
+              notice.frame().getClass().getSimpleName());
     }
     return Behaviors.same();
   }
@@ -584,9 +649,17 @@ public final class HubConnection {
         .onMessage(WrappedRefusal.class, m -> Behaviors.same())
         .onMessage(WrappedInbound.class, this::onStaleInbound)
         .onMessageEquals(Reconnect.INSTANCE, Behaviors::same)
+        // Kept for the next connection; a report out of an earlier session changes nothing.
+        .onMessage(NewReport.class, m -> keepReport(m.report()))
+        .onMessage(ReportOut.class, m -> Behaviors.same())
         .onSignal(PostStop.class, signal -> onStop())
         .onSignal(PreRestart.class, signal -> onStop())
         .build();
+  }
+
+  private Behavior<Command> keepReport(AgentReport latest) {
+    report = latest;
+    return Behaviors.same();
   }
 
   private Behavior<Command> onStaleUpstreamResponse(WrappedUpstreamResponse m) {

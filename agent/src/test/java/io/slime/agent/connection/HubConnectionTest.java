@@ -12,6 +12,7 @@ import io.slime.agent.Agents;
 import io.slime.agent.testing.TestHub;
 import io.slime.agent.testing.TestUpstream;
 import io.slime.shared.SlimeVersion;
+import io.slime.shared.agent.AgentReport;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.Header;
 import io.slime.shared.protocol.SlimeHeaders;
@@ -148,6 +149,71 @@ class HubConnectionTest {
     assertEquals("600", w.header(SlimeHeaders.AGENT_RPM));
     assertEquals("1048576", w.header(SlimeHeaders.AGENT_BPM));
     assertEquals("0", w.header(SlimeHeaders.WORKER_INDEX));
+  }
+
+  @Test
+  void shouldReportItsHealthAndLoadOnItsConnections() throws Exception {
+    // Without a health check the upstream counts as healthy; the first report came right after
+    // the upgrade, before any load sample could name the CPU's use.
+    AgentReport report = worker(AGENT, 1).awaitReport(r -> r.memoryPercent() != null, WAIT);
+    assertTrue(report.healthy());
+    assertNull(report.healthDetail());
+    assertTrue(worker(AGENT, 0).nextReport(WAIT).healthy());
+  }
+
+  @Test
+  void shouldTellTheHubOfEachChangeOfHealthAndServeMeanwhile() throws Exception {
+    upstream.healthStatus(503);
+    try (Agents checked =
+        Agents.start(
+            agentConfig("checked-agent", upstream.address(), 1, TOKEN)
+                .withFallback(
+                    ConfigFactory.parseString(
+                        "slime.agent.health-check { path = /health, interval = 200ms,"
+                            + " timeout = 1s, unhealthy-after = 2, healthy-after = 2 }")))) {
+      TestHub.Worker w = hub.nextConnection("checked-agent", 0, WAIT);
+      assertFalse(w.nextReport(WAIT).healthy(), "unhealthy until the first check passes");
+      AgentReport failing =
+          w.awaitReport(r -> "GET /health answered 503".equals(r.healthDetail()), WAIT);
+      assertFalse(failing.healthy());
+
+      // The hub stops sending, but a request that crossed the report is served.
+      int n = w.nextExchange();
+      w.send(get(n, "/hello"));
+      assertEquals(200, w.await(n, WAIT).head().status());
+
+      upstream.healthStatus(200);
+      assertNull(w.awaitReport(AgentReport::healthy, WAIT).healthDetail());
+      upstream.healthStatus(503);
+      assertEquals(
+          "GET /health answered 503", w.awaitReport(r -> !r.healthy(), WAIT).healthDetail());
+    } finally {
+      upstream.healthStatus(200);
+    }
+  }
+
+  @Test
+  void shouldNotPileReportsUpBehindALongStreamingResponse() throws Exception {
+    try (Agents busy =
+        Agents.start(
+            agentConfig("busy-agent", upstream.address(), 1, TOKEN)
+                .withFallback(ConfigFactory.parseString("slime.agent.report-interval = 50ms")))) {
+      TestHub.Worker w = hub.nextConnection("busy-agent", 0, WAIT);
+      w.nextReport(WAIT);
+      int n = w.nextExchange();
+      w.send(get(n, "/hang"));
+      InboundEvent.Started started = (InboundEvent.Started) w.nextEvent(WAIT);
+      started.body().runWith(Sink.ignore(), testKit.system());
+      // Far more reports fall due than the transport queues (16) while the body holds the line.
+      Thread.sleep(1500);
+      w.send(new Frame.Cancel(n));
+      assertEquals(new Frame.Failure(n, "cancelled"), signal(w));
+
+      int next = w.nextExchange();
+      w.send(get(next, "/hello"));
+      assertEquals(200, w.await(next, WAIT).head().status());
+      assertTrue(w.nextReport(WAIT).healthy());
+    }
   }
 
   @Test
@@ -333,6 +399,8 @@ class HubConnectionTest {
       upstream.hangEnded().get(5, TimeUnit.SECONDS);
 
       TestHub.Worker second = hub.nextConnection("dropped-agent", 0, WAIT);
+      // Long before the next report is due (10 s): it comes with the upgrade.
+      assertTrue(second.nextReport(Duration.ofSeconds(3)).healthy());
       int m = second.nextExchange();
       second.send(get(m, "/hello"));
       assertEquals(200, second.await(m, WAIT).head().status());

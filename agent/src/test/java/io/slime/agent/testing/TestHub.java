@@ -1,5 +1,6 @@
 package io.slime.agent.testing;
 
+import io.slime.shared.agent.AgentReport;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.SlimeHeaders;
 import io.slime.shared.stream.FrameTransport;
@@ -14,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -30,7 +32,8 @@ import org.apache.pekko.util.ByteString;
 /**
  * A small real hub for agent tests: accepts worker WebSockets on /_slime/connect when the token
  * header matches (401 with a reason otherwise), and hands each connection to the test as a {@link
- * Worker} that sends frames and reads what the agent answers.
+ * Worker} that sends frames, reads what the agent answers, and keeps the upgrade's headers and the
+ * agent's reports.
  */
 public final class TestHub extends AllDirectives implements AutoCloseable {
   private final ActorSystem<?> system;
@@ -148,12 +151,50 @@ public final class TestHub extends AllDirectives implements AutoCloseable {
     private final ActorSystem<?> system;
     private final Map<String, String> headers;
     private final BlockingQueue<InboundEvent> events = new LinkedBlockingQueue<>();
+    private final BlockingQueue<AgentReport> reports = new LinkedBlockingQueue<>();
     private int exchange;
 
     Worker(ActorSystem<?> system, Map<String, String> headers) {
       this.system = system;
       this.headers = headers;
-      this.transport = FrameTransport.create(events::add, system);
+      this.transport = FrameTransport.create(this::onEvent, system);
+    }
+
+    /** Reports go to their own queue, so tests of exchanges never see them. */
+    private void onEvent(InboundEvent event) {
+      if (event instanceof InboundEvent.Notice notice
+          && notice.frame() instanceof Frame.Report report) {
+        reports.add(AgentReport.fromJson(report.json()));
+      } else {
+        events.add(event);
+      }
+    }
+
+    /** The next report the agent sent on this connection; waits for it. */
+    public AgentReport nextReport(Duration timeout) throws InterruptedException {
+      AgentReport report = reports.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (report == null) {
+        throw new AssertionError("no report from the agent within " + timeout);
+      }
+      return report;
+    }
+
+    /** The first report from now on that {@code wanted} accepts, skipping the others. */
+    public AgentReport awaitReport(Predicate<AgentReport> wanted, Duration timeout)
+        throws InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      List<AgentReport> skipped = new java.util.ArrayList<>();
+      while (System.nanoTime() < deadline) {
+        AgentReport report =
+            reports.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (report != null && wanted.test(report)) {
+          return report;
+        }
+        if (report != null) {
+          skipped.add(report);
+        }
+      }
+      throw new AssertionError("no such report within " + timeout + "; got " + skipped);
     }
 
     /** A header of the worker's upgrade request (any case), or null. */
