@@ -2,7 +2,11 @@ package io.slime.agent;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValueType;
+import io.slime.shared.agent.AgentTerms;
+import io.slime.shared.agent.Labels;
 import io.slime.shared.net.ServiceAddress;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -10,7 +14,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * The agent's settings under {@code slime.agent}, read and checked once. Every invalid value throws
@@ -18,6 +25,8 @@ import java.util.Optional;
  *
  * @param agentId the fixed id, or empty when it comes from {@code idFile}
  * @param upstreamIdleTimeout empty when infinite
+ * @param terms the agent's own weight, labels and limits, announced to the hub on every connection
+ * @param reportInterval how often the agent tells the hub its health and load
  */
 public record AgentSettings(
     String token,
@@ -32,13 +41,35 @@ public record AgentSettings(
     Duration keepAlive,
     int inlineBodyLimit,
     Duration upstreamConnectingTimeout,
-    Optional<Duration> upstreamIdleTimeout) {
+    Optional<Duration> upstreamIdleTimeout,
+    AgentTerms terms,
+    HealthCheck healthCheck,
+    Duration reportInterval) {
 
   public static final String PREFIX = "slime.agent.";
   public static final int MAX_WORKERS = 10_000;
 
   /** Keeps a response head plus its inline body well inside the codec's frame limit. */
   public static final int MAX_INLINE_BODY_LIMIT = 1024 * 1024;
+
+  /** A request target without spaces or control characters, as a health check path must be. */
+  private static final Pattern TARGET = Pattern.compile("/[\\x21-\\x7e]*");
+
+  /**
+   * The active health check of each upstream.
+   *
+   * @param path request target the agent GETs on each upstream (after the upstream's base path);
+   *     empty when the check is off and every upstream counts as healthy
+   * @param interval pause between the end of one check and the start of the next
+   * @param unhealthyAfter consecutive failures that make a healthy upstream unhealthy
+   * @param healthyAfter consecutive successes that make an unhealthy upstream healthy again
+   */
+  public record HealthCheck(
+      String path, Duration interval, Duration timeout, int unhealthyAfter, int healthyAfter) {
+    public boolean enabled() {
+      return !path.isEmpty();
+    }
+  }
 
   public static AgentSettings create(Config config) {
     String token = config.getString(PREFIX + "token").strip();
@@ -102,7 +133,86 @@ public record AgentSettings(
         keepAlive,
         (int) inline,
         connectingTimeout,
-        idleTimeout);
+        idleTimeout,
+        terms(config),
+        healthCheck(config),
+        positive(config, "report-interval"));
+  }
+
+  /** The agent's own terms; an absent (null) weight, rpm or bpm leaves that term unset. */
+  private static AgentTerms terms(Config config) {
+    Integer weight = null;
+    if (config.hasPath(PREFIX + "weight")) {
+      weight = config.getInt(PREFIX + "weight");
+      if (weight < 0 || weight > AgentTerms.MAX_WEIGHT) {
+        throw bad("weight", "must be between 0 and " + AgentTerms.MAX_WEIGHT + ", was " + weight);
+      }
+    }
+    Long rpm = null;
+    if (config.hasPath(PREFIX + "rpm")) {
+      rpm = config.getLong(PREFIX + "rpm");
+      if (rpm < 0) {
+        throw bad("rpm", "must not be negative, was " + rpm);
+      }
+    }
+    Long bpm = null;
+    if (config.hasPath(PREFIX + "bpm")) {
+      bpm = config.getBytes(PREFIX + "bpm");
+      if (bpm < 0) {
+        throw bad("bpm", "must not be negative, was " + bpm);
+      }
+    }
+    return new AgentTerms(weight, labels(config), rpm, bpm);
+  }
+
+  /** An object of strings in files; one "k=v,k2=v2" string from flags and the environment. */
+  private static Map<String, String> labels(Config config) {
+    String path = PREFIX + "labels";
+    try {
+      if (!config.hasPath(path)) {
+        return Map.of();
+      }
+      if (config.getValue(path).valueType() != ConfigValueType.OBJECT) {
+        return Labels.parse(config.getString(path));
+      }
+      ConfigObject object = config.getObject(path);
+      Map<String, String> labels = new TreeMap<>();
+      for (String key : object.keySet()) {
+        ConfigValueType type = object.get(key).valueType();
+        if (type == ConfigValueType.OBJECT
+            || type == ConfigValueType.LIST
+            || type == ConfigValueType.NULL) {
+          throw bad(
+              "labels",
+              "the value of '" + key + "' must be a string (quote keys with dots: \"a.b\" = c)");
+        }
+        Labels.put(labels, key + "=" + object.toConfig().getString(ConfigUtil.quoteString(key)));
+      }
+      return labels;
+    } catch (IllegalArgumentException e) {
+      throw bad("labels", e.getMessage());
+    }
+  }
+
+  private static HealthCheck healthCheck(Config config) {
+    String path = config.getString(PREFIX + "health-check.path").strip();
+    if (!path.isEmpty() && !TARGET.matcher(path).matches()) {
+      throw bad("health-check.path", "must start with / and hold no spaces or control characters");
+    }
+    return new HealthCheck(
+        path,
+        positive(config, "health-check.interval"),
+        positive(config, "health-check.timeout"),
+        atLeastOne(config, "health-check.unhealthy-after"),
+        atLeastOne(config, "health-check.healthy-after"));
+  }
+
+  private static int atLeastOne(Config config, String key) {
+    int n = config.getInt(PREFIX + key);
+    if (n < 1) {
+      throw bad(key, "must be at least 1, was " + n);
+    }
+    return n;
   }
 
   /** Never prints the token. */
@@ -116,6 +226,10 @@ public record AgentSettings(
         + numWorker
         + ", agentId="
         + (agentId.isEmpty() ? "(from " + idFile + ")" : agentId)
+        + ", terms="
+        + terms
+        + ", healthCheck="
+        + (healthCheck.enabled() ? healthCheck.path() : "off")
         + "]";
   }
 

@@ -8,9 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import io.slime.shared.agent.AgentTerms;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,6 +55,84 @@ class AgentSettingsTest {
     assertEquals(64 * 1024, s.inlineBodyLimit());
     assertEquals(Optional.empty(), s.upstreamIdleTimeout());
     assertFalse(s.toString().contains("t0ken"), "the token never shows in logs");
+  }
+
+  @Test
+  void shouldLeaveTermsUnsetAndTheHealthCheckOffByDefault() {
+    AgentSettings s = AgentSettings.create(config(""));
+    assertEquals(AgentTerms.NONE, s.terms());
+    assertFalse(s.healthCheck().enabled());
+    assertEquals(
+        new AgentSettings.HealthCheck("", Duration.ofSeconds(10), Duration.ofSeconds(2), 3, 2),
+        s.healthCheck());
+    assertEquals(Duration.ofSeconds(10), s.reportInterval());
+  }
+
+  @Test
+  void shouldReadTermsFromAFile() {
+    AgentSettings s =
+        AgentSettings.create(
+            config(
+                "slime.agent { weight = 7, rpm = 600, bpm = 10MiB,"
+                    + " labels { model = llama3, \"gpu.kind\" = a100, replicas = 2 } }"));
+    assertEquals(
+        new AgentTerms(
+            7, Map.of("model", "llama3", "gpu.kind", "a100", "replicas", "2"), 600L, 10485760L),
+        s.terms());
+  }
+
+  @Test
+  void shouldReadTermsAsFlagsAndTheEnvironmentGiveThem() {
+    AgentSettings s =
+        AgentSettings.create(
+            config(
+                "slime.agent { weight = \"0\", rpm = \"5\", bpm = \"2048\","
+                    + " labels = \"zone=eu-1, model=llama3\" }"));
+    assertEquals(
+        new AgentTerms(0, Map.of("model", "llama3", "zone", "eu-1"), 5L, 2048L), s.terms());
+  }
+
+  @Test
+  void shouldReadTheHealthCheck() {
+    AgentSettings s =
+        AgentSettings.create(
+            config(
+                "slime.agent.health-check { path = \"/health?full=1\", interval = 200ms,"
+                    + " timeout = 100ms, unhealthy-after = 1, healthy-after = 5 }\n"
+                    + "slime.agent.report-interval = 1s"));
+    assertEquals(
+        new AgentSettings.HealthCheck(
+            "/health?full=1", Duration.ofMillis(200), Duration.ofMillis(100), 1, 5),
+        s.healthCheck());
+    assertTrue(s.healthCheck().enabled());
+    assertEquals(Duration.ofSeconds(1), s.reportInterval());
+  }
+
+  @Test
+  void shouldNameTheKeyOfEveryInvalidTermOrHealthCheckValue() {
+    String[][] cases = {
+      {"slime.agent.weight = -1", "slime.agent.weight"},
+      {"slime.agent.weight = 10001", "slime.agent.weight"},
+      {"slime.agent.weight = heavy", "slime.agent.weight"},
+      {"slime.agent.rpm = -1", "slime.agent.rpm"},
+      {"slime.agent.bpm = -1", "slime.agent.bpm"},
+      {"slime.agent.bpm = lots", "slime.agent.bpm"},
+      {"slime.agent.labels = \"model\"", "slime.agent.labels"},
+      {"slime.agent.labels = \"mo del=x\"", "slime.agent.labels"},
+      {"slime.agent.labels { gpu.kind = a100 }", "slime.agent.labels"},
+      {"slime.agent.labels { model = [a, b] }", "slime.agent.labels"},
+      {"slime.agent.health-check.path = health", "slime.agent.health-check.path"},
+      {"slime.agent.health-check.path = \"/a b\"", "slime.agent.health-check.path"},
+      {"slime.agent.health-check.interval = 0s", "slime.agent.health-check.interval"},
+      {"slime.agent.health-check.timeout = -1s", "slime.agent.health-check.timeout"},
+      {"slime.agent.health-check.unhealthy-after = 0", "slime.agent.health-check.unhealthy-after"},
+      {"slime.agent.health-check.healthy-after = 0", "slime.agent.health-check.healthy-after"},
+      {"slime.agent.report-interval = 0s", "slime.agent.report-interval"},
+    };
+    for (String[] c : cases) {
+      String message = failingKey(c[0]);
+      assertTrue(message.contains(c[1]), c[0] + " -> " + message);
+    }
   }
 
   @Test

@@ -2,7 +2,9 @@ package io.slime.cli;
 
 import com.typesafe.config.Config;
 import io.slime.agent.Agents;
+import io.slime.shared.agent.Labels;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -63,6 +65,72 @@ final class AgentRunCommand implements Callable<Integer> {
   String agentId;
 
   @Option(
+      names = "--weight",
+      paramLabel = "N",
+      description =
+          "Relative share of the requests in weighted balancing, 0 to 10000; the token's wins."
+              + " Env: WEIGHT. Default: not set (the hub's).")
+  Integer weight;
+
+  @Option(
+      names = "--label",
+      paramLabel = "KEY=VALUE",
+      split = ",",
+      description =
+          "Label that requests select agents by (Slime-Select); repeat it, or separate with"
+              + " commas. Env: LABELS (k=v,k2=v2).")
+  List<String> labels;
+
+  @Option(
+      names = "--rpm",
+      paramLabel = "N",
+      description = "Most requests per minute, 0 for no limit. Env: RPM. Default: not set.")
+  Long rpm;
+
+  @Option(
+      names = "--bpm",
+      paramLabel = "BYTES",
+      converter = TermOptions.ByteSizeConverter.class,
+      description =
+          "Most body bytes per minute (10MiB, or a number), 0 for no limit. Env: BPM."
+              + " Default: not set.")
+  Long bpm;
+
+  @Option(
+      names = "--healthPath",
+      paramLabel = "PATH",
+      description =
+          "Path to GET on each upstream as its health check (2xx or 3xx passes), e.g. /health."
+              + " Env: HEALTH_PATH. Default: none, no check.")
+  String healthPath;
+
+  @Option(
+      names = "--healthInterval",
+      paramLabel = "DURATION",
+      converter = GoDurationConverter.class,
+      description = "Pause between health checks, e.g. 10s, 1m30s. Default: 10s.")
+  Duration healthInterval;
+
+  @Option(
+      names = "--healthTimeout",
+      paramLabel = "DURATION",
+      converter = GoDurationConverter.class,
+      description = "Longest wait for a health check's answer. Default: 2s.")
+  Duration healthTimeout;
+
+  @Option(
+      names = "--healthFailures",
+      paramLabel = "N",
+      description = "Failed checks in a row that make a healthy upstream unhealthy. Default: 3.")
+  Integer healthFailures;
+
+  @Option(
+      names = "--healthSuccesses",
+      paramLabel = "N",
+      description = "Passed checks in a row that make it healthy again. Default: 2.")
+  Integer healthSuccesses;
+
+  @Option(
       names = "--config",
       paramLabel = "FILE",
       description = "HOCON file with slime.agent.* settings.")
@@ -88,6 +156,30 @@ final class AgentRunCommand implements Callable<Integer> {
     }
     flags.put(Setting.AGENT_NUM_WORKER, numWorker);
     flags.put(Setting.AGENT_ID, agentId);
+    flags.put(Setting.AGENT_WEIGHT, weight);
+    if (labels != null) {
+      // One k=v,k2=v2 string, as LABELS gives it: the flags replace the environment's labels.
+      Map<String, String> parsed = TermOptions.labels(labels);
+      flags.put(Setting.AGENT_LABELS, parsed.isEmpty() ? null : Labels.format(parsed));
+    }
+    flags.put(Setting.AGENT_RPM, rpm);
+    flags.put(Setting.AGENT_BPM, bpm);
+    flags.put(Setting.AGENT_HEALTH_PATH, healthPath);
+    flags.put(Setting.AGENT_HEALTH_INTERVAL, positive("--healthInterval", healthInterval));
+    flags.put(Setting.AGENT_HEALTH_TIMEOUT, positive("--healthTimeout", healthTimeout));
+    flags.put(Setting.AGENT_HEALTH_FAILURES, healthFailures);
+    flags.put(Setting.AGENT_HEALTH_SUCCESSES, healthSuccesses);
     return flags;
+  }
+
+  /** The duration as HOCON reads it, or null when not given. */
+  private static String positive(String flag, Duration duration) {
+    if (duration == null) {
+      return null;
+    }
+    if (duration.isNegative() || duration.isZero()) {
+      throw new UsageException("Invalid value for option '" + flag + "': must be positive");
+    }
+    return duration.toNanos() + "ns";
   }
 }

@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,7 +49,16 @@ public final class ConfigLoader {
           Setting.AGENT_HUB,
           Setting.AGENT_UPSTREAMS,
           Setting.AGENT_NUM_WORKER,
-          Setting.AGENT_ID);
+          Setting.AGENT_ID,
+          Setting.AGENT_WEIGHT,
+          Setting.AGENT_LABELS,
+          Setting.AGENT_RPM,
+          Setting.AGENT_BPM,
+          Setting.AGENT_HEALTH_PATH,
+          Setting.AGENT_HEALTH_INTERVAL,
+          Setting.AGENT_HEALTH_TIMEOUT,
+          Setting.AGENT_HEALTH_FAILURES,
+          Setting.AGENT_HEALTH_SUCCESSES);
 
   private final Map<String, String> environment;
 
@@ -116,14 +126,17 @@ public final class ConfigLoader {
   private Map<String, Object> environmentValues(List<Setting> settings) {
     Map<String, Object> values = new LinkedHashMap<>();
     for (Setting setting : settings) {
+      if (setting.envVar() == null) {
+        continue;
+      }
       String raw = environment.get(setting.envVar());
       // Docker users write `-e APP_PASSWORD=` to mean "unset", not "set to nothing".
       if (raw == null || raw.isBlank()) {
         continue;
       }
       switch (setting.type()) {
-        case STRING -> values.put(setting.key(), raw.strip());
-        case INT -> values.put(setting.key(), parseInt(setting, raw.strip()));
+        case STRING, VERBATIM -> values.put(setting.key(), raw.strip());
+        case INT, LONG -> values.put(setting.key(), parseInteger(setting, raw.strip()));
         case LIST -> {
           List<String> items = splitList(raw);
           if (!items.isEmpty()) {
@@ -135,9 +148,9 @@ public final class ConfigLoader {
     return values;
   }
 
-  private static int parseInt(Setting setting, String raw) {
+  private static long parseInteger(Setting setting, String raw) {
     try {
-      return Integer.parseInt(raw);
+      return setting.type() == Setting.Type.INT ? Integer.parseInt(raw) : Long.parseLong(raw);
     } catch (NumberFormatException e) {
       throw new UsageException(
           "Invalid value for environment variable "
@@ -157,26 +170,16 @@ public final class ConfigLoader {
   }
 
   private static void check(Config config, Setting setting, boolean acceptsFile) {
+    // A null default (slime.agent.weight = null) means "not set".
     boolean empty =
-        switch (setting.type()) {
-          case STRING -> config.getString(setting.key()).isBlank();
-          case LIST -> config.getStringList(setting.key()).stream().allMatch(String::isBlank);
-          case INT -> {
-            int value = config.getInt(setting.key());
-            if (value < setting.min() || value > setting.max()) {
-              throw new UsageException(
-                  "Invalid value for "
-                      + sources(setting, acceptsFile)
-                      + ": "
-                      + value
-                      + " is not between "
-                      + setting.min()
-                      + " and "
-                      + setting.max());
-            }
-            yield false;
-          }
-        };
+        !config.hasPath(setting.key())
+            || switch (setting.type()) {
+              case STRING -> config.getString(setting.key()).isBlank();
+              case LIST -> config.getStringList(setting.key()).stream().allMatch(String::isBlank);
+              case INT -> inRange(setting, config.getInt(setting.key()), acceptsFile);
+              case LONG -> inRange(setting, config.getLong(setting.key()), acceptsFile);
+              case VERBATIM -> false;
+            };
     if (empty && setting.required()) {
       throw new UsageException(
           "Missing required option "
@@ -187,10 +190,32 @@ public final class ConfigLoader {
     }
   }
 
+  /** False, as a number is never empty; throws when out of the setting's range. */
+  private static boolean inRange(Setting setting, long value, boolean acceptsFile) {
+    if (value < setting.min() || value > setting.max()) {
+      throw new UsageException(
+          "Invalid value for "
+              + sources(setting, acceptsFile)
+              + ": "
+              + value
+              + " is not between "
+              + setting.min()
+              + " and "
+              + setting.max());
+    }
+    return false;
+  }
+
   private static String sources(Setting setting, boolean acceptsFile) {
-    return setting.flag()
-        + " (environment variable "
-        + setting.envVar()
-        + (acceptsFile ? ", " + setting.key() + " in --config)" : ")");
+    List<String> others = new ArrayList<>();
+    if (setting.envVar() != null) {
+      others.add("environment variable " + setting.envVar());
+    }
+    if (acceptsFile) {
+      others.add(setting.key() + " in --config");
+    }
+    return others.isEmpty()
+        ? setting.flag()
+        : setting.flag() + " (" + String.join(", ", others) + ")";
   }
 }

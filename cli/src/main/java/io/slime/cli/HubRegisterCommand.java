@@ -1,7 +1,7 @@
 package io.slime.cli;
 
 import com.typesafe.config.Config;
-import io.slime.shared.config.GoDuration;
+import io.slime.shared.agent.AgentTerms;
 import io.slime.shared.token.AgentToken;
 import io.slime.shared.token.PetNames;
 import io.slime.shared.token.TokenCodec;
@@ -14,11 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code slime hub register}: mints an agent token sealed with the hub's secret and prints it alone
@@ -72,6 +70,37 @@ final class HubRegisterCommand implements Callable<Integer> {
               + " every path.")
   List<String> scopePaths;
 
+  @Option(
+      names = "--weight",
+      paramLabel = "N",
+      description =
+          "Relative share of the requests in weighted balancing, 0 to 10000; wins over the"
+              + " agent's own. Default: not set.")
+  Integer weight;
+
+  @Option(
+      names = "--label",
+      paramLabel = "KEY=VALUE",
+      split = ",",
+      description =
+          "Label that requests select the agent by (Slime-Select); repeat it, or separate with"
+              + " commas. Wins over the agent's label of the same key.")
+  List<String> labels;
+
+  @Option(
+      names = "--rpm",
+      paramLabel = "N",
+      description = "Most requests per minute, 0 for no limit. Default: not set.")
+  Long rpm;
+
+  @Option(
+      names = "--bpm",
+      paramLabel = "BYTES",
+      converter = TermOptions.ByteSizeConverter.class,
+      description =
+          "Most body bytes per minute (10MiB, or a number), 0 for no limit. Default: not set.")
+  Long bpm;
+
   @Override
   public Integer call() {
     Map<Setting, Object> flags = new EnumMap<>(Setting.class);
@@ -84,10 +113,26 @@ final class HubRegisterCommand implements Callable<Integer> {
     Instant expiresAt = age == null ? null : Instant.now().plus(age).truncatedTo(ChronoUnit.MILLIS);
     String tokenName = name == null || name.isBlank() ? PetNames.random() : name.strip();
     AgentToken token =
-        new AgentToken(randomId(), tokenName, expiresAt, clean(scopes), clean(scopePaths));
+        new AgentToken(randomId(), tokenName, expiresAt, clean(scopes), clean(scopePaths), terms());
     String sealed = TokenCodec.forSecret(config.getString(Setting.HUB_SECRET.key())).seal(token);
     spec.commandLine().getOut().println(sealed);
     return 0;
+  }
+
+  /** The terms sealed into the token: they win over those the agent sets itself. */
+  private AgentTerms terms() {
+    if (weight != null && (weight < 0 || weight > AgentTerms.MAX_WEIGHT)) {
+      throw new UsageException(
+          "Invalid value for option '--weight': "
+              + weight
+              + " is not between 0 and "
+              + AgentTerms.MAX_WEIGHT);
+    }
+    if (rpm != null && rpm < 0) {
+      throw new UsageException(
+          "Invalid value for option '--rpm': must not be negative, was " + rpm);
+    }
+    return new AgentTerms(weight, TermOptions.labels(labels), rpm, bpm);
   }
 
   /** A random positive 63-bit id. */
@@ -103,17 +148,5 @@ final class HubRegisterCommand implements Callable<Integer> {
     return values == null
         ? List.of()
         : values.stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
-  }
-
-  /** Reads --age in Go's syntax (1h30m), as Go Slime did. */
-  static final class GoDurationConverter implements ITypeConverter<Duration> {
-    @Override
-    public Duration convert(String value) {
-      try {
-        return GoDuration.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new TypeConversionException(e.getMessage());
-      }
-    }
   }
 }

@@ -1,8 +1,11 @@
 package io.slime.cli;
 
+import io.slime.shared.agent.AgentTerms;
+
 /**
  * One command-line setting and the three places it can come from: a flag (Go Slime's name), an
- * environment variable (Go Slime's docker usage) and a config key (our HOCON).
+ * environment variable (Go Slime's docker usage; null for settings that have none) and a config key
+ * (our HOCON).
  */
 public enum Setting {
   HUB_HOST("slime.hub.host", "--host", "HOST", Type.STRING, false),
@@ -23,14 +26,47 @@ public enum Setting {
   AGENT_UPSTREAMS("slime.agent.upstreams", "--upstream", "UPSTREAM", Type.LIST, true),
   AGENT_NUM_WORKER(
       "slime.agent.num-worker", "--numWorker", "NUM_WORKER", Type.INT, false, 1, Integer.MAX_VALUE),
-  AGENT_ID("slime.agent.agent-id", "--agentID", "AGENT_ID", Type.STRING, false);
+  AGENT_ID("slime.agent.agent-id", "--agentID", "AGENT_ID", Type.STRING, false),
+  AGENT_WEIGHT(
+      "slime.agent.weight", "--weight", "WEIGHT", Type.INT, false, 0, AgentTerms.MAX_WEIGHT),
+  AGENT_LABELS("slime.agent.labels", "--label", "LABELS", Type.VERBATIM, false),
+  AGENT_RPM("slime.agent.rpm", "--rpm", "RPM", Type.LONG, false, 0, Long.MAX_VALUE),
+  AGENT_BPM("slime.agent.bpm", "--bpm", "BPM", Type.VERBATIM, false),
+  AGENT_HEALTH_PATH(
+      "slime.agent.health-check.path", "--healthPath", "HEALTH_PATH", Type.STRING, false),
+  AGENT_HEALTH_INTERVAL(
+      "slime.agent.health-check.interval", "--healthInterval", null, Type.VERBATIM, false),
+  AGENT_HEALTH_TIMEOUT(
+      "slime.agent.health-check.timeout", "--healthTimeout", null, Type.VERBATIM, false),
+  AGENT_HEALTH_FAILURES(
+      "slime.agent.health-check.unhealthy-after",
+      "--healthFailures",
+      null,
+      Type.INT,
+      false,
+      1,
+      Integer.MAX_VALUE),
+  AGENT_HEALTH_SUCCESSES(
+      "slime.agent.health-check.healthy-after",
+      "--healthSuccesses",
+      null,
+      Type.INT,
+      false,
+      1,
+      Integer.MAX_VALUE);
 
   /** How a value is read from the environment and checked in the merged config. */
   public enum Type {
     STRING,
     INT,
+    LONG,
     /** Comma-separated in flags and the environment, a HOCON list in files. */
-    LIST
+    LIST,
+    /**
+     * Passed on as given (a byte size, labels, a duration): the module's own settings read and
+     * check it, and name its key when it is wrong.
+     */
+    VERBATIM
   }
 
   private final String key;
@@ -38,14 +74,14 @@ public enum Setting {
   private final String envVar;
   private final Type type;
   private final boolean required;
-  private final int min;
-  private final int max;
+  private final long min;
+  private final long max;
 
   Setting(String key, String flag, String envVar, Type type, boolean required) {
     this(key, flag, envVar, type, required, Integer.MIN_VALUE, Integer.MAX_VALUE);
   }
 
-  Setting(String key, String flag, String envVar, Type type, boolean required, int min, int max) {
+  Setting(String key, String flag, String envVar, Type type, boolean required, long min, long max) {
     this.key = key;
     this.flag = flag;
     this.envVar = envVar;
@@ -76,11 +112,11 @@ public enum Setting {
     return required;
   }
 
-  int min() {
+  long min() {
     return min;
   }
 
-  int max() {
+  long max() {
     return max;
   }
 }

@@ -1,6 +1,7 @@
 package io.slime.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.typesafe.config.Config;
@@ -49,10 +50,10 @@ class ConfigLoaderTest {
         new ConfigLoader(Map.of("SECRET", "s")).load(ConfigLoader.HUB_RUN, Map.of(), null);
 
     assertEquals(
-        List.of("org.apache.pekko.event.slf4j.Slf4jLogger"),
-        config.getStringList("pekko.loggers"));
+        List.of("org.apache.pekko.event.slf4j.Slf4jLogger"), config.getStringList("pekko.loggers"));
     assertEquals(
-        "org.apache.pekko.event.slf4j.Slf4jLoggingFilter", config.getString("pekko.logging-filter"));
+        "org.apache.pekko.event.slf4j.Slf4jLoggingFilter",
+        config.getString("pekko.logging-filter"));
   }
 
   @Test
@@ -92,6 +93,27 @@ class ConfigLoaderTest {
 
     assertEquals(List.of("u:1", "u:2"), config.getStringList("slime.agent.upstreams"));
     assertEquals("x", config.getString("slime.agent.agent-id"));
+  }
+
+  @Test
+  void shouldLeaveUnsetTermsAbsentAndTakeTheFilesLabelsUnlessTheEnvironmentGivesSome()
+      throws Exception {
+    Path file =
+        Files.writeString(
+            dir.resolve("agent.conf"),
+            "slime.agent { token = t, hub = \"h:1\", upstreams = [\"u:1\"],"
+                + " labels { model = llama3 }, rpm = 60 }\n");
+
+    Config fromFile = new ConfigLoader(Map.of()).load(ConfigLoader.AGENT_RUN, Map.of(), file);
+    Config fromEnv =
+        new ConfigLoader(Map.of("LABELS", "model=mistral", "RPM", "5000000000", "BPM", "1MiB"))
+            .load(ConfigLoader.AGENT_RUN, Map.of(), file);
+
+    assertFalse(fromFile.hasPath("slime.agent.weight"), "null in reference.conf: not set");
+    assertEquals("llama3", fromFile.getString("slime.agent.labels.model"));
+    assertEquals("model=mistral", fromEnv.getString("slime.agent.labels"));
+    assertEquals(5_000_000_000L, fromEnv.getLong("slime.agent.rpm"));
+    assertEquals(1024 * 1024, fromEnv.getBytes("slime.agent.bpm"));
   }
 
   @Test

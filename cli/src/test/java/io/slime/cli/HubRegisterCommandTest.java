@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.slime.shared.agent.AgentTerms;
 import io.slime.shared.token.AgentToken;
 import io.slime.shared.token.InvalidTokenException;
 import io.slime.shared.token.TokenCodec;
@@ -13,6 +14,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class HubRegisterCommandTest {
 
@@ -87,6 +90,61 @@ class HubRegisterCommandTest {
             + "Try 'slime hub register --help' for more information.\n",
         run.err());
     assertEquals("", run.out());
+  }
+
+  @Test
+  void shouldSealTheOperatorsTermsIntoTheToken() throws Exception {
+    CliRun run =
+        CliRun.run(
+            "hub",
+            "register",
+            "--secret",
+            SECRET,
+            "--weight",
+            "4",
+            "--label",
+            "model=llama3,gpu=a100",
+            "--label",
+            "zone=eu-1",
+            "--rpm",
+            "120",
+            "--bpm",
+            "10MiB");
+
+    assertEquals(0, run.exitCode(), run.err());
+    assertEquals(
+        new AgentTerms(
+            4, Map.of("model", "llama3", "gpu", "a100", "zone", "eu-1"), 120L, 10L * 1024 * 1024),
+        CODEC.open(run.out().strip()).terms());
+    CliRun plain = CliRun.run("hub", "register", "--secret", SECRET, "--bpm", "2048");
+    assertEquals(
+        new AgentTerms(null, Map.of(), null, 2048L), CODEC.open(plain.out().strip()).terms());
+  }
+
+  @Test
+  void shouldSetNoTermsByDefault() throws Exception {
+    CliRun run = CliRun.run("hub", "register", "--secret", SECRET);
+
+    assertEquals(AgentTerms.NONE, CODEC.open(run.out().strip()).terms());
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "--weight|-1|Invalid value for option '--weight': -1 is not between 0 and 10000",
+        "--weight|10001|Invalid value for option '--weight': 10001 is not between 0 and 10000",
+        "--label|gpu|Invalid value for option '--label': label 'gpu' is not key=value",
+        "--rpm|-1|Invalid value for option '--rpm': must not be negative, was -1",
+        "--bpm|10 parsecs|Invalid value for option '--bpm': '10 parsecs' is not a byte size",
+        "--bpm|-1|Invalid value for option '--bpm': must not be negative",
+      })
+  void shouldRefuseBadTermsWithExitCode2(String flag, String value, String message) {
+    CliRun run = CliRun.run("hub", "register", "--secret", SECRET, flag, value);
+
+    assertEquals(2, run.exitCode(), run.err());
+    assertTrue(run.err().startsWith(message), run.err());
+    assertEquals("", run.out(), "no token for bad terms");
   }
 
   @Test

@@ -4,6 +4,10 @@ import io.slime.agent.AgentSettings;
 import io.slime.agent.upstream.ResponseFrames;
 import io.slime.agent.upstream.UpstreamConnection;
 import io.slime.agent.upstream.UpstreamRequests;
+import io.slime.shared.SlimeVersion;
+import io.slime.shared.agent.AgentReport;
+import io.slime.shared.agent.AgentTerms;
+import io.slime.shared.agent.Labels;
 import io.slime.shared.net.ServiceAddress;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.SlimeHeaders;
@@ -13,9 +17,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocketHandshakeException;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.CompletionException;
 import java.util.Optional;
+import java.util.concurrent.CompletionException;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -41,12 +46,15 @@ import org.apache.pekko.util.ByteString;
  * time to its upstream, on its own {@link UpstreamConnection}.
  *
  * <p>States: {@link #connecting()} (upgrade in flight; the socket is read only once it is in) →
- * {@link #connected()} (serves exchanges) → on loss or refusal {@link
- * #backingOff()} (exponential backoff with jitter) → {@link #connecting()} again, forever.
+ * {@link #connected()} (serves exchanges) → on loss or refusal {@link #backingOff()} (exponential
+ * backoff with jitter) → {@link #connecting()} again, forever.
  *
  * <p>Talks to: the hub through a {@link FrameTransport} (inbound events arrive as {@code
- * WrappedInbound}, outbound frames go as one Source per exchange), and the upstream. Started by the
- * agents' guardian, one per worker; it stops only with the actor system.
+ * WrappedInbound}, outbound frames go as one Source per exchange), and the upstream. Its agent's
+ * monitor tells it each new {@link NewReport}; it passes the latest on to the hub as a {@link
+ * Frame.Report} right after each upgrade and whenever a new one arrives while connected. It keeps
+ * serving while its upstream is unhealthy: the hub stops sending, and what was on its way is
+ * served. Started by the agents' guardian, one per worker; it stops only with the actor system.
  *
  * <p>Per exchange: RequestStart → upstream request (body streamed from the hub) → the response's
  * frames, with a kill switch between the upstream body and the WebSocket. Cancel (or losing the
@@ -56,6 +64,12 @@ import org.apache.pekko.util.ByteString;
 public final class HubConnection {
 
   public sealed interface Command {}
+
+  /** The agent's latest report from its monitor: sent to the hub now, or once connected. */
+  public record NewReport(AgentReport report) implements Command {}
+
+  /** The report queued in {@code session}'s transport is out. */
+  private record ReportOut(int session) implements Command {}
 
   private record WrappedUpgrade(int session, JdkHubSocket socket, Throwable failure)
       implements Command {}
@@ -79,7 +93,10 @@ public final class HubConnection {
     public static Clients create(AgentSettings settings, ActorSystem<?> system) {
       ClientConnectionSettings base = ClientConnectionSettings.create(system.classicSystem());
       HttpClient hub =
-          HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(Runnable::run).build();
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .executor(Runnable::run)
+              .build();
       ClientConnectionSettings upstream =
           base.withConnectingTimeout(settings.upstreamConnectingTimeout())
               // The application's User-Agent goes through; none is added when it sent none.
@@ -127,6 +144,7 @@ public final class HubConnection {
   private final UpstreamRequests requests;
   private final Materializer materializer;
   private final Backoff backoff;
+  private final Map<String, String> handshake;
 
   private int session;
   private int hubIndex;
@@ -136,6 +154,9 @@ public final class HubConnection {
   private long connectedAt;
   private String lastProblem;
   private boolean upstreamDown;
+  private AgentReport report; // null until the monitor's first
+  private AgentReport reportSent;
+  private boolean reportQueued;
 
   private HubConnection(
       ActorContext<Command> context,
@@ -161,6 +182,35 @@ public final class HubConnection {
         new Backoff(settings.minBackoff(), settings.maxBackoff(), settings.randomFactor());
     // Workers spread over the hub nodes given.
     this.hubIndex = index % settings.hubs().size();
+    this.handshake = handshake(settings, agentId, index);
+  }
+
+  /**
+   * The headers of every upgrade (and of the probe that asks a refusal's reason): who this worker
+   * is, its heartbeat, its version, and the terms the agent sets (only those it sets, so the hub
+   * tells "not set" from any value).
+   */
+  private static Map<String, String> handshake(AgentSettings settings, String agentId, int index) {
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put(SlimeHeaders.AGENT_TOKEN, settings.token());
+    headers.put(SlimeHeaders.AGENT_ID, agentId);
+    headers.put(SlimeHeaders.WORKER_INDEX, Integer.toString(index));
+    headers.put(SlimeHeaders.HEARTBEAT, Long.toString(settings.keepAlive().toMillis()));
+    headers.put(SlimeHeaders.AGENT_VERSION, SlimeVersion.get());
+    AgentTerms terms = settings.terms();
+    if (terms.weight() != null) {
+      headers.put(SlimeHeaders.AGENT_WEIGHT, terms.weight().toString());
+    }
+    if (!terms.labels().isEmpty()) {
+      headers.put(SlimeHeaders.AGENT_LABELS, Labels.format(terms.labels()));
+    }
+    if (terms.rpm() != null) {
+      headers.put(SlimeHeaders.AGENT_RPM, terms.rpm().toString());
+    }
+    if (terms.bpm() != null) {
+      headers.put(SlimeHeaders.AGENT_BPM, terms.bpm().toString());
+    }
+    return Map.copyOf(headers);
   }
 
   /** The hub node this worker connects to now. */
@@ -193,11 +243,7 @@ public final class HubConnection {
         JdkHubSocket.open(
             clients.hub(),
             URI.create(hub().webSocketUri(SlimeHeaders.CONNECT_PATH)),
-            Map.of(
-                SlimeHeaders.AGENT_TOKEN, settings.token(),
-                SlimeHeaders.AGENT_ID, agentId,
-                SlimeHeaders.WORKER_INDEX, Integer.toString(index),
-                SlimeHeaders.HEARTBEAT, Long.toString(settings.keepAlive().toMillis())),
+            handshake,
             HANDSHAKE_TIMEOUT);
     context.pipeToSelf(
         upgrade, (socket, failure) -> new WrappedUpgrade(thisSession, socket, failure));
@@ -229,11 +275,13 @@ public final class HubConnection {
       return Behaviors.same();
     }
     if (failure != null) {
-      return problem(
-          "hub " + hub() + " unreachable: " + ResponseFrames.describe(failure));
+      return problem("hub " + hub() + " unreachable: " + ResponseFrames.describe(failure));
     }
     socket = m.socket();
     socket.run(transport.flow(), materializer);
+    reportQueued = false;
+    // The hub assumes a healthy agent until it hears otherwise: tell it first thing.
+    sendReport();
     connectedAt = System.nanoTime();
     lastProblem = null;
     context
@@ -261,7 +309,47 @@ public final class HubConnection {
         Behaviors.receive(Command.class)
             .onMessage(WrappedInbound.class, this::onInbound)
             .onMessage(WrappedUpstreamResponse.class, this::onUpstreamResponse)
-            .onMessage(ExchangeDone.class, this::onExchangeDone));
+            .onMessage(ExchangeDone.class, this::onExchangeDone)
+            .onMessage(NewReport.class, this::onNewReport)
+            .onMessage(ReportOut.class, this::onReportOut));
+  }
+
+  private Behavior<Command> onNewReport(NewReport m) {
+    report = m.report();
+    sendReport();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onReportOut(ReportOut m) {
+    if (m.session() == session) {
+      reportQueued = false;
+      if (!report.equals(reportSent)) {
+        sendReport();
+      }
+    }
+    return Behaviors.same();
+  }
+
+  /**
+   * Queues the latest report, unless one is still queued: then the latest follows once that one is
+   * out. Queued frames wait behind a streaming response, which may take minutes, and the
+   * transport's queue is small, so a report every few seconds must not pile up there.
+   */
+  private void sendReport() {
+    if (report == null || reportQueued) {
+      return;
+    }
+    int thisSession = session;
+    var self = context.getSelf();
+    Source<Frame, NotUsed> frame =
+        Source.<Frame>single(new Frame.Report(report.toJson()))
+            .watchTermination(
+                (mat, done) -> {
+                  done.whenComplete((ok, failure) -> self.tell(new ReportOut(thisSession)));
+                  return mat;
+                });
+    reportQueued = transport.send(frame);
+    reportSent = report;
   }
 
   private Behavior<Command> onInbound(WrappedInbound m) {
@@ -292,6 +380,15 @@ public final class HubConnection {
       onCancel(signal.frame().exchange());
     } else if (event instanceof InboundEvent.Closed closed) {
       return onLost(closed.failure());
+    } else if (event instanceof InboundEvent.Notice notice) {
+      // Reports go from agents to the hub; one the other way tells a worker nothing.
+      context
+          .getLog()
+          .debug(
+              "Worker [{}/{}] ignores a {} from the hub",
+              agentId,
+              index,
+              notice.frame().getClass().getSimpleName());
     }
     return Behaviors.same();
   }
@@ -437,7 +534,10 @@ public final class HubConnection {
     // The connection is closing: its Closed event follows and ends the exchange.
     context
         .getLog()
-        .debug("Worker [{}/{}] could not send exchange {}: connection closed", agentId, index,
+        .debug(
+            "Worker [{}/{}] could not send exchange {}: connection closed",
+            agentId,
+            index,
             exchange.number);
   }
 
@@ -549,9 +649,17 @@ public final class HubConnection {
         .onMessage(WrappedRefusal.class, m -> Behaviors.same())
         .onMessage(WrappedInbound.class, this::onStaleInbound)
         .onMessageEquals(Reconnect.INSTANCE, Behaviors::same)
+        // Kept for the next connection; a report out of an earlier session changes nothing.
+        .onMessage(NewReport.class, m -> keepReport(m.report()))
+        .onMessage(ReportOut.class, m -> Behaviors.same())
         .onSignal(PostStop.class, signal -> onStop())
         .onSignal(PreRestart.class, signal -> onStop())
         .build();
+  }
+
+  private Behavior<Command> keepReport(AgentReport latest) {
+    report = latest;
+    return Behaviors.same();
   }
 
   private Behavior<Command> onStaleUpstreamResponse(WrappedUpstreamResponse m) {
@@ -585,7 +693,6 @@ public final class HubConnection {
     }
   }
 
-
   private Duration stableAfter() {
     return STABLE_AFTER.compareTo(settings.maxBackoff()) < 0 ? STABLE_AFTER : settings.maxBackoff();
   }
@@ -605,11 +712,11 @@ public final class HubConnection {
    * too.
    */
   private java.util.concurrent.CompletionStage<String> refusalReason(int status) {
-    HttpRequest probe =
-        HttpRequest.GET(hub() + SlimeHeaders.CONNECT_PATH)
-            .addHeader(RawHeader.create(SlimeHeaders.AGENT_TOKEN, settings.token()))
-            .addHeader(RawHeader.create(SlimeHeaders.AGENT_ID, agentId))
-            .addHeader(RawHeader.create(SlimeHeaders.WORKER_INDEX, Integer.toString(index)));
+    // The same headers as the upgrade: the hub may refuse for any of them.
+    HttpRequest probe = HttpRequest.GET(hub() + SlimeHeaders.CONNECT_PATH);
+    for (Map.Entry<String, String> header : handshake.entrySet()) {
+      probe = probe.addHeader(RawHeader.create(header.getKey(), header.getValue()));
+    }
     return Http.get(context.getSystem())
         .singleRequest(probe)
         .thenCompose(

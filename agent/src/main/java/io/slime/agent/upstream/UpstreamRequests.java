@@ -70,6 +70,16 @@ public final class UpstreamRequests {
         .withEntity(entity(start, body));
   }
 
+  /**
+   * A bodiless GET of {@code target} as the hub's requests reach this upstream: under its base
+   * path, with its Host.
+   *
+   * @throws IllegalArgumentException when the target is not a valid URI
+   */
+  public HttpRequest get(String target) {
+    return HttpRequest.create().withUri(Uri.create(basePath + target, Uri.RELAXED)).addHeader(host);
+  }
+
   /** Whether a failed attempt of this request may be sent again: idempotent and not streamed. */
   public static boolean replayable(HttpRequest request) {
     return request.method().isIdempotent() && request.entity().isStrict();

@@ -11,8 +11,11 @@ import com.typesafe.config.ConfigFactory;
 import io.slime.agent.Agents;
 import io.slime.agent.testing.TestHub;
 import io.slime.agent.testing.TestUpstream;
+import io.slime.shared.SlimeVersion;
+import io.slime.shared.agent.AgentReport;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.Header;
+import io.slime.shared.protocol.SlimeHeaders;
 import io.slime.shared.stream.InboundEvent;
 import java.net.ServerSocket;
 import java.security.MessageDigest;
@@ -55,7 +58,13 @@ class HubConnectionTest {
                 .withFallback(ConfigFactory.load()));
     hub = new TestHub(testKit.system(), TOKEN);
     upstream = new TestUpstream(testKit.system());
-    agents = Agents.start(agentConfig(AGENT, upstream.address(), 2, TOKEN));
+    agents =
+        Agents.start(
+            agentConfig(AGENT, upstream.address(), 2, TOKEN)
+                .withFallback(
+                    ConfigFactory.parseString(
+                        "slime.agent { weight = 3, rpm = 600, bpm = 1MiB,"
+                            + " labels { model = llama3, gpu = a100 } }")));
   }
 
   @AfterAll
@@ -128,6 +137,83 @@ class HubConnectionTest {
     assertEquals("127.0.0.1:" + upstream.port(), r.header("X-Seen-Host"));
     assertNotNull(r.header("Date"));
     assertNotNull(r.header("Server"));
+  }
+
+  @Test
+  void shouldAnnounceItsVersionAndTermsInTheHandshake() throws Exception {
+    TestHub.Worker w = worker(AGENT, 0);
+    assertEquals(SlimeVersion.get(), w.header(SlimeHeaders.AGENT_VERSION));
+    assertTrue(SlimeVersion.get().matches("\\d+\\.\\d+\\.\\d+.*"), SlimeVersion.get());
+    assertEquals("3", w.header(SlimeHeaders.AGENT_WEIGHT));
+    assertEquals("gpu=a100,model=llama3", w.header(SlimeHeaders.AGENT_LABELS));
+    assertEquals("600", w.header(SlimeHeaders.AGENT_RPM));
+    assertEquals("1048576", w.header(SlimeHeaders.AGENT_BPM));
+    assertEquals("0", w.header(SlimeHeaders.WORKER_INDEX));
+  }
+
+  @Test
+  void shouldReportItsHealthAndLoadOnItsConnections() throws Exception {
+    // Without a health check the upstream counts as healthy; the first report came right after
+    // the upgrade, before any load sample could name the CPU's use.
+    AgentReport report = worker(AGENT, 1).awaitReport(r -> r.memoryPercent() != null, WAIT);
+    assertTrue(report.healthy());
+    assertNull(report.healthDetail());
+    assertTrue(worker(AGENT, 0).nextReport(WAIT).healthy());
+  }
+
+  @Test
+  void shouldTellTheHubOfEachChangeOfHealthAndServeMeanwhile() throws Exception {
+    upstream.healthStatus(503);
+    try (Agents checked =
+        Agents.start(
+            agentConfig("checked-agent", upstream.address(), 1, TOKEN)
+                .withFallback(
+                    ConfigFactory.parseString(
+                        "slime.agent.health-check { path = /health, interval = 200ms,"
+                            + " timeout = 1s, unhealthy-after = 2, healthy-after = 2 }")))) {
+      TestHub.Worker w = hub.nextConnection("checked-agent", 0, WAIT);
+      assertFalse(w.nextReport(WAIT).healthy(), "unhealthy until the first check passes");
+      AgentReport failing =
+          w.awaitReport(r -> "GET /health answered 503".equals(r.healthDetail()), WAIT);
+      assertFalse(failing.healthy());
+
+      // The hub stops sending, but a request that crossed the report is served.
+      int n = w.nextExchange();
+      w.send(get(n, "/hello"));
+      assertEquals(200, w.await(n, WAIT).head().status());
+
+      upstream.healthStatus(200);
+      assertNull(w.awaitReport(AgentReport::healthy, WAIT).healthDetail());
+      upstream.healthStatus(503);
+      assertEquals(
+          "GET /health answered 503", w.awaitReport(r -> !r.healthy(), WAIT).healthDetail());
+    } finally {
+      upstream.healthStatus(200);
+    }
+  }
+
+  @Test
+  void shouldNotPileReportsUpBehindALongStreamingResponse() throws Exception {
+    try (Agents busy =
+        Agents.start(
+            agentConfig("busy-agent", upstream.address(), 1, TOKEN)
+                .withFallback(ConfigFactory.parseString("slime.agent.report-interval = 50ms")))) {
+      TestHub.Worker w = hub.nextConnection("busy-agent", 0, WAIT);
+      w.nextReport(WAIT);
+      int n = w.nextExchange();
+      w.send(get(n, "/hang"));
+      InboundEvent.Started started = (InboundEvent.Started) w.nextEvent(WAIT);
+      started.body().runWith(Sink.ignore(), testKit.system());
+      // Far more reports fall due than the transport queues (16) while the body holds the line.
+      Thread.sleep(1500);
+      w.send(new Frame.Cancel(n));
+      assertEquals(new Frame.Failure(n, "cancelled"), signal(w));
+
+      int next = w.nextExchange();
+      w.send(get(next, "/hello"));
+      assertEquals(200, w.await(next, WAIT).head().status());
+      assertTrue(w.nextReport(WAIT).healthy());
+    }
   }
 
   @Test
@@ -256,6 +342,15 @@ class HubConnectionTest {
         Agents.start(agentConfig("dead-upstream", "127.0.0.1:" + closedPort, 1, TOKEN))) {
       assertEquals(List.of("dead-upstream"), dead.agentIds());
       TestHub.Worker w = hub.nextConnection("dead-upstream", 0, WAIT);
+      // It sets no terms, so it sends none of their headers: the hub tells unset from a value.
+      for (String header :
+          List.of(
+              SlimeHeaders.AGENT_WEIGHT,
+              SlimeHeaders.AGENT_LABELS,
+              SlimeHeaders.AGENT_RPM,
+              SlimeHeaders.AGENT_BPM)) {
+        assertNull(w.header(header), header);
+      }
       for (int i = 0; i < 2; i++) {
         int n = w.nextExchange();
         w.send(get(n, "/hello"));
@@ -304,6 +399,8 @@ class HubConnectionTest {
       upstream.hangEnded().get(5, TimeUnit.SECONDS);
 
       TestHub.Worker second = hub.nextConnection("dropped-agent", 0, WAIT);
+      // Long before the next report is due (10 s): it comes with the upgrade.
+      assertTrue(second.nextReport(Duration.ofSeconds(3)).healthy());
       int m = second.nextExchange();
       second.send(get(m, "/hello"));
       assertEquals(200, second.await(m, WAIT).head().status());

@@ -1,5 +1,6 @@
 package io.slime.agent.testing;
 
+import io.slime.shared.agent.AgentReport;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.SlimeHeaders;
 import io.slime.shared.stream.FrameTransport;
@@ -8,14 +9,18 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
@@ -27,7 +32,8 @@ import org.apache.pekko.util.ByteString;
 /**
  * A small real hub for agent tests: accepts worker WebSockets on /_slime/connect when the token
  * header matches (401 with a reason otherwise), and hands each connection to the test as a {@link
- * Worker} that sends frames and reads what the agent answers.
+ * Worker} that sends frames, reads what the agent answers, and keeps the upgrade's headers and the
+ * agent's reports.
  */
 public final class TestHub extends AllDirectives implements AutoCloseable {
   private final ActorSystem<?> system;
@@ -83,32 +89,40 @@ public final class TestHub extends AllDirectives implements AutoCloseable {
 
   private Route route() {
     return path(
-        PathMatchers.segment("_slime").slash("connect"),
-        () ->
-            optionalHeaderValueByName(
-                SlimeHeaders.AGENT_TOKEN,
-                presented ->
+        PathMatchers.segment("_slime").slash("connect"), () -> extractRequest(this::connect));
+  }
+
+  private Route connect(HttpRequest request) {
+    return optionalHeaderValueByName(
+        SlimeHeaders.AGENT_TOKEN,
+        presented ->
+            headerValueByName(
+                SlimeHeaders.AGENT_ID,
+                agentId ->
                     headerValueByName(
-                        SlimeHeaders.AGENT_ID,
-                        agentId ->
-                            headerValueByName(
-                                SlimeHeaders.WORKER_INDEX,
-                                index -> {
-                                  if (!presented.orElse("").equals(token)) {
-                                    return complete(
-                                        StatusCodes.UNAUTHORIZED, "invalid agent token");
-                                  }
-                                  if (refusedAgents.contains(agentId)) {
-                                    refusals
-                                        .computeIfAbsent(agentId, k -> new AtomicInteger())
-                                        .incrementAndGet();
-                                    return complete(
-                                        StatusCodes.UNAUTHORIZED, "agent token expired\nmore");
-                                  }
-                                  Worker worker = new Worker(system);
-                                  queue(agentId, Integer.parseInt(index)).add(worker);
-                                  return handleWebSocketMessages(worker.transport.flow());
-                                }))));
+                        SlimeHeaders.WORKER_INDEX,
+                        index -> {
+                          if (!presented.orElse("").equals(token)) {
+                            return complete(StatusCodes.UNAUTHORIZED, "invalid agent token");
+                          }
+                          if (refusedAgents.contains(agentId)) {
+                            refusals
+                                .computeIfAbsent(agentId, k -> new AtomicInteger())
+                                .incrementAndGet();
+                            return complete(StatusCodes.UNAUTHORIZED, "agent token expired\nmore");
+                          }
+                          Worker worker = new Worker(system, headers(request));
+                          queue(agentId, Integer.parseInt(index)).add(worker);
+                          return handleWebSocketMessages(worker.transport.flow());
+                        })));
+  }
+
+  private static Map<String, String> headers(HttpRequest request) {
+    Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    for (HttpHeader header : request.getHeaders()) {
+      headers.put(header.name(), header.value());
+    }
+    return headers;
   }
 
   @Override
@@ -135,12 +149,57 @@ public final class TestHub extends AllDirectives implements AutoCloseable {
   public static final class Worker {
     final FrameTransport transport;
     private final ActorSystem<?> system;
+    private final Map<String, String> headers;
     private final BlockingQueue<InboundEvent> events = new LinkedBlockingQueue<>();
+    private final BlockingQueue<AgentReport> reports = new LinkedBlockingQueue<>();
     private int exchange;
 
-    Worker(ActorSystem<?> system) {
+    Worker(ActorSystem<?> system, Map<String, String> headers) {
       this.system = system;
-      this.transport = FrameTransport.create(events::add, system);
+      this.headers = headers;
+      this.transport = FrameTransport.create(this::onEvent, system);
+    }
+
+    /** Reports go to their own queue, so tests of exchanges never see them. */
+    private void onEvent(InboundEvent event) {
+      if (event instanceof InboundEvent.Notice notice
+          && notice.frame() instanceof Frame.Report report) {
+        reports.add(AgentReport.fromJson(report.json()));
+      } else {
+        events.add(event);
+      }
+    }
+
+    /** The next report the agent sent on this connection; waits for it. */
+    public AgentReport nextReport(Duration timeout) throws InterruptedException {
+      AgentReport report = reports.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (report == null) {
+        throw new AssertionError("no report from the agent within " + timeout);
+      }
+      return report;
+    }
+
+    /** The first report from now on that {@code wanted} accepts, skipping the others. */
+    public AgentReport awaitReport(Predicate<AgentReport> wanted, Duration timeout)
+        throws InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      List<AgentReport> skipped = new java.util.ArrayList<>();
+      while (System.nanoTime() < deadline) {
+        AgentReport report =
+            reports.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (report != null && wanted.test(report)) {
+          return report;
+        }
+        if (report != null) {
+          skipped.add(report);
+        }
+      }
+      throw new AssertionError("no such report within " + timeout + "; got " + skipped);
+    }
+
+    /** A header of the worker's upgrade request (any case), or null. */
+    public String header(String name) {
+      return headers.get(name);
     }
 
     public int nextExchange() {
@@ -155,10 +214,9 @@ public final class TestHub extends AllDirectives implements AutoCloseable {
     public void sendStreamed(Frame.RequestStart head, Source<ByteString, ?> body) {
       int n = head.exchange();
       transport.send(
-              Source.<Frame>single(head)
-                  .concat(body.map(b -> (Frame) new Frame.BodyChunk(n, b, false)))
-                  .concat(
-                      Source.single(new Frame.BodyChunk(n, ByteString.emptyByteString(), true))));
+          Source.<Frame>single(head)
+              .concat(body.map(b -> (Frame) new Frame.BodyChunk(n, b, false)))
+              .concat(Source.single(new Frame.BodyChunk(n, ByteString.emptyByteString(), true))));
     }
 
     public void close() {

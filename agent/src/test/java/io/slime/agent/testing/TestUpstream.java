@@ -26,6 +26,7 @@ public final class TestUpstream extends AllDirectives implements AutoCloseable {
   private final AtomicInteger active = new AtomicInteger();
   private final AtomicInteger maxActive = new AtomicInteger();
   private volatile CompletableFuture<Throwable> hangEnded = new CompletableFuture<>();
+  private final AtomicInteger healthStatus = new AtomicInteger(200);
   private final ActorSystem<?> system;
 
   public TestUpstream(ActorSystem<?> system) throws Exception {
@@ -53,6 +54,11 @@ public final class TestUpstream extends AllDirectives implements AutoCloseable {
   public void resetCounters() {
     maxActive.set(0);
     hangEnded = new CompletableFuture<>();
+  }
+
+  /** What /health answers from now on (200 at first). */
+  public void healthStatus(int status) {
+    healthStatus.set(status);
   }
 
   /** Completes when the body of the current /hang response was abandoned by its client. */
@@ -134,6 +140,11 @@ public final class TestUpstream extends AllDirectives implements AutoCloseable {
                                         Source.single(pattern(Integer.parseInt(size)))
                                             .mapConcat(TestUpstream::pieces)))))),
         path("slow", () -> onSuccess(slow(), body -> complete(body))),
+        path(
+            "health",
+            () ->
+                complete(
+                    HttpResponse.create().withStatus(healthStatus.get()).withEntity("health"))),
         path(
             "hang",
             () -> {
