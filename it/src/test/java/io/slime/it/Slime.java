@@ -83,7 +83,23 @@ final class Slime {
   /** One agent per upstream, in one process, as {@code --upstream a,b} starts them. */
   static Agents agents(
       String hubAddress, String token, List<String> upstreams, int numWorker, String agentId) {
+    return agents(hubAddress, token, upstreams, numWorker, agentId, Map.of());
+  }
+
+  /** An agent with more settings: {@code extra} are slime.agent.* keys without the prefix. */
+  static Agents agent(Hub hub, String token, String upstream, String agentId, Map<String, Object> extra) {
+    return agents(hubAddress(hub), token, List.of(upstream), 1, agentId, extra);
+  }
+
+  private static Agents agents(
+      String hubAddress,
+      String token,
+      List<String> upstreams,
+      int numWorker,
+      String agentId,
+      Map<String, Object> extra) {
     Map<String, Object> map = new HashMap<>();
+    extra.forEach((k, v) -> map.put("slime.agent." + k, v));
     map.put("slime.agent.token", token);
     map.put("slime.agent.hub", hubAddress);
     map.put("slime.agent.upstreams", upstreams);

@@ -31,6 +31,7 @@ class TrafficPolicyIT {
   private static final String ADMIN = "traffic-admin-token";
 
   private static TestUpstream upstream;
+  private static TestUpstream checkedUpstream;
   private static Hub hub;
   private static Hub limitedHub;
   private static final List<AutoCloseable> agents = new ArrayList<>();
@@ -57,7 +58,22 @@ class TrafficPolicyIT {
     // An agent whose upstream is down, beside one whose upstream answers.
     agent(hub, "sick", List.of("/flaky/*"), AgentTerms.NONE, "127.0.0.1:" + Slime.freePort());
     agent(hub, "good", List.of("/flaky/*"), AgentTerms.NONE, upstream.address());
-    awaitAgents(hub, 6);
+    // An agent that checks its upstream's health, and asks for labels and a weight of its own.
+    checkedUpstream = TestUpstream.start();
+    agents.add(
+        Slime.agent(
+            hub,
+            Slime.token("checked", List.of("/checked/*"), AgentTerms.NONE),
+            checkedUpstream.address(),
+            "checked",
+            Map.of(
+                "health-check.path", "/health",
+                "health-check.interval", "150ms",
+                "health-check.unhealthy-after", 2,
+                "health-check.healthy-after", 2,
+                "weight", 5,
+                "labels", Map.of("model", "llama3"))));
+    awaitAgents(hub, 7);
 
     limitedHub =
         Slime.hub(
@@ -73,7 +89,7 @@ class TrafficPolicyIT {
   @AfterAll
   static void stop() {
     agents.forEach(Slime::closeAll);
-    Slime.closeAll(hub, limitedHub, upstream);
+    Slime.closeAll(hub, limitedHub, upstream, checkedUpstream);
   }
 
   private static void agent(
@@ -159,6 +175,41 @@ class TrafficPolicyIT {
       }
     }
     throw new AssertionError("no agent " + id + " in " + agents);
+  }
+
+  @Test
+  void anAgentWhoseUpstreamFailsItsHealthCheckIsWithdrawnAndRestored() throws Exception {
+    awaitState("checked", "idle", 10_000);
+    JsonNode checked =
+        find(Admin.json(Admin.call(hub, ADMIN, "GET", "/agents", null)).get("agents"), "checked");
+    assertEquals(5.0, checked.get("weight").asDouble(), "the agent's own weight");
+    assertEquals("llama3", checked.get("labels").get("model").asText());
+    assertTrue(checked.get("report").get("healthy").asBoolean());
+    assertEquals(
+        200,
+        Client.get(Slime.url(hub, "/checked/echo"), "Slime-Select", "model=llama3").statusCode());
+
+    checkedUpstream.setHealthy(false);
+    try {
+      awaitState("checked", "unhealthy", 10_000);
+      HttpResponse<String> refused = Client.get(Slime.url(hub, "/checked/echo"));
+      assertEquals(503, refused.statusCode());
+      assertEquals("no-available-worker", Client.header(refused, "Slime-Error"));
+      long before = checkedUpstream.servedPaths().stream().filter("/checked/echo"::equals).count();
+      CompletableFuture<HttpResponse<String>> waiting =
+          Client.getAsync(Slime.url(hub, "/checked/echo"), "Slime-Block", "1");
+      Thread.sleep(300);
+      assertFalse(waiting.isDone(), "it waits while the upstream is unhealthy");
+      checkedUpstream.setHealthy(true);
+      HttpResponse<String> served = waiting.get(10, TimeUnit.SECONDS);
+      assertEquals(200, served.statusCode(), served.body());
+      assertEquals(
+          before + 1,
+          checkedUpstream.servedPaths().stream().filter("/checked/echo"::equals).count(),
+          "the upstream saw no request while unhealthy");
+    } finally {
+      checkedUpstream.setHealthy(true);
+    }
   }
 
   @Test
@@ -307,8 +358,8 @@ class TrafficPolicyIT {
     HttpResponse<String> status = Client.get(Slime.url(hub, "/_slime/status"));
     assertEquals(200, status.statusCode(), "the summary needs no token");
     JsonNode summary = Admin.json(status);
-    assertEquals(6, summary.get("agents").asInt());
-    assertEquals(6, summary.get("workers").asInt());
+    assertEquals(7, summary.get("agents").asInt());
+    assertEquals(7, summary.get("workers").asInt());
 
     JsonNode stats = Admin.json(Admin.call(hub, ADMIN, "GET", "/stats/agents/w1", null));
     assertEquals("w1", stats.get("agent").asText());

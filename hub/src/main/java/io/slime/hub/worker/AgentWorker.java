@@ -121,6 +121,8 @@ public final class AgentWorker {
   private final WorkerSettings settings;
   private final AgentTraffic traffic;
   private int exchangeCounter;
+  /** A report that came before the socket was seen open; passed on once the worker joined. */
+  private AgentReport earlyReport;
 
   private AgentWorker(
       ActorContext<Command> context,
@@ -176,16 +178,30 @@ public final class AgentWorker {
   private Behavior<Command> opening() {
     return Behaviors.receive(Command.class)
         .onMessageEquals(Opened.INSTANCE, this::onOpened)
-        .onMessage(WrappedInbound.class, m -> closing())
+        .onMessage(WrappedInbound.class, this::onOpeningEvent)
         .onMessageEquals(OpenTimedOut.INSTANCE, this::closing)
         .onMessageEquals(Replace.INSTANCE, this::closing)
         .onMessageEquals(Disconnect.INSTANCE, this::closing)
         .build();
   }
 
+  /** The agent reports as soon as its socket is up, which may be before this side saw it open. */
+  private Behavior<Command> onOpeningEvent(WrappedInbound wrapped) {
+    if (wrapped.event() instanceof InboundEvent.Notice notice) {
+      earlyReport = reportOf(notice);
+      if (earlyReport != null) {
+        return Behaviors.same();
+      }
+    }
+    return closing();
+  }
+
   private Behavior<Command> onOpened() {
     timers.cancel(OpenTimedOut.INSTANCE);
     dispatcher.tell(new Dispatcher.WorkerJoined(context.getSelf(), profile));
+    if (earlyReport != null) {
+      dispatcher.tell(new Dispatcher.WorkerReported(context.getSelf(), earlyReport));
+    }
     return idle();
   }
 
@@ -306,19 +322,26 @@ public final class AgentWorker {
 
   /** Passes the agent's report on; false when it is not one, which breaks the protocol. */
   private boolean onNotice(InboundEvent.Notice notice) {
+    AgentReport report = reportOf(notice);
+    if (report != null) {
+      dispatcher.tell(new Dispatcher.WorkerReported(context.getSelf(), report));
+    }
+    return report != null;
+  }
+
+  /** The report a notice carries; null (logged) when it is malformed or not a report. */
+  private AgentReport reportOf(InboundEvent.Notice notice) {
     if (notice.frame() instanceof Frame.Report report) {
       try {
-        dispatcher.tell(
-            new Dispatcher.WorkerReported(context.getSelf(), AgentReport.fromJson(report.json())));
-        return true;
+        return AgentReport.fromJson(report.json());
       } catch (IllegalArgumentException e) {
         context.getLog().warn("Worker {} sent a malformed report ({}); closing it", profile.slot(),
             e.getMessage());
-        return false;
       }
     }
-    return false;
+    return null;
   }
+
 
   private Behavior<Command> cancel(Ongoing ongoing) {
     context.getLog().debug("Worker {}: application went away, cancelling", profile.slot());
