@@ -242,7 +242,7 @@ public final class AdminApi {
     } catch (IOException e) {
       return done(error(400, "bad-request", "the body is not JSON"));
     }
-    log.info("Changing agent id [{}]: {}", agentId, update);
+    log.info("Changing agent id [{}]: {}", agentId, JSON.valueToTree(update.asFields()));
     return changeControl(agentId, update::applyTo)
         .thenApply(
             control -> {
@@ -258,7 +258,7 @@ public final class AdminApi {
     log.info("{} agent id [{}]", on ? "Draining" : "No longer draining", agentId);
     return changeControl(
             agentId, c -> new AgentControl(c.weight(), c.rpm(), c.bpm(), on))
-        .thenApply(control -> json(200, Map.of("agent", agentId, "draining", on)));
+        .thenApply(control -> json(200, ordered("agent", agentId, "draining", on)));
   }
 
   private CompletionStage<HttpResponse> disconnect(String agentId) {
@@ -269,7 +269,7 @@ public final class AdminApi {
             closed ->
                 closed == 0
                     ? error(404, "not-found", "no agent with id " + agentId + " is connected")
-                    : json(200, Map.of("agent", agentId, "disconnected", closed)));
+                    : json(200, ordered("agent", agentId, "disconnected", closed)));
   }
 
   private CompletionStage<AgentControl> changeControl(
@@ -347,7 +347,7 @@ public final class AdminApi {
                 member.put("waiting", node.waiting());
                 members.add(member);
               }
-              return json(200, Map.of("members", members));
+              return json(200, ordered("members", members));
             });
   }
 
@@ -436,7 +436,16 @@ public final class AdminApi {
   }
 
   static HttpResponse error(int status, String code, String detail) {
-    return json(status, Map.of("error", code, "detail", detail));
+    return json(status, ordered("error", code, "detail", detail));
+  }
+
+  /** A JSON object with its fields in the order given: name, value, name, value. */
+  private static Map<String, Object> ordered(Object... namesAndValues) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (int i = 0; i < namesAndValues.length; i += 2) {
+      out.put((String) namesAndValues[i], namesAndValues[i + 1]);
+    }
+    return out;
   }
 
   static HttpResponse json(int status, Object body) {

@@ -68,6 +68,24 @@ record AgentUpdate(
     return value.asLong();
   }
 
+  /** The fields the update sets, for the log. */
+  java.util.Map<String, Object> asFields() {
+    java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+    if (setsWeight) {
+      out.put("weight", weight);
+    }
+    if (setsRpm) {
+      out.put("rpm", rpm);
+    }
+    if (setsBpm) {
+      out.put("bpm", bpm);
+    }
+    if (draining != null) {
+      out.put("draining", draining);
+    }
+    return out;
+  }
+
   AgentControl applyTo(AgentControl current) {
     return new AgentControl(
         setsWeight ? weight : current.weight(),

@@ -399,6 +399,7 @@ public final class AgentWorker {
     // The upstream answered: whatever of the request body is left is not needed. Aborting (not
     // completing) it makes sure the agent can never take a cut body for a whole one.
     ongoing.stopRequestBody();
+    traffic.stats().ended(System.nanoTime() - ongoing.startedNanos);
     dispatcher.tell(new Dispatcher.WorkerIdle(context.getSelf(), outcome));
     return idle();
   }
