@@ -60,8 +60,7 @@ public final class AgentControls {
                         Change.class,
                         m -> {
                           // Computed on the local replica, so the reply names what was written.
-                          AgentControl value =
-                              m.change().apply(known.getOrDefault(m.agentId(), AgentControl.NONE));
+                          AgentControl value = apply(known, m);
                           replicator.askUpdate(
                               replyTo ->
                                   new Replicator.Update<>(
@@ -75,7 +74,6 @@ public final class AgentControls {
                                               : map.put(self, m.agentId(), value)),
                               // On a timeout the write still spreads from this node.
                               response -> new Written(m.replyTo(), value));
-                          known.put(m.agentId(), value);
                           return Behaviors.same();
                         })
                     .onMessage(
@@ -95,12 +93,7 @@ public final class AgentControls {
                           m.replyTo().tell(m.value());
                           return Behaviors.same();
                         })
-                    .onMessage(
-                        Get.class,
-                        m -> {
-                          m.replyTo().tell(Map.copyOf(known));
-                          return Behaviors.same();
-                        })
+                    .onMessage(Get.class, m -> answer(m, known))
                     .build();
               });
         });
@@ -114,24 +107,30 @@ public final class AgentControls {
               .onMessage(
                   Change.class,
                   m -> {
-                    AgentControl value =
-                        m.change().apply(known.getOrDefault(m.agentId(), AgentControl.NONE));
-                    if (value.isNone()) {
-                      known.remove(m.agentId());
-                    } else {
-                      known.put(m.agentId(), value);
-                    }
+                    AgentControl value = apply(known, m);
                     dispatcher.tell(new Dispatcher.ControlsChanged(Map.copyOf(known)));
                     m.replyTo().tell(value);
                     return Behaviors.same();
                   })
-              .onMessage(
-                  Get.class,
-                  m -> {
-                    m.replyTo().tell(Map.copyOf(known));
-                    return Behaviors.same();
-                  })
+              .onMessage(Get.class, m -> answer(m, known))
               .build();
         });
+  }
+
+  /** Applies a change to the settings known here; returns the agent's new settings. */
+  private static AgentControl apply(Map<String, AgentControl> known, Change change) {
+    AgentControl value =
+        change.change().apply(known.getOrDefault(change.agentId(), AgentControl.NONE));
+    if (value.isNone()) {
+      known.remove(change.agentId());
+    } else {
+      known.put(change.agentId(), value);
+    }
+    return value;
+  }
+
+  private static Behavior<Command> answer(Get get, Map<String, AgentControl> known) {
+    get.replyTo().tell(Map.copyOf(known));
+    return Behaviors.same();
   }
 }

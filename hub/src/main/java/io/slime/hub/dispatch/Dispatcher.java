@@ -563,10 +563,14 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     return new ArrayList<>(byAgent.values());
   }
 
-  /** Hands the exchange to the worker or the node {@code pick} names. */
+  /** Hands a new request to the worker or the node {@code pick} names. */
   private void send(Exchange exchange, Pick pick, long now) {
     nodeTraffic.waited(now - exchange.createdNanos());
     retryBudget.recordRequest(now);
+    deliver(exchange, pick, now);
+  }
+
+  private void deliver(Exchange exchange, Pick pick, long now) {
     if (pick.worker() != null) {
       assign(pick.worker(), exchange, now);
     } else {
@@ -663,12 +667,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     nodeTraffic.retried();
     getContext().getLog().debug("Retrying {} {} after agent [{}] failed it", exchange.method(),
         exchange.target(), retry.failedAgent());
-    if (pick.worker() != null) {
-      assign(pick.worker(), exchange, now);
-    } else {
-      board.take(pick.peer(), pick.agentId());
-      forward(exchange, pick.peer(), 0, pick.agentId());
-    }
+    deliver(exchange, pick, now);
     return changed();
   }
 
