@@ -15,6 +15,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import io.slime.hub.http.FrontDoor;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -92,7 +93,8 @@ public final class Hub implements AutoCloseable {
             "pekko.http.server.websocket.periodic-keep-alive-max-idle",
                 settings.keepAlive().toMillis() + "ms",
             "pekko.coordinated-shutdown.phases.service-requests-done.timeout",
-                settings.shutdownGrace().plusSeconds(1).toMillis() + "ms"));
+                settings.shutdownGrace().plus(FrontDoor.FLUSH_DEADLINE).plusSeconds(1).toMillis()
+                    + "ms"));
   }
 
   /** Bootstrap reads the Kubernetes API with the pod's service account; without one it cannot. */

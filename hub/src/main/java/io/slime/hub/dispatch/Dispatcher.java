@@ -945,7 +945,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   }
 
   private void replyIfDrained() {
-    if (drainedReplies != null && pool.busyCount() == 0) {
+    if (drainedReplies != null && pool.busyCount() == 0 && !drainedReplies.isEmpty()) {
+      // Nothing left to serve here: the agents move to the other nodes (or wait for this one).
+      pool.workers().keySet().forEach(worker -> worker.tell(AgentWorker.Disconnect.INSTANCE));
       drainedReplies.forEach(replyTo -> replyTo.tell(Done.getInstance()));
       drainedReplies.clear();
     }

@@ -35,6 +35,9 @@ import org.apache.pekko.stream.javadsl.Sink;
  * its application, and leaves the queue or has its upstream call cancelled.
  */
 public final class FrontDoor {
+  /** How long answers already given may take to reach their applications when the hub stops. */
+  public static final java.time.Duration FLUSH_DEADLINE = java.time.Duration.ofSeconds(2);
+
   private final ActorSystem<?> system;
   private final HubSettings settings;
   private final Materializer materializer;
@@ -123,7 +126,11 @@ public final class FrontDoor {
         () ->
             AskPattern.<Dispatcher.Command, Done>ask(
                     dispatcher, Dispatcher.Drain::new, settings.shutdownGrace(), system.scheduler())
-                .exceptionally(timedOut -> Done.getInstance()));
+                .exceptionally(timedOut -> Done.getInstance())
+                // A worker turns idle as its answer leaves the hub, not once the application has
+                // it: let the server finish writing what it answered before the system stops.
+                .thenCompose(drained -> binding.terminate(FLUSH_DEADLINE))
+                .thenApply(terminated -> Done.getInstance()));
   }
 
   private void serve(IncomingConnection connection) {
