@@ -55,14 +55,22 @@ final class TestUpstream implements AutoCloseable {
   private final AtomicInteger brokenBodies = new AtomicInteger();
   private final List<String> servedPaths = java.util.Collections.synchronizedList(new ArrayList<>());
 
-  private TestUpstream(HttpServer server) {
+  private final long delayMs;
+
+  private TestUpstream(HttpServer server, long delayMs) {
     this.server = server;
+    this.delayMs = delayMs;
   }
 
   static TestUpstream start() {
+    return start(0);
+  }
+
+  /** An upstream that waits {@code delayMs} before it answers anything: a slower machine. */
+  static TestUpstream start(long delayMs) {
     try {
       HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 512);
-      TestUpstream upstream = new TestUpstream(server);
+      TestUpstream upstream = new TestUpstream(server, delayMs);
       server.createContext("/", upstream::handle);
       server.setExecutor(upstream.executor);
       server.start();
@@ -170,6 +178,9 @@ final class TestUpstream implements AutoCloseable {
       servedPaths.add(path);
       Map<String, String> query = query(uri.getRawQuery());
       String endpoint = endpointOf(path);
+      if (delayMs > 0) {
+        Thread.sleep(delayMs);
+      }
       if (endpoint.equals("echo")) {
         echo(ex, query);
       } else if (endpoint.equals("slow")) {
@@ -191,6 +202,9 @@ final class TestUpstream implements AutoCloseable {
         ex.getRequestBody().readAllBytes();
         send(ex, 404, "text/plain", "no such endpoint\n".getBytes(StandardCharsets.UTF_8));
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      ex.close();
     } catch (IOException | RuntimeException e) {
       // The proxy went away mid-request or mid-answer (a cancelled request).
       brokenBodies.incrementAndGet();

@@ -32,6 +32,7 @@ class TrafficPolicyIT {
 
   private static TestUpstream upstream;
   private static TestUpstream checkedUpstream;
+  private static TestUpstream slowUpstream;
   private static Hub hub;
   private static Hub limitedHub;
   private static final List<AutoCloseable> agents = new ArrayList<>();
@@ -45,6 +46,12 @@ class TrafficPolicyIT {
     settings.put("routing.routes.weighted.policy", "weighted");
     settings.put("routing.routes.rr.path", "/pool/rr/");
     settings.put("routing.routes.rr.policy", "round-robin");
+    settings.put("routing.routes.iphash.path", "/pool/iphash/");
+    settings.put("routing.routes.iphash.policy", "ip-hash");
+    settings.put("routing.routes.lb.path", "/lb/");
+    settings.put("routing.routes.lb.policy", "least-busy");
+    settings.put("routing.routes.perf.path", "/perf/");
+    settings.put("routing.routes.perf.policy", "performance");
     settings.put("health.passive.failures", 3);
     settings.put("health.passive.cooldown", "1500ms");
     settings.put("health.passive.slow-start", "0s");
@@ -58,6 +65,12 @@ class TrafficPolicyIT {
     // An agent whose upstream is down, beside one whose upstream answers.
     agent(hub, "sick", List.of("/flaky/*"), AgentTerms.NONE, "127.0.0.1:" + Slime.freePort());
     agent(hub, "good", List.of("/flaky/*"), AgentTerms.NONE, upstream.address());
+    agents.add(Slime.agent(hub, Slime.token("lb-big", List.of("/lb/*"), AgentTerms.NONE),
+        upstream.address(), 2, "lb-big"));
+    agent(hub, "lb-small", List.of("/lb/*"), AgentTerms.NONE, upstream.address());
+    agent(hub, "p-fast", List.of("/perf/*"), AgentTerms.NONE, upstream.address());
+    slowUpstream = TestUpstream.start(100);
+    agent(hub, "p-slow", List.of("/perf/*"), AgentTerms.NONE, slowUpstream.address());
     // An agent that checks its upstream's health, and asks for labels and a weight of its own.
     checkedUpstream = TestUpstream.start();
     agents.add(
@@ -73,7 +86,7 @@ class TrafficPolicyIT {
                 "health-check.healthy-after", 2,
                 "weight", 5,
                 "labels", Map.of("model", "llama3"))));
-    awaitAgents(hub, 7);
+    awaitAgents(hub, 11);
 
     limitedHub =
         Slime.hub(
@@ -90,7 +103,7 @@ class TrafficPolicyIT {
   @AfterAll
   static void stop() {
     agents.forEach(Slime::closeAll);
-    Slime.closeAll(hub, limitedHub, upstream, checkedUpstream);
+    Slime.closeAll(hub, limitedHub, upstream, checkedUpstream, slowUpstream);
   }
 
   private static void agent(
@@ -154,6 +167,33 @@ class TrafficPolicyIT {
     // The fifo default: each request goes to the worker idle longest, so they alternate too.
     Map<String, Integer> fifo = servedBy("/pool/echo", 10);
     assertEquals(Map.of("w1", 5, "w3", 5), fifo);
+  }
+
+  @Test
+  void theIpHashRouteKeepsAClientOnOneAgent() {
+    Map<String, Integer> counts = servedBy("/pool/iphash/echo", 12);
+    assertEquals(1, counts.size(), "one client, one agent: " + counts);
+  }
+
+  @Test
+  void theLeastBusyRouteAvoidsTheAgentWhoseWorkerIsBusy() throws Exception {
+    CompletableFuture<HttpResponse<String>> slow =
+        Client.getAsync(Slime.url(hub, "/lb/slow?ms=1500"), "Slime-Block", "1");
+    Slime.awaitValue(() -> (int) upstream.servedPaths().stream().filter("/lb/slow"::equals).count(), 1, 5_000);
+    Map<String, Integer> counts = servedBy("/lb/echo", 6);
+    String busy = Client.header(slow.get(10, TimeUnit.SECONDS), "Slime-Agent");
+    // lb-big has two workers: fifo would alternate its idle one with lb-small.
+    assertEquals(1, counts.size(), "all to the agent with no busy worker: " + counts);
+    assertFalse(counts.containsKey(busy), busy + " was busy: " + counts);
+  }
+
+  @Test
+  void thePerformanceRouteFavoursTheAgentThatAnswersFaster() {
+    // p-slow's upstream takes 100 ms longer for everything; the hub measures both as they serve.
+    Map<String, Integer> counts = servedBy("/perf/echo", 80);
+    // Scores of about 1/2 against 1/102 once measured (the weighted route would give each half);
+    // the first requests, before any latency is known, are shared evenly.
+    assertTrue(counts.getOrDefault("p-fast", 0) >= 64, "p-fast's share: " + counts);
   }
 
   @Test
@@ -374,8 +414,8 @@ class TrafficPolicyIT {
     HttpResponse<String> status = Client.get(Slime.url(hub, "/_slime/status"));
     assertEquals(200, status.statusCode(), "the summary needs no token");
     JsonNode summary = Admin.json(status);
-    assertEquals(7, summary.get("agents").asInt());
-    assertEquals(7, summary.get("workers").asInt());
+    assertEquals(11, summary.get("agents").asInt());
+    assertEquals(12, summary.get("workers").asInt());
 
     JsonNode stats = Admin.json(Admin.call(hub, ADMIN, "GET", "/stats/agents/w1", null));
     assertEquals("w1", stats.get("agent").asText());
