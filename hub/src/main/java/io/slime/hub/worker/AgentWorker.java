@@ -7,6 +7,7 @@ import io.slime.hub.http.ProxyError;
 import io.slime.hub.stats.AgentTraffic;
 import io.slime.shared.agent.AgentReport;
 import io.slime.shared.protocol.Frame;
+import io.slime.shared.stream.BodyLostException;
 import io.slime.shared.stream.FrameTransport;
 import io.slime.shared.stream.InboundEvent;
 import java.time.Duration;
@@ -63,7 +64,11 @@ public final class AgentWorker {
 
   private record ClientGone(int exchange) implements Command {}
 
-  private record ResponseBodyEnded(int exchange) implements Command {}
+  /**
+   * The response body stopped; {@code byTheAgent} when it broke off from the agent's side (its
+   * Failure, or its connection closing), whose own event says so too.
+   */
+  private record ResponseBodyEnded(int exchange, boolean byTheAgent) implements Command {}
 
   private record CancelTimedOut(int exchange) implements Command {}
 
@@ -260,8 +265,9 @@ public final class AgentWorker {
             m -> m.exchange() == ongoing.n() ? cancel(ongoing) : Behaviors.same())
         .onMessage(
             ResponseBodyEnded.class,
-            // The body stopped before its last frame came: the application went away.
-            m -> m.exchange() == ongoing.n() ? cancel(ongoing) : Behaviors.same())
+            // The body stopped before its last frame came: unless the agent broke it off (its
+            // Failure or Closed event is on the way), the application went away.
+            m -> m.exchange() == ongoing.n() && !m.byTheAgent() ? cancel(ongoing) : Behaviors.same())
         .onMessage(Assign.class, this::onAssignWhileBusy)
         .onMessageEquals(Replace.INSTANCE, () -> lose(ongoing, answered))
         .onMessageEquals(Disconnect.INSTANCE, () -> lose(ongoing, answered))
@@ -460,7 +466,7 @@ public final class AgentWorker {
           done.whenComplete(
               (ok, failure) -> {
                 exchange.finish();
-                self.tell(new ResponseBodyEnded(n));
+                self.tell(new ResponseBodyEnded(n, failure instanceof BodyLostException));
               });
           return notUsed;
         });
