@@ -218,14 +218,20 @@ public final class AdminApi {
   }
 
   private CompletionStage<HttpResponse> oneAgent(String agentId) {
+    return withAgent(agentId, agent -> json(200, agent));
+  }
+
+  /** Answers with {@code answer} of the agent as the API shows it, or 404 when none is connected. */
+  private CompletionStage<HttpResponse> withAgent(
+      String agentId, Function<Map<String, Object>, HttpResponse> answer) {
     return gathered(
         (gathered, controls) -> {
           List<NodeView.Agent> parts = AgentsJson.byAgent(gathered.views()).get(agentId);
           if (parts == null) {
             return error(404, "not-found", "no agent with id " + agentId + " is connected");
           }
-          return json(
-              200, AgentsJson.agent(parts, controls.getOrDefault(agentId, AgentControl.NONE)));
+          return answer.apply(
+              AgentsJson.agent(parts, controls.getOrDefault(agentId, AgentControl.NONE)));
         });
   }
 
@@ -309,14 +315,9 @@ public final class AdminApi {
   }
 
   private CompletionStage<HttpResponse> agentStats(String agentId) {
-    return gathered(
-        (gathered, controls) -> {
-          List<NodeView.Agent> parts = AgentsJson.byAgent(gathered.views()).get(agentId);
-          if (parts == null) {
-            return error(404, "not-found", "no agent with id " + agentId + " is connected");
-          }
-          Map<String, Object> agent =
-              AgentsJson.agent(parts, controls.getOrDefault(agentId, AgentControl.NONE));
+    return withAgent(
+        agentId,
+        agent -> {
           Map<String, Object> out = new LinkedHashMap<>();
           out.put("agent", agentId);
           out.put("state", agent.get("state"));

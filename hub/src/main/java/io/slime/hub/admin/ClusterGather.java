@@ -4,9 +4,12 @@ import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.dispatch.NodeView;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -30,55 +33,55 @@ final class ClusterGather {
   }
 
   CompletionStage<Gathered> views() {
-    return AskPattern.<Dispatcher.Command, Dispatcher.Nodes>ask(
-            dispatcher, Dispatcher.ListNodes::new, TIMEOUT, system.scheduler())
-        .thenCompose(
-            nodes -> {
-              List<CompletableFuture<NodeView>> asks = new ArrayList<>();
-              for (ActorRef<Dispatcher.Command> node : nodes.dispatchers()) {
-                asks.add(
-                    AskPattern.<Dispatcher.Command, NodeView>ask(
-                            node, Dispatcher.GetNodeView::new, TIMEOUT, system.scheduler())
-                        .toCompletableFuture()
-                        .exceptionally(timedOut -> null));
-              }
-              return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
-                  .thenApply(
-                      done -> {
-                        List<NodeView> views = new ArrayList<>();
-                        List<String> missing = new ArrayList<>();
-                        for (int i = 0; i < asks.size(); i++) {
-                          NodeView view = asks.get(i).join();
-                          if (view == null) {
-                            missing.add(nodes.dispatchers().get(i).path().address().toString());
-                          } else {
-                            views.add(view);
-                          }
-                        }
-                        return new Gathered(views, missing);
-                      });
+    return askEveryNode(Dispatcher.GetNodeView::new)
+        .thenApply(
+            answers -> {
+              List<NodeView> views = new ArrayList<>();
+              List<String> missing = new ArrayList<>();
+              answers.forEach(
+                  (node, view) -> {
+                    if (view == null) {
+                      missing.add(node.path().address().toString());
+                    } else {
+                      views.add(view);
+                    }
+                  });
+              return new Gathered(views, missing);
             });
   }
 
   /** Asks every node to close {@code agentId}'s workers; answers how many connections closed. */
   CompletionStage<Integer> disconnect(String agentId) {
+    return askEveryNode(
+            (ActorRef<Integer> replyTo) -> new Dispatcher.DisconnectAgent(agentId, replyTo))
+        .thenApply(
+            answers ->
+                answers.values().stream().mapToInt(closed -> closed == null ? 0 : closed).sum());
+  }
+
+  /** Each node's answer to {@code message}, by its dispatcher; null where none came in time. */
+  private <T> CompletionStage<Map<ActorRef<Dispatcher.Command>, T>> askEveryNode(
+      Function<ActorRef<T>, Dispatcher.Command> message) {
     return AskPattern.<Dispatcher.Command, Dispatcher.Nodes>ask(
             dispatcher, Dispatcher.ListNodes::new, TIMEOUT, system.scheduler())
         .thenCompose(
             nodes -> {
-              List<CompletableFuture<Integer>> asks = new ArrayList<>();
+              Map<ActorRef<Dispatcher.Command>, CompletableFuture<T>> asks = new LinkedHashMap<>();
               for (ActorRef<Dispatcher.Command> node : nodes.dispatchers()) {
-                asks.add(
-                    AskPattern.<Dispatcher.Command, Integer>ask(
-                            node,
-                            replyTo -> new Dispatcher.DisconnectAgent(agentId, replyTo),
-                            TIMEOUT,
-                            system.scheduler())
+                asks.put(
+                    node,
+                    AskPattern.<Dispatcher.Command, T>ask(
+                            node, message::apply, TIMEOUT, system.scheduler())
                         .toCompletableFuture()
-                        .exceptionally(timedOut -> 0));
+                        .exceptionally(timedOut -> null));
               }
-              return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
-                  .thenApply(done -> asks.stream().mapToInt(CompletableFuture::join).sum());
+              return CompletableFuture.allOf(asks.values().toArray(CompletableFuture[]::new))
+                  .thenApply(
+                      done -> {
+                        Map<ActorRef<Dispatcher.Command>, T> answers = new LinkedHashMap<>();
+                        asks.forEach((node, answer) -> answers.put(node, answer.join()));
+                        return answers;
+                      });
             });
   }
 }

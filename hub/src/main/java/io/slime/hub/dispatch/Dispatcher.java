@@ -239,7 +239,6 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private final TrafficStats nodeTraffic;
   private final Balancer balancer;
   private final RetryBudget retryBudget;
-  private final Map<ActorRef<AgentWorker.Command>, Long> joinedAtMillis = new HashMap<>();
   private List<ActorRef<Done>> drainedReplies; // null until the hub starts stopping
 
   // Cluster only; settings.peers() is null on a node that runs alone.
@@ -565,9 +564,14 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   /** Hands a new request to the worker or the node {@code pick} names. */
   private void send(Exchange exchange, Pick pick, long now) {
+    counted(exchange, now);
+    deliver(exchange, pick, now);
+  }
+
+  /** A request leaves the queue (or skips it): its wait, and one more for the retry budget. */
+  private void counted(Exchange exchange, long now) {
     nodeTraffic.waited(now - exchange.createdNanos());
     retryBudget.recordRequest(now);
-    deliver(exchange, pick, now);
   }
 
   private void deliver(Exchange exchange, Pick pick, long now) {
@@ -689,7 +693,6 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
           profile.agentName(), profile.agentId(), profile.workerIndex());
       result.replaced().tell(AgentWorker.Replace.INSTANCE);
     }
-    joinedAtMillis.put(joined.worker(), System.currentTimeMillis());
     getContext().watchWith(joined.worker(), new WorkerStopped(joined.worker()));
     if (result.newAgent()) {
       getContext().getLog().info(
@@ -758,8 +761,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     } else if (local != null) {
       waiting.remove(local);
       local.whenGone(() -> {}); // the worker takes over listening
-      nodeTraffic.waited(now - local.createdNanos());
-      retryBudget.recordRequest(now);
+      counted(local, now);
       assign(worker, local, now);
     } else {
       pool.markIdle(worker, now);
@@ -829,7 +831,6 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   private Behavior<Command> forget(ActorRef<AgentWorker.Command> worker) {
     getContext().unwatch(worker);
-    joinedAtMillis.remove(worker);
     loans.values().removeIf(loan -> loan.worker().equals(worker));
     LocalAgent gone = pool.leave(worker);
     if (gone != null) {
@@ -873,14 +874,10 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   }
 
   private Behavior<Command> onDisconnectAgent(DisconnectAgent disconnect) {
-    int count = 0;
-    for (Map.Entry<ActorRef<AgentWorker.Command>, WorkerProfile> entry : pool.workers().entrySet()) {
-      if (entry.getValue().agentId().equals(disconnect.agentId())) {
-        entry.getKey().tell(AgentWorker.Disconnect.INSTANCE);
-        count++;
-      }
-    }
-    if (count > 0) {
+    LocalAgent agent = pool.agent(disconnect.agentId());
+    int count = agent == null ? 0 : agent.workers.size();
+    if (agent != null) {
+      agent.workers.forEach(worker -> worker.tell(AgentWorker.Disconnect.INSTANCE));
       getContext().getLog().info(
           "Agent id [{}]: {} worker connection(s) closed by the admin API", disconnect.agentId(),
           count);
@@ -895,7 +892,6 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     long now = System.nanoTime();
     for (LocalAgent agent : new ArrayList<>(pool.agents())) {
       checkAvailability(agent, now);
-      agent.traffic.seen(now);
     }
     Set<String> present = new HashSet<>();
     pool.agents().forEach(agent -> present.add(agent.id));
@@ -975,7 +971,6 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
             NodeViews.of(
                 getContext().getSystem().address().toString(),
                 pool,
-                joinedAtMillis,
                 waiting.size(),
                 nodeTraffic.snapshot(),
                 System.nanoTime()));
@@ -1112,7 +1107,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       return this;
     }
     waiting.remove(exchange);
-    nodeTraffic.waited(System.nanoTime() - exchange.createdNanos());
+    counted(exchange, System.nanoTime());
     forward(exchange, lend.lender(), lend.loan(), lend.profile().agentId());
     return changed();
   }

@@ -5,7 +5,6 @@ import io.slime.hub.worker.AgentWorker;
 import io.slime.shared.agent.AgentTerms;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /** Builds a node's {@link NodeView} from its {@link Pool}. */
@@ -15,7 +14,6 @@ final class NodeViews {
   static NodeView of(
       String node,
       Pool pool,
-      Map<ActorRef<AgentWorker.Command>, Long> joinedAtMillis,
       int waiting,
       TrafficSnapshot traffic,
       long nowNanos) {
@@ -34,7 +32,7 @@ final class NodeViews {
                 node,
                 profile.remoteAddress(),
                 state,
-                joinedAtMillis.getOrDefault(worker, agent.joinedAtMillis)));
+                pool.joinedAtMillis(worker)));
       }
       workers.sort((a, b) -> Integer.compare(a.index(), b.index()));
       AgentTerms terms = pool.terms(agent);

@@ -26,6 +26,7 @@ final class Pool {
   private final Map<ActorRef<AgentWorker.Command>, LocalAgent> agentOf = new HashMap<>();
   private final Map<String, ActorRef<AgentWorker.Command>> workerBySlot = new HashMap<>();
   private final Map<ActorRef<AgentWorker.Command>, WorkerProfile> profiles = new HashMap<>();
+  private final Map<ActorRef<AgentWorker.Command>, Long> joinedAtMillis = new HashMap<>();
   /** Idle workers of every agent, longest idle first, with when they turned idle. */
   private final LinkedHashMap<ActorRef<AgentWorker.Command>, Long> idleOrder =
       new LinkedHashMap<>();
@@ -65,6 +66,7 @@ final class Pool {
     agent.workers.add(worker);
     agentOf.put(worker, agent);
     profiles.put(worker, profile);
+    joinedAtMillis.put(worker, System.currentTimeMillis());
     return new Joined(agent, newAgent, previous != null && !previous.equals(worker) ? previous : null);
   }
 
@@ -72,6 +74,7 @@ final class Pool {
   LocalAgent leave(ActorRef<AgentWorker.Command> worker) {
     LocalAgent agent = agentOf.remove(worker);
     WorkerProfile profile = profiles.remove(worker);
+    joinedAtMillis.remove(worker);
     idleOrder.remove(worker);
     if (agent == null) {
       return null;
@@ -93,6 +96,11 @@ final class Pool {
 
   WorkerProfile profile(ActorRef<AgentWorker.Command> worker) {
     return profiles.get(worker);
+  }
+
+  /** When the worker's connection joined (epoch millis). */
+  long joinedAtMillis(ActorRef<AgentWorker.Command> worker) {
+    return joinedAtMillis.get(worker);
   }
 
   LocalAgent agent(String agentId) {
