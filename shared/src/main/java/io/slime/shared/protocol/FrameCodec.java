@@ -41,6 +41,8 @@ public final class FrameCodec {
   private static final byte HEARTBEAT = 6;
   private static final byte REPORT = 7;
   private static final int LAST = 1;
+  /** kind, exchange and flags. */
+  private static final int BODY_CHUNK_HEAD = 6;
 
   private FrameCodec() {}
 
@@ -82,6 +84,16 @@ public final class FrameCodec {
   public static Frame decode(ByteString message) {
     if (message.size() > MAX_FRAME_BYTES) {
       throw new ProtocolException("frame of " + message.size() + " bytes exceeds the limit");
+    }
+    if (message.size() >= BODY_CHUNK_HEAD && message.apply(0) == BODY_CHUNK) {
+      // Bulk bodies travel as chunks: their bytes are sliced off as they are, never copied.
+      int exchange =
+          (message.apply(1) & 0xFF) << 24
+              | (message.apply(2) & 0xFF) << 16
+              | (message.apply(3) & 0xFF) << 8
+              | (message.apply(4) & 0xFF);
+      boolean last = (message.apply(5) & LAST) != 0;
+      return new Frame.BodyChunk(exchange, message.drop(BODY_CHUNK_HEAD), last);
     }
     // toArrayUnsafe avoids a copy for the usual single-array message; the buffer is only read.
     ByteBuffer in = ByteBuffer.wrap(message.toArrayUnsafe()).order(ORDER);

@@ -1,6 +1,7 @@
 package io.slime.shared.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -87,6 +88,19 @@ class FrameCodecTest {
 
     assertEquals(frame, FrameCodec.decode(pieces));
     assertEquals(frame, FrameCodec.decode(ByteString.fromString("xx").concat(encoded).drop(2)));
+  }
+
+  @Test
+  void shouldSliceABodyChunkOutOfAJoinedMessageWithoutCopyingIt() {
+    ByteString body = bytes(64 * 1024).concat(bytes(64 * 1024));
+    ByteString joined = FrameCodec.encode(new Frame.BodyChunk(3, ByteString.emptyByteString(), true));
+    joined = joined.concat(body.take(64 * 1024)).concat(body.drop(64 * 1024));
+
+    Frame.BodyChunk decoded = (Frame.BodyChunk) FrameCodec.decode(joined);
+
+    assertEquals(new Frame.BodyChunk(3, body, true), decoded);
+    // Still the pieces it arrived in: the bulk of a download is never copied into one array.
+    assertFalse(decoded.bytes().isCompact());
   }
 
   @Test
