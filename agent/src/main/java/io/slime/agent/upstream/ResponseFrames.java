@@ -23,8 +23,8 @@ import org.apache.pekko.util.ByteString;
  *
  * <p>Small bodies (strict, or of known length up to the inline limit) travel inside a single {@link
  * Frame.ResponseStart}: one WebSocket message per request is the common case. Anything else
- * streams: the head, then one {@link Frame.BodyChunk} per piece of body as it arrives, then an
- * empty last chunk. Demand comes from the WebSocket: a slow hub slows the upstream read, so memory
+ * streams: the head, then the body in {@link Frame.BodyChunk}s as it arrives ({@link
+ * BodyPieces#chunks}). Demand comes from the WebSocket: a slow hub slows the upstream read, so memory
  * stays bounded whatever the body size.
  */
 public final class ResponseFrames {
@@ -113,15 +113,11 @@ public final class ResponseFrames {
                 declared,
                 false,
                 ByteString.emptyByteString()));
-    Source<Frame, NotUsed> chunks =
+    return head.concat(
         entity
             .getDataBytes()
-            .mapConcat(BodyPieces::of)
-            .map(bytes -> (Frame) new Frame.BodyChunk(exchange, bytes, false))
-            .mapMaterializedValue(m -> NotUsed.getInstance());
-    Source<Frame, NotUsed> end =
-        Source.single(new Frame.BodyChunk(exchange, ByteString.emptyByteString(), true));
-    return head.concat(chunks).concat(end);
+            .via(BodyPieces.chunks(exchange))
+            .mapMaterializedValue(m -> NotUsed.getInstance()));
   }
 
   /**

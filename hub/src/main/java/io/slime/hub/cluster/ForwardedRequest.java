@@ -14,7 +14,6 @@ import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.SharedKillSwitch;
 import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.javadsl.StreamRefs;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -131,11 +130,7 @@ public final class ForwardedRequest {
     // Read only now: a declined request still has its whole body for the next worker.
     served.tell(
         new PeerRequest.Body(
-            exchange
-                .entity()
-                .withoutSizeLimit()
-                .getDataBytes()
-                .runWith(StreamRefs.sourceRef(), materializer)));
+            PeerBody.offer(exchange.entity().withoutSizeLimit().getDataBytes(), materializer)));
     return serving();
   }
 

@@ -21,7 +21,6 @@ import org.apache.pekko.http.javadsl.model.RequestEntity;
 import org.apache.pekko.http.javadsl.model.ResponseEntity;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.javadsl.StreamRefs;
 import org.apache.pekko.util.ByteString;
 
 /** Turns exchanges and responses into the messages that carry them between hub nodes, and back. */
@@ -94,7 +93,7 @@ public final class PeerHttp {
         contentType,
         length,
         inline,
-        inline != null ? null : entity.getDataBytes().runWith(StreamRefs.sourceRef(), materializer));
+        inline != null ? null : PeerBody.offer(entity.getDataBytes(), materializer));
   }
 
   /** The application's answer from a peer's response; {@code body} streams a non-inline body. */

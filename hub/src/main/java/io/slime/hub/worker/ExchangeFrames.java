@@ -59,8 +59,8 @@ public final class ExchangeFrames {
   }
 
   /**
-   * The request as streamed frames: the head, the body's chunks as they arrive (stoppable by
-   * {@code stop}, each counted by {@code counted}) and a last empty chunk.
+   * The request as streamed frames: the head, then the body's chunks as they arrive ({@link
+   * BodyPieces#chunks}; stoppable by {@code stop}, their bytes counted by {@code counted}).
    */
   static Source<Frame, NotUsed> request(
       int n, Exchange exchange, SharedKillSwitch stop, LongConsumer counted) {
@@ -81,14 +81,13 @@ public final class ExchangeFrames {
         entity
             .withoutSizeLimit()
             .getDataBytes()
-            .mapConcat(BodyPieces::of)
             .via(stop.flow())
             .map(
                 bytes -> {
                   counted.accept(bytes.size());
-                  return (Frame) new Frame.BodyChunk(n, bytes, false);
+                  return bytes;
                 })
-            .concat(Source.single(new Frame.BodyChunk(n, ByteString.emptyByteString(), true)))
+            .via(BodyPieces.chunks(n))
             // The application's upload broke off: tell the agent rather than fail the connection.
             .recover(Throwable.class, () -> new Frame.Cancel(n))
             .mapMaterializedValue(m -> NotUsed.getInstance());
