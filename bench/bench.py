@@ -596,7 +596,7 @@ class BenchError(Exception):
 
 
 def wrk(port, path, conns, dur, expect=None, expect_file=None, upload=None, block=True,
-        agent=False, timeout_s=10, tag="wrk"):
+        agent=False, timeout_s=10, tag="wrk", headers=()):
     out = os.path.join(WORK, f"{tag}.json")
     with contextlib.suppress(FileNotFoundError):
         os.remove(out)
@@ -604,6 +604,8 @@ def wrk(port, path, conns, dur, expect=None, expect_file=None, upload=None, bloc
            "-s", os.path.join(BENCH, "check.lua")]
     if block:
         cmd += ["-H", "Slime-Block: 1"]
+    for h in headers:
+        cmd += ["-H", h]
     cmd.append(f"http://127.0.0.1:{port}{path}")
     env = dict(os.environ, BENCH_OUT=out, BENCH_EXPECT=expect or "", BENCH_EXPECT_FILE=expect_file or "",
                BENCH_REQUIRE_AGENT="1" if agent else "0")
@@ -924,6 +926,8 @@ class Bench:
             if isinstance(t, SlimeUnavailable):
                 continue
             if name == "slime":
+                # /slow's own response without the wait: the JIT sees the measured path thousands of times
+                wrk(self.port_of(t), "/slow-now", 32, self.slime_warm, expect=SLOW_BODY, tag="warm")
                 wrk(self.port_of(t), "/slow", 32, 2, expect=SLOW_BODY, tag="warm")
             r = wrk(self.port_of(t), "/slow", 32, self.dur, expect=SLOW_BODY, agent=(name == "slime"),
                     tag=f"s3-{name}")
@@ -1023,6 +1027,9 @@ class Bench:
         live = [(name, self.port_of(t)) for name, t in tg if not isinstance(t, SlimeUnavailable)]
         acc = {name: ([], [], []) for name, _ in live}         # ttfe, delays, errors
         for name, port in live:
+            if name == "slime":
+                # short streams, each on a new connection as in the rounds: the path the rounds measure
+                wrk(port, "/sse?n=2&ms=0", 4, self.slime_warm, tag="warm", headers=("Connection: close",))
             asyncio.run(self.sse_round(port, conc, 5, 10))      # warm-up
         for _ in range(rounds):                                 # rounds interleave the targets
             for name, port in live:
@@ -1376,7 +1383,7 @@ class Bench:
                 continue
             port = self.port_of(t)
             conns = 16 if name == "slime" else 1
-            wrk(port, "/instr", conns, 2, expect="instr-ok\n", tag="warm")
+            wrk(port, "/instr", conns, self.slime_warm if name == "slime" else 2, expect="instr-ok\n", tag="warm")
             http_get(self.pyup_port, "/__ctl/reset")
             r = wrk(port, "/instr", conns, self.short, expect="instr-ok\n", tag=f"s9-{name}")
             rec = json.loads(http_get(self.pyup_port, "/__ctl/stats?instr=1")[2])["instr"]
