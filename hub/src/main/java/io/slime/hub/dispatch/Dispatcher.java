@@ -143,9 +143,12 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   /**
    * Another node holds one of its idle workers for this node's first waiting request that the
-   * worker accepts: offer it one (quoting {@code loan}) or return the loan.
+   * worker accepts: offer it one (quoting {@code loan}) or return the loan. {@code rival} is the
+   * lender's own first waiting request for the worker, null when it has none: the loan is for a
+   * request served before it. The lender's view of this node's queue can be a status interval
+   * old, and a request it lent for may already be served.
    */
-  public record Lend(ActorRef<Command> lender, long loan, WorkerProfile profile)
+  public record Lend(ActorRef<Command> lender, long loan, WorkerProfile profile, Waiter rival)
       implements Command, CborSerializable {}
 
   /** The borrower had no waiting request for a lent worker after all. */
@@ -757,7 +760,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     if (remote != null
         && (local == null
             || remote.waiter().before(local.traits().priority(), sinceMillis(local)))) {
-      lend(worker, profile, remote);
+      lend(worker, profile, remote, waiterOf(local));
     } else if (local != null) {
       waiting.remove(local);
       local.whenGone(() -> {}); // the worker takes over listening
@@ -1084,24 +1087,31 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
           break;
         }
         pool.markBusy(worker);
-        lend(worker, profile, remote);
+        lend(worker, profile, remote, null);
       }
     }
     return changed();
   }
 
   private void lend(
-      ActorRef<AgentWorker.Command> worker, WorkerProfile profile, PeerBoard.PeerWaiter remote) {
+      ActorRef<AgentWorker.Command> worker,
+      WorkerProfile profile,
+      PeerBoard.PeerWaiter remote,
+      Waiter rival) {
     long loan = ++lastLoan;
     loans.put(loan, new Loan(worker, profile));
     board.remove(remote);
     timers.startSingleTimer(new LoanExpired(loan), new LoanExpired(loan), LOAN_TIMEOUT);
-    remote.peer().tell(new Lend(getContext().getSelf(), loan, profile));
+    remote.peer().tell(new Lend(getContext().getSelf(), loan, profile, rival));
   }
 
   private Behavior<Command> onLend(Lend lend) {
     Exchange exchange =
         drainedReplies == null ? waiting.first(e -> lend.profile().accepts(e.demand())) : null;
+    if (exchange != null && lend.rival() != null
+        && lend.rival().before(exchange.traits().priority(), sinceMillis(exchange))) {
+      exchange = null; // the lender's own request comes first
+    }
     if (exchange == null) {
       lend.lender().tell(new LoanReturned(lend.loan()));
       return this;
@@ -1202,8 +1212,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     }
     List<Waiter> shown = new ArrayList<>();
     for (Exchange exchange : waiting.firstLive(WAITERS_SHOWN)) {
-      shown.add(
-          new Waiter(exchange.demand(), exchange.traits().priority(), sinceMillis(exchange)));
+      shown.add(waiterOf(exchange));
     }
     return new PeerStatus(getContext().getSelf(), agents, shown, waiting.size());
   }
@@ -1212,6 +1221,12 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     return new AgentSummary(a.agentId(), a.name(), a.acceptance(), a.weight(), a.ramp(),
         a.workers(), 0, a.busy(), "draining", a.latencyMs(), a.load(), a.requestsLastMinute(),
         a.bytesLastMinute(), a.ejectedUntilMillis());
+  }
+
+  private static Waiter waiterOf(Exchange exchange) {
+    return exchange == null
+        ? null
+        : new Waiter(exchange.demand(), exchange.traits().priority(), sinceMillis(exchange));
   }
 
   private static long sinceMillis(Exchange exchange) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.slime.hub.cluster.Waiter;
 import io.slime.hub.worker.AgentWorker;
 import java.time.Duration;
 import java.util.List;
@@ -88,6 +89,26 @@ class DispatcherTest {
       worker.expectMessage(new AgentWorker.Assign(next));
     }
     expectStats(dispatcher, 1, 0, 0);
+  }
+
+  @Test
+  void shouldReturnALoanWhenTheLendersOwnWaitingRequestCameFirst() {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    TestProbe<AgentWorker.Command> worker = join(dispatcher, profile("a", 0));
+    occupy(dispatcher, worker);
+    Exchange waiting = exchange("/here", null, true);
+    dispatcher.tell(new Dispatcher.Dispatch(waiting));
+    TestProbe<Dispatcher.Command> lender = testKit.createTestProbe();
+    long now = System.currentTimeMillis();
+
+    // The lender's own request waited longer than any here: its view of this node was stale.
+    Waiter earlier = new Waiter(waiting.demand(), 0, now - 60_000);
+    dispatcher.tell(new Dispatcher.Lend(lender.ref(), 7, profile("far", 0), earlier));
+    lender.expectMessage(new Dispatcher.LoanReturned(7));
+    assertFalse(waiting.isAnswered());
+    // Still waiting here, for the next worker. (Accepting a loan forwards the request to the
+    // lender's node: ClusterIT covers that part.)
+    expectStats(dispatcher, 1, 0, 1);
   }
 
   @Test
