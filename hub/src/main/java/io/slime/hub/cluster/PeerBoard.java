@@ -3,6 +3,7 @@ package io.slime.hub.cluster;
 import io.slime.hub.dispatch.Demand;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.dispatch.WorkerProfile;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -16,7 +17,10 @@ import org.apache.pekko.actor.typed.ActorRef;
  * What this node knows of the other nodes' pools, from their last status: their agents (idle and
  * busy workers, weights, usage) and their oldest waiting requests. Owned by the dispatcher. What
  * this node takes from it (an idle worker it forwards to, a waiter it lends to) is counted off at
- * once, so a stale status is not used twice; the next status from that node replaces it.
+ * once, so a stale status is not used twice; the next status from that node replaces it. A worker
+ * counted idle again here stays so for one status interval whatever the peer says: a status the
+ * peer sent while that worker was still busy can arrive after the answer's end, and would turn the
+ * next request away from an idle worker.
  */
 public final class PeerBoard {
 
@@ -32,6 +36,8 @@ public final class PeerBoard {
   private static final class Peer {
     final Map<String, AgentSummary> agents = new LinkedHashMap<>();
     final Map<String, Integer> idleLeft = new LinkedHashMap<>();
+    /** When this node last counted one of an agent's workers idle again (nanoTime). */
+    final Map<String, Long> freedAt = new LinkedHashMap<>();
     final List<Waiter> waiting;
     final int waitingCount;
 
@@ -46,13 +52,33 @@ public final class PeerBoard {
   }
 
   private final Map<ActorRef<Dispatcher.Command>, Peer> peers = new LinkedHashMap<>();
+  private final long holdNanos;
+
+  /** {@code hold}: how long a worker counted idle here outweighs a peer's status; its interval. */
+  public PeerBoard(Duration hold) {
+    this.holdNanos = hold.toNanos();
+  }
 
   public void update(
       ActorRef<Dispatcher.Command> peer,
       List<AgentSummary> agents,
       List<Waiter> waiting,
-      int waitingCount) {
-    peers.put(peer, new Peer(agents, waiting, waitingCount));
+      int waitingCount,
+      long nowNanos) {
+    Peer fresh = new Peer(agents, waiting, waitingCount);
+    Peer old = peers.put(peer, fresh);
+    if (old == null) {
+      return;
+    }
+    old.freedAt.forEach(
+        (agentId, at) -> {
+          AgentSummary agent = fresh.agents.get(agentId);
+          if (agent != null && nowNanos - at < holdNanos) {
+            fresh.freedAt.put(agentId, at);
+            int counted = Math.min(agent.workers(), old.idleLeft.getOrDefault(agentId, 0));
+            fresh.idleLeft.merge(agentId, counted, Math::max);
+          }
+        });
   }
 
   /** Forgets nodes that are no longer registered. */
@@ -88,7 +114,7 @@ public final class PeerBoard {
   }
 
   /** Counts one of {@code worker}'s agent's workers at {@code peer} as idle again. */
-  public void free(ActorRef<Dispatcher.Command> peer, WorkerProfile worker) {
+  public void free(ActorRef<Dispatcher.Command> peer, WorkerProfile worker, long nowNanos) {
     Peer known = peers.get(peer);
     if (known == null || worker == null) {
       return;
@@ -96,6 +122,7 @@ public final class PeerBoard {
     AgentSummary agent = known.agents.get(worker.agentId());
     if (agent != null) {
       known.idleLeft.computeIfPresent(agent.agentId(), (id, n) -> Math.min(agent.workers(), n + 1));
+      known.freedAt.put(agent.agentId(), nowNanos);
     }
   }
 

@@ -235,7 +235,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   private final DispatchSettings settings;
   private final TimerScheduler<Command> timers;
-  private final PeerBoard board = new PeerBoard();
+  private final PeerBoard board;
   private final Pool pool;
   private final WaitingRequests waiting;
   private final AgentTrafficRegistry traffic;
@@ -263,6 +263,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     this.settings = settings;
     this.traffic = traffic;
     this.nodeTraffic = nodeTraffic;
+    this.board =
+        new PeerBoard(settings.peers() == null ? Duration.ZERO : settings.peers().statusInterval());
     this.pool = new Pool(settings.agentDefaults(), settings.passiveHealth(), traffic, board);
     this.waiting = new WaitingRequests(settings.maxPriority(), settings.maxWait().toNanos());
     this.balancer = new Balancer(RandomGenerator.getDefault());
@@ -347,7 +349,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         .onMessage(
             PeerWorkerFree.class,
             m -> {
-              board.free(m.peer(), m.worker());
+              board.free(m.peer(), m.worker(), System.nanoTime());
               return this;
             })
         .onMessage(LoanReturned.class, m -> onLoanBack(m.loan()))
@@ -1062,8 +1064,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       getContext().getLog().info("Hub node {} joined the pool", status.from().path().address());
       status.from().tell(currentStatus());
     }
-    board.update(status.from(), status.agents(), status.waiting(), status.waitingCount());
     long now = System.nanoTime();
+    board.update(status.from(), status.agents(), status.waiting(), status.waitingCount(), now);
     long nowMillis = System.currentTimeMillis();
     for (AgentSummary remote : status.agents()) {
       LocalAgent agent = pool.agent(remote.agentId());
