@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.pekko.util.ByteIterator;
 import org.apache.pekko.util.ByteString;
 import org.apache.pekko.util.ByteStringBuilder;
 
@@ -85,15 +86,8 @@ public final class FrameCodec {
     if (message.size() > MAX_FRAME_BYTES) {
       throw new ProtocolException("frame of " + message.size() + " bytes exceeds the limit");
     }
-    if (message.size() >= BODY_CHUNK_HEAD && message.apply(0) == BODY_CHUNK) {
-      // Bulk bodies travel as chunks: their bytes are sliced off as they are, never copied.
-      int exchange =
-          (message.apply(1) & 0xFF) << 24
-              | (message.apply(2) & 0xFF) << 16
-              | (message.apply(3) & 0xFF) << 8
-              | (message.apply(4) & 0xFF);
-      boolean last = (message.apply(5) & LAST) != 0;
-      return new Frame.BodyChunk(exchange, message.drop(BODY_CHUNK_HEAD), last);
+    if (!message.isEmpty() && message.apply(0) == BODY_CHUNK) {
+      return bodyChunk(message);
     }
     // toArrayUnsafe avoids a copy for the usual single-array message; the buffer is only read.
     ByteBuffer in = ByteBuffer.wrap(message.toArrayUnsafe()).order(ORDER);
@@ -127,10 +121,6 @@ public final class FrameCodec {
           return new Frame.ResponseStart(
               exchange, status, headers, contentType, contentLength, last, rest(message, in));
         }
-        case BODY_CHUNK -> {
-          boolean last = (in.get() & LAST) != 0;
-          return new Frame.BodyChunk(exchange, rest(message, in), last);
-        }
         case CANCEL -> {
           return new Frame.Cancel(exchange);
         }
@@ -148,6 +138,18 @@ public final class FrameCodec {
     } catch (BufferUnderflowException e) {
       throw new ProtocolException("truncated frame");
     }
+  }
+
+  /** Bulk bodies travel as chunks: their bytes are sliced off as they came, never copied. */
+  private static Frame.BodyChunk bodyChunk(ByteString message) {
+    if (message.size() < BODY_CHUNK_HEAD) {
+      throw new ProtocolException("truncated frame");
+    }
+    ByteIterator in = message.iterator();
+    in.getByte(); // the kind
+    int exchange = in.getInt(ORDER);
+    boolean last = (in.getByte() & LAST) != 0;
+    return new Frame.BodyChunk(exchange, message.drop(BODY_CHUNK_HEAD), last);
   }
 
   private static void head(ByteStringBuilder out, byte kind, int exchange, boolean last) {
