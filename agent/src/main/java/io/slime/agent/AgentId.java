@@ -4,14 +4,21 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.slime.shared.net.ServiceAddress;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
  * Which agent this is, as the hub sees it. Go Slime keeps a random id in a file so a restarted
  * agent takes over its old workers' places at the hub instead of appearing next to them; slime does
- * the same unless {@code --agentID} fixes the id.
+ * the same unless {@code --agentID} fixes the id. The file is per user, not per process, so the id
+ * made from it also names the upstream: several agents on one host (one per GPU) share the file but
+ * never each other's places.
  */
 public final class AgentId {
   private static final Pattern VALID = Pattern.compile("[\\x21-\\x7e]{1,128}");
@@ -19,20 +26,37 @@ public final class AgentId {
 
   private AgentId() {}
 
-  /** The configured id, else the one kept in the id file (made and saved on first use). */
-  public static String resolve(AgentSettings settings) {
+  /**
+   * The id of each agent, in the order of {@code settings.upstreams()}. A configured id is used as
+   * it is with one upstream and as {@code <id>-<index>} with several. Without one, each agent is
+   * {@code <file id>-<upstream digest>}: stable across restarts, and different for each upstream.
+   */
+  public static List<String> resolve(AgentSettings settings) {
+    List<ServiceAddress> upstreams = settings.upstreams();
+    List<String> ids = new ArrayList<>(upstreams.size());
     if (!settings.agentId().isEmpty()) {
-      return settings.agentId();
+      for (int i = 0; i < upstreams.size(); i++) {
+        ids.add(upstreams.size() == 1 ? settings.agentId() : settings.agentId() + "-" + i);
+      }
+      return List.copyOf(ids);
     }
-    return fromFile(settings.idFile());
+    String fileId = fromFile(settings.idFile());
+    for (ServiceAddress upstream : upstreams) {
+      ids.add(fileId + "-" + digest(upstream));
+    }
+    return List.copyOf(ids);
   }
 
-  /**
-   * The id of the agent for upstream {@code index}: with one upstream the id itself, with several
-   * {@code <id>-<index>}, so the agents of one process never replace each other's workers.
-   */
-  public static String forUpstream(String id, int index, int upstreams) {
-    return upstreams == 1 ? id : id + "-" + index;
+  /** Eight hex digits that tell one upstream address from another. */
+  static String digest(ServiceAddress upstream) {
+    try {
+      byte[] hash =
+          MessageDigest.getInstance("SHA-256")
+              .digest(upstream.toString().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(hash, 0, 4);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
   }
 
   static boolean isValid(String id) {

@@ -3,7 +3,6 @@ package io.slime.agent;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -36,14 +35,9 @@ public final class Agents implements AutoCloseable {
   public static Agents start(Config config) {
     Config full = config.withFallback(ConfigFactory.defaultReference()).resolve();
     AgentSettings settings = AgentSettings.create(full);
-    String baseId = AgentId.resolve(settings);
-    List<String> ids = new ArrayList<>();
-    for (int i = 0; i < settings.upstreams().size(); i++) {
-      ids.add(AgentId.forUpstream(baseId, i, settings.upstreams().size()));
-    }
-    ActorSystem<Void> system =
-        ActorSystem.create(Guardian.create(settings, List.copyOf(ids)), "slime-agent", full);
-    return new Agents(system, List.copyOf(ids));
+    List<String> ids = AgentId.resolve(settings);
+    ActorSystem<Void> system = ActorSystem.create(Guardian.create(settings, ids), "slime-agent", full);
+    return new Agents(system, ids);
   }
 
   /** The id each agent presents to the hub, in the order of the upstreams. */

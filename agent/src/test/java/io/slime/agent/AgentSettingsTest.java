@@ -2,6 +2,7 @@ package io.slime.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -196,10 +197,30 @@ class AgentSettingsTest {
     assertTrue(Files.exists(idFile));
     String id = Files.readString(idFile).strip();
     assertTrue(id.matches("[0-9a-f]{16}"), id);
-    assertEquals(List.of(id + "-0", id + "-1"), first);
+    assertEquals(2, first.size());
+    assertTrue(first.get(0).matches(id + "-[0-9a-f]{8}"), first.get(0));
+    assertTrue(first.get(1).matches(id + "-[0-9a-f]{8}"), first.get(1));
+    assertNotEquals(first.get(0), first.get(1));
     try (Agents agents = Agents.start(config)) {
       assertEquals(first, agents.agentIds());
     }
+  }
+
+  @Test
+  void shouldGiveAgentsOfOneHostTheirOwnIdsFromOneIdFile(@TempDir Path dir) {
+    String idFile = dir.resolve("agent-id").toString().replace("\\", "/");
+    AgentSettings gpu0 =
+        AgentSettings.create(
+            config(
+                "slime.agent { upstreams = \"127.0.0.1:9000\", id-file = \"" + idFile + "\" }"));
+    AgentSettings gpu1 =
+        AgentSettings.create(
+            config(
+                "slime.agent { upstreams = \"127.0.0.1:9001\", id-file = \"" + idFile + "\" }"));
+    List<String> first = AgentId.resolve(gpu0);
+    List<String> second = AgentId.resolve(gpu1);
+    assertNotEquals(first, second);
+    assertEquals(first, AgentId.resolve(gpu0), "the same upstream keeps its id across restarts");
   }
 
   @Test
@@ -207,8 +228,7 @@ class AgentSettingsTest {
     AgentSettings s =
         AgentSettings.create(
             config("slime.agent { agent-id = gpu-1, id-file = \"" + dir.resolve("never") + "\" }"));
-    assertEquals("gpu-1", AgentId.resolve(s));
-    assertEquals("gpu-1", AgentId.forUpstream("gpu-1", 0, 1));
+    assertEquals(List.of("gpu-1"), AgentId.resolve(s));
     assertFalse(Files.exists(dir.resolve("never")));
   }
 }
