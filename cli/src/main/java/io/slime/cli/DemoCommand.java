@@ -43,7 +43,12 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     String secret = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
     Config defaults = ConfigFactory.load();
-    ActorSystem upstreamSystem = ActorSystem.create("slime-demo-upstream", defaults);
+    // The hub's system stops with the JVM; the others by the hook below. Left on, their own hooks
+    // would be added while the JVM already shuts down, each with a warning.
+    Config stoppedByDemo =
+        ConfigFactory.parseMap(Map.of("pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off"))
+            .withFallback(defaults);
+    ActorSystem upstreamSystem = ActorSystem.create("slime-demo-upstream", stoppedByDemo);
     SampleUpstream upstream =
         SampleUpstream.start(upstreamSystem, "127.0.0.1", 0).toCompletableFuture().join();
 
@@ -57,8 +62,8 @@ final class DemoCommand implements Callable<Integer> {
                 .withFallback(defaults));
     String hubAddress = "127.0.0.1:" + hub.address().getPort();
     TokenCodec tokens = TokenCodec.forSecret(secret);
-    Agents first = agent(tokens, "demo-agent-a", hubAddress, upstream, defaults);
-    Agents second = agent(tokens, "demo-agent-b", hubAddress, upstream, defaults);
+    Agents first = agent(tokens, "demo-agent-a", hubAddress, upstream, stoppedByDemo);
+    Agents second = agent(tokens, "demo-agent-b", hubAddress, upstream, stoppedByDemo);
 
     String base = "http://" + hubAddress;
     out.println();
