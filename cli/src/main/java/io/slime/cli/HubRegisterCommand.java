@@ -57,8 +57,8 @@ final class HubRegisterCommand implements Callable<Integer> {
       paramLabel = "SCOPE",
       split = ",",
       description =
-          "Slime-Scope values the agent accepts, comma-separated. Default: none (it takes only"
-              + " requests without Slime-Scope).")
+          "Slime-Scope values the agent accepts, comma-separated, besides requests without"
+              + " Slime-Scope, which every agent serves. Default: none.")
   List<String> scopes;
 
   @Option(
