@@ -39,8 +39,8 @@ final class AgentRunCommand implements Callable<Integer> {
       names = "--hub",
       paramLabel = "URL",
       description =
-          "Hub address, host:port or http(s)://host:port; several hub nodes comma-separated;"
-              + " required. Env: HUB.")
+          "Hub address, host:port or http(s)://host:port[/path]; several hub nodes"
+              + " comma-separated; required. Env: HUB.")
   String hub;
 
   @Option(
