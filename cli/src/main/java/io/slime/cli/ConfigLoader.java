@@ -12,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds the one {@link Config} a command runs with, from four sources, first one wins:
@@ -60,6 +62,8 @@ public final class ConfigLoader {
           Setting.AGENT_HEALTH_FAILURES,
           Setting.AGENT_HEALTH_SUCCESSES);
 
+  private static final Logger log = LoggerFactory.getLogger(ConfigLoader.class);
+
   private final Map<String, String> environment;
 
   public ConfigLoader(Map<String, String> environment) {
@@ -88,11 +92,23 @@ public final class ConfigLoader {
       if (!Files.isRegularFile(configFile) || !Files.isReadable(configFile)) {
         throw new UsageException("Config file not found or not readable: " + configFile);
       }
-      fileConfig =
-          ConfigFactory.parseFile(
-              configFile.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+      fileConfig = parse(configFile);
     }
     return merge(settings, flags, fileConfig, true);
+  }
+
+  private static Config parse(Path configFile) {
+    try {
+      return ConfigFactory.parseFile(
+          configFile.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+    } catch (ConfigException.Parse e) {
+      // The parser's own words for a missing '}' speak of a parenthesis.
+      if (e.getMessage().endsWith("expecting a close parentheses ')' here, not: end of file")) {
+        throw new ConfigException.Parse(
+            e.origin(), "the file ends inside a block: a '}' is missing", e);
+      }
+      throw e;
+    }
   }
 
   /** As {@link #load} for commands that take no --config file. */
@@ -109,6 +125,9 @@ public final class ConfigLoader {
             .withFallback(ConfigFactory.load())
             .resolve();
     settings.forEach(setting -> check(merged, setting, acceptsFile));
+    for (String unknown : UnknownKeys.in(merged, ConfigFactory.defaultReference())) {
+      log.warn("Ignoring unknown configuration key {}", unknown);
+    }
     return merged;
   }
 

@@ -3,8 +3,11 @@ package io.slime.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
@@ -153,5 +156,56 @@ class ConfigLoaderTest {
         "Invalid value for --numWorker (environment variable NUM_WORKER, slime.agent.num-worker in"
             + " --config): 0 is not between 1 and 2147483647",
         e.getMessage());
+  }
+
+  @Test
+  void shouldNameUnknownSlimeKeysWithTheKnownKeyTheyResemble() {
+    Config config =
+        ConfigFactory.parseString(
+                """
+                slime.hub.queue.max-wiat = 3s
+                slime.hub.no-such-thing = 1
+                slime.hub.routing.routes.chat { path = "/v1/", policy = fifo, protocols.sse = fifo }
+                slime.agent.labels.gpu = a100
+                slime.agent.weight = 2
+                pekko.anything = 1
+                """)
+            .withFallback(ConfigFactory.defaultReference());
+
+    assertEquals(
+        List.of(
+            "slime.hub.no-such-thing",
+            "slime.hub.queue.max-wiat (did you mean slime.hub.queue.max-wait?)"),
+        UnknownKeys.in(config, ConfigFactory.defaultReference()));
+  }
+
+  @Test
+  void shouldFindNoUnknownKeysInTheShippedExamples() throws Exception {
+    List<Path> examples;
+    try (var files = Files.walk(Path.of("..", "config"))) {
+      examples = files.filter(f -> f.toString().endsWith(".conf")).toList();
+    }
+
+    assertFalse(examples.isEmpty());
+    for (Path example : examples) {
+      Config config = ConfigFactory.parseFile(example.toFile()).withFallback(ConfigFactory.load());
+      assertEquals(
+          List.of(), UnknownKeys.in(config, ConfigFactory.defaultReference()), example.toString());
+    }
+  }
+
+  @Test
+  void shouldSayPlainlyThatABraceIsMissing() throws Exception {
+    Path file = Files.writeString(dir.resolve("hub.conf"), "slime.hub {\n  port = 1\n");
+
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                new ConfigLoader(Map.of("SECRET", "s")).load(ConfigLoader.HUB_RUN, Map.of(), file));
+
+    assertTrue(e.getMessage().contains("hub.conf"), e.getMessage());
+    assertTrue(
+        e.getMessage().endsWith("the file ends inside a block: a '}' is missing"), e.getMessage());
   }
 }
