@@ -87,8 +87,8 @@ final class HubRunCommand implements Callable<Integer> {
       paramLabel = "HOST:PORT",
       split = ",",
       description =
-          "Cluster seed nodes to join (comma-separated or repeated); list this node on the first"
-              + " one. Env: SEEDS.")
+          "Cluster seed nodes to join (comma-separated or repeated): the same list of several"
+              + " nodes on every node, so a restarted node finds the live cluster. Env: SEEDS.")
   List<String> seeds;
 
   @Option(

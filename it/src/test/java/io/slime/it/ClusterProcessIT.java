@@ -19,13 +19,18 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three hub processes in one cluster behind HAProxy, which balances applications and agent
- * WebSockets alike; one node is killed with SIGKILL under load.
+ * WebSockets alike; the first seed is killed with SIGKILL and restarted, then another node is
+ * killed under load.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterProcessIT {
   private static final int NODES = 3;
 
@@ -36,6 +41,8 @@ class ClusterProcessIT {
   private static TestUpstream upstream;
   private static final List<Agents> agents = new ArrayList<>();
   private static int balancerPort;
+  private static final int[] httpPorts = new int[NODES];
+  private static final int[] clusterPorts = new int[NODES];
 
   /**
    * One finished application request: when it ended, its status (0: no answer) and who answered
@@ -49,14 +56,12 @@ class ClusterProcessIT {
 
   @BeforeAll
   static void start() throws Exception {
-    int[] httpPorts = new int[NODES];
-    int[] clusterPorts = new int[NODES];
     for (int i = 0; i < NODES; i++) {
       httpPorts[i] = Slime.freePort();
       clusterPorts[i] = Slime.freePort();
     }
     for (int i = 0; i < NODES; i++) {
-      hubs.add(startHub(i, httpPorts[i], clusterPorts[i], clusterPorts[0]));
+      hubs.add(startHub(i));
     }
     balancerPort = Slime.freePort();
     balancer = startBalancer(httpPorts);
@@ -82,6 +87,31 @@ class ClusterProcessIT {
   }
 
   @Test
+  @Order(1)
+  void aFirstSeedRestartedAfterSigkillRejoinsTheLiveCluster() throws Exception {
+    hubs.get(0).destroyForcibly(); // SIGKILL
+    assertTrue(hubs.get(0).waitFor(5, TimeUnit.SECONDS), "node 0 is dead");
+    hubs.set(0, startHub(0));
+
+    // Alone, it would have formed a cluster of its own and seen 1 node, the others 2.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    List<String> seen = List.of();
+    while (System.nanoTime() < deadline) {
+      seen = new ArrayList<>();
+      for (int port : httpPorts) {
+        seen.add(nodesSeenBy(port));
+      }
+      if (seen.stream().allMatch(n -> n.equals("3"))) {
+        break;
+      }
+      Thread.sleep(200);
+    }
+    assertEquals(List.of("3", "3", "3"), seen, "nodes each node sees; logs in " + dir);
+    awaitServed(NODES * 2);
+  }
+
+  @Test
+  @Order(2)
   void killingANodeUnderLoadHangsNothingAndThroughputRecovers() throws Exception {
     ConcurrentLinkedQueue<Outcome> outcomes = new ConcurrentLinkedQueue<>();
     long start = System.nanoTime();
@@ -153,11 +183,26 @@ class ClusterProcessIT {
     }
   }
 
-  private static Process startHub(int i, int httpPort, int clusterPort, int seedPort)
-      throws IOException {
+  /** The "nodes" count in a node's status, or why there is none. */
+  private static String nodesSeenBy(int httpPort) {
+    try {
+      HttpResponse<String> r = Client.get("http://127.0.0.1:" + httpPort + "/_slime/status");
+      var matcher = java.util.regex.Pattern.compile("\"nodes\":(\\d+)").matcher(r.body());
+      return matcher.find() ? matcher.group(1) : "status " + r.statusCode();
+    } catch (IllegalStateException e) {
+      return "down";
+    }
+  }
+
+  /** Node {@code i}, with every node as a seed, as README's cluster example runs them. */
+  private static Process startHub(int i) throws IOException {
+    List<String> seeds = new ArrayList<>();
+    for (int port : clusterPorts) {
+      seeds.add("127.0.0.1:" + port);
+    }
     return Slime.startProcess(
         List.of(),
-        dir.resolve("hub-" + i + ".log"),
+        dir.resolve("hub-" + i + "-" + System.nanoTime() + ".log"),
         "hub",
         "run",
         "--secret",
@@ -165,13 +210,13 @@ class ClusterProcessIT {
         "--host",
         "127.0.0.1",
         "--port",
-        Integer.toString(httpPort),
+        Integer.toString(httpPorts[i]),
         "--clusterHost",
         "127.0.0.1",
         "--clusterPort",
-        Integer.toString(clusterPort),
+        Integer.toString(clusterPorts[i]),
         "--seed",
-        "127.0.0.1:" + seedPort);
+        String.join(",", seeds));
   }
 
   private static Process startBalancer(int[] httpPorts) throws IOException {
