@@ -715,7 +715,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     return this;
   }
 
-  /** Whether another token than {@code tokenId} holds {@code agentId}: here first, then elsewhere. */
+  /** Whether another token than {@code tokenId} holds {@code agentId}: here, then elsewhere. */
   private AgentIdAnswer holder(String agentId, long tokenId) {
     LocalAgent local = pool.agent(agentId);
     if (local != null) {
@@ -738,8 +738,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     if (holder(profile.agentId(), profile.tokenId()) instanceof AgentIdTaken taken) {
       // Another token's worker joined between this one's check and its upgrade: it keeps the id.
       getContext().getLog().warn(
-          "Agent id [{}] worker [{}]: token [{}] ({}) may not take the slots of token [{}] ({}) at {};"
-              + " closing its connection",
+          "Agent id [{}] worker [{}]: token [{}] ({}) may not take the slots of token [{}] ({})"
+              + " at {}; closing its connection",
           profile.agentId(), profile.workerIndex(), profile.agentName(), profile.tokenId(),
           taken.tokenName(), taken.tokenId(), taken.node());
       joined.worker().tell(AgentWorker.Disconnect.INSTANCE);
@@ -1274,9 +1274,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   }
 
   private static AgentSummary offeringNothing(AgentSummary a) {
-    return new AgentSummary(a.agentId(), a.name(), a.tokenId(), a.acceptance(), a.weight(), a.ramp(),
-        a.workers(), 0, a.busy(), "draining", a.latencyMs(), a.load(), a.requestsLastMinute(),
-        a.bytesLastMinute(), a.ejectedUntilMillis());
+    return new AgentSummary(a.agentId(), a.name(), a.tokenId(), a.acceptance(), a.weight(),
+        a.ramp(), a.workers(), 0, a.busy(), "draining", a.latencyMs(), a.load(),
+        a.requestsLastMinute(), a.bytesLastMinute(), a.ejectedUntilMillis());
   }
 
   private static Waiter waiterOf(Exchange exchange) {

@@ -35,9 +35,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Agent worker connections at {@code /_slime/connect}: the token and the agent id are checked
  * before the upgrade, so a refused agent never gets a socket; an accepted one gets a worker actor.
- * Every refusal is a {@link ProxyError} and one WARN line; it is the same for a plain GET with the
- * handshake's headers, which is how an agent learns the reason (its WebSocket client keeps no body
- * of a refused upgrade).
+ * Every refusal is a {@link ProxyError}, and every refused agent one WARN line. A plain GET with
+ * the handshake's headers gets the same answer as the upgrade, up to the upgrade itself: that is
+ * how an agent learns the reason (its WebSocket client keeps no body of a refused upgrade).
  *
  * <p>A worker's slot is (token, agent id, worker index): a token takes over the slots of its own
  * agent ids (an agent that restarts), never another token's, so holding a token is no way to knock
@@ -127,7 +127,10 @@ final class AgentSocketHandler {
 
   /** Upgrades to a worker's socket, unless another token holds the agent id. */
   private CompletionStage<HttpResponse> upgrade(
-      HttpRequest request, String clientIp, WorkerProfile profile, Dispatcher.AgentIdAnswer answer) {
+      HttpRequest request,
+      String clientIp,
+      WorkerProfile profile,
+      Dispatcher.AgentIdAnswer answer) {
     if (answer instanceof Dispatcher.AgentIdTaken taken) {
       log.warn(
           "Refused an agent connection from {}: agent id [{}] belongs to token [{}] ({}) at {};"

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 class ExchangeFramesTest {
 
   private static Frame.ResponseStart start(Header... headers) {
-    return new Frame.ResponseStart(1, 200, List.of(headers), "", 2, true, ByteString.fromString("ok"));
+    ByteString body = ByteString.fromString("ok");
+    return new Frame.ResponseStart(1, 200, List.of(headers), "", body.size(), true, body);
   }
 
   private static List<String> headers(HttpResponse response) {
