@@ -154,6 +154,27 @@ class AgentIdentityIT {
     assertEquals("restarting", Client.header(r, "Slime-Agent"));
   }
 
+  @Test
+  void shouldNameEveryRefusalOfTheAgentSocketInSlimeError() {
+    String token = Slime.token("refused");
+    assertRefused(401, "agent-token-refused", "garbage", AGENT_ID, "0");
+    assertRefused(400, "bad-agent-handshake", token, "no spaces allowed", "0");
+    assertRefused(400, "bad-agent-handshake", token, AGENT_ID, "-1");
+    // Everything right but the upgrade itself, as the agent's own probe for a reason sends it.
+    assertRefused(400, "bad-agent-handshake", token, AGENT_ID, "0");
+  }
+
+  private void assertRefused(int status, String code, String token, String agentId, String index) {
+    HttpResponse<String> r =
+        Client.get(
+            Slime.url(hub, SlimeHeaders.CONNECT_PATH),
+            SlimeHeaders.AGENT_TOKEN, token,
+            SlimeHeaders.AGENT_ID, agentId,
+            SlimeHeaders.WORKER_INDEX, index);
+    assertEquals(status, r.statusCode(), r.body());
+    assertEquals(code, Client.header(r, "Slime-Error"), r.body());
+  }
+
   private CompletableFuture<WebSocket> connect(String token, WebSocket.Listener listener) {
     return HttpClient.newHttpClient()
         .newWebSocketBuilder()
