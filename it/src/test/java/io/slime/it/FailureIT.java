@@ -313,19 +313,20 @@ class FailureIT {
 
   @Test
   void shouldReplaceAWorkerThatReconnectsWithTheSameId() throws Exception {
+    String token = Slime.token("twin");
     try (TestUpstream upstream = TestUpstream.start();
         Hub hub = Slime.hub();
-        Agents agents = Slime.agent(hub, Slime.token("twin"), upstream.address(), 1, "twin")) {
+        Agents agents = Slime.agent(hub, token, upstream.address(), 1, "twin")) {
       assertEquals(List.of("twin"), agents.agentIds());
       Slime.awaitWorkers(hub, 1, "/echo");
 
-      // A second connection for the same slot replaces the agent's; the agent reconnects and in
-      // turn replaces it: the hub closes the stale one each time.
+      // A second connection of the same token for the same slot replaces the agent's; the agent
+      // reconnects and in turn replaces it: the hub closes the stale one each time.
       CompletableFuture<String> impostorClosed = new CompletableFuture<>();
       WebSocket impostor =
           Client.HTTP
               .newWebSocketBuilder()
-              .header("Slime-Agent-Token", Slime.token("impostor"))
+              .header("Slime-Agent-Token", token)
               .header("Slime-Agent-Id", "twin")
               .header("Slime-Worker-Index", "0")
               .buildAsync(

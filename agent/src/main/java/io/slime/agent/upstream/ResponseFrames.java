@@ -1,9 +1,9 @@
 package io.slime.agent.upstream;
 
+import io.slime.shared.http.HeaderRules;
 import io.slime.shared.protocol.BodyPieces;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.Header;
-import io.slime.shared.protocol.HopByHop;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
@@ -150,14 +150,13 @@ public final class ResponseFrames {
         || frame instanceof Frame.Failure;
   }
 
+  /** The upstream's headers that travel to the hub: see {@link HeaderRules#response}. */
   private static List<Header> headers(Iterable<HttpHeader> all) {
     List<Header> out = new ArrayList<>();
     for (HttpHeader h : all) {
-      if (!HopByHop.HEADERS.contains(h.lowercaseName())) {
-        out.add(new Header(h.name(), h.value()));
-      }
+      out.add(new Header(h.name(), h.value()));
     }
-    return out;
+    return HeaderRules.response(out);
   }
 
 

@@ -9,6 +9,8 @@ import io.slime.hub.dispatch.Demand;
  * accept, how many are idle and busy, and what the traffic policy needs to treat the agent the
  * same on every node.
  *
+ * @param name its token's name
+ * @param tokenId its token's id: an agent id belongs to one token across the cluster
  * @param weight the agent's weight now (control, token, agent, default)
  * @param ramp 1, or less while it comes back from an ejection (slow start)
  * @param idle idle workers free to take a request (0 while the agent is unavailable)
@@ -21,6 +23,7 @@ import io.slime.hub.dispatch.Demand;
 public record AgentSummary(
     String agentId,
     String name,
+    long tokenId,
     Acceptance acceptance,
     double weight,
     double ramp,

@@ -126,6 +126,20 @@ public final class PeerBoard {
     }
   }
 
+  /**
+   * {@code agentId}'s workers at another node when they came with another token than {@code
+   * tokenId}, or null: as of that node's last status.
+   */
+  public PeerAgent heldByOtherToken(String agentId, long tokenId) {
+    for (Map.Entry<ActorRef<Dispatcher.Command>, Peer> peer : peers.entrySet()) {
+      AgentSummary agent = peer.getValue().agents.get(agentId);
+      if (agent != null && agent.tokenId() != tokenId) {
+        return new PeerAgent(peer.getKey(), agent);
+      }
+    }
+    return null;
+  }
+
   /** The agents at other nodes, each node's view of each; for decisions across the cluster. */
   public List<AgentSummary> agents() {
     List<AgentSummary> out = new ArrayList<>();

@@ -109,6 +109,6 @@ public final class PeerHttp {
             response.contentLength(),
             inline,
             inline ? ByteString.fromArrayUnsafe(response.inlineBody()) : ByteString.emptyByteString());
-    return ExchangeFrames.response(start, inline ? null : body, response.agentName(), headRequest);
+    return ExchangeFrames.relayed(start, inline ? null : body, response.agentName(), headRequest);
   }
 }

@@ -75,6 +75,26 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   /** A worker could not take an assignment (its connection closed); serve the request first. */
   public record Redispatch(Exchange exchange) implements Command {}
 
+  /**
+   * May a connection with token {@code tokenId} take worker slots of {@code agentId}? Asked before
+   * the upgrade. An agent id belongs to the token whose workers hold it, here or, as of their last
+   * status, at another node; once none of them is left, to whichever token comes next.
+   */
+  public record CheckAgentId(String agentId, long tokenId, ActorRef<AgentIdAnswer> replyTo)
+      implements Command {}
+
+  /** The answer to {@link CheckAgentId}. */
+  public sealed interface AgentIdAnswer {}
+
+  /** Nobody holds the agent id, or the asking token does. */
+  public enum AgentIdFree implements AgentIdAnswer {
+    INSTANCE
+  }
+
+  /** Workers of another token hold the agent id, at {@code node}. */
+  public record AgentIdTaken(String tokenName, long tokenId, String node)
+      implements AgentIdAnswer {}
+
   /** A worker connection opened and is idle. */
   public record WorkerJoined(ActorRef<AgentWorker.Command> worker, WorkerProfile profile)
       implements Command, CborSerializable {}
@@ -313,6 +333,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         .onMessage(Dispatch.class, m -> onDispatch(m.exchange(), false))
         .onMessage(Redispatch.class, m -> onDispatch(m.exchange(), true))
         .onMessage(Abandon.class, this::onAbandon)
+        .onMessage(CheckAgentId.class, this::onCheckAgentId)
         .onMessage(WorkerJoined.class, this::onWorkerJoined)
         .onMessage(WorkerIdle.class, this::onWorkerIdle)
         .onMessage(WorkerReported.class, this::onWorkerReported)
@@ -689,8 +710,41 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   // ---- workers ----
 
+  private Behavior<Command> onCheckAgentId(CheckAgentId check) {
+    check.replyTo().tell(holder(check.agentId(), check.tokenId()));
+    return this;
+  }
+
+  /** Whether another token than {@code tokenId} holds {@code agentId}: here, then elsewhere. */
+  private AgentIdAnswer holder(String agentId, long tokenId) {
+    LocalAgent local = pool.agent(agentId);
+    if (local != null) {
+      WorkerProfile held = local.profile;
+      return held.tokenId() == tokenId
+          ? AgentIdFree.INSTANCE
+          : new AgentIdTaken(held.agentName(), held.tokenId(), "this node");
+    }
+    PeerBoard.PeerAgent remote = board.heldByOtherToken(agentId, tokenId);
+    return remote == null
+        ? AgentIdFree.INSTANCE
+        : new AgentIdTaken(
+            remote.agent().name(),
+            remote.agent().tokenId(),
+            "hub node " + remote.peer().path().address());
+  }
+
   private Behavior<Command> onWorkerJoined(WorkerJoined joined) {
     WorkerProfile profile = joined.profile();
+    if (holder(profile.agentId(), profile.tokenId()) instanceof AgentIdTaken taken) {
+      // Another token's worker joined between this one's check and its upgrade: it keeps the id.
+      getContext().getLog().warn(
+          "Agent id [{}] worker [{}]: token [{}] ({}) may not take the slots of token [{}] ({})"
+              + " at {}; closing its connection",
+          profile.agentId(), profile.workerIndex(), profile.agentName(), profile.tokenId(),
+          taken.tokenName(), taken.tokenId(), taken.node());
+      joined.worker().tell(AgentWorker.Disconnect.INSTANCE);
+      return this;
+    }
     Pool.Joined result = pool.join(joined.worker(), profile);
     if (result.replaced() != null) {
       getContext().getLog().info(
@@ -1220,9 +1274,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   }
 
   private static AgentSummary offeringNothing(AgentSummary a) {
-    return new AgentSummary(a.agentId(), a.name(), a.acceptance(), a.weight(), a.ramp(),
-        a.workers(), 0, a.busy(), "draining", a.latencyMs(), a.load(), a.requestsLastMinute(),
-        a.bytesLastMinute(), a.ejectedUntilMillis());
+    return new AgentSummary(a.agentId(), a.name(), a.tokenId(), a.acceptance(), a.weight(),
+        a.ramp(), a.workers(), 0, a.busy(), "draining", a.latencyMs(), a.load(),
+        a.requestsLastMinute(), a.bytesLastMinute(), a.ejectedUntilMillis());
   }
 
   private static Waiter waiterOf(Exchange exchange) {

@@ -265,6 +265,7 @@ final class Pool {
           new AgentSummary(
               agent.id,
               agent.profile.agentName(),
+              agent.profile.tokenId(),
               agent.profile.acceptance(),
               weight(agent),
               agent.health.ramp(nowNanos),

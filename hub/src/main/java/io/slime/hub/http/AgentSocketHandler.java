@@ -3,6 +3,7 @@ package io.slime.hub.http;
 import io.slime.hub.Guardian;
 import io.slime.hub.cluster.RevokedTokens;
 import io.slime.hub.dispatch.Acceptance;
+import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.dispatch.WorkerProfile;
 import io.slime.shared.agent.AgentTerms;
 import io.slime.shared.agent.Labels;
@@ -21,12 +22,9 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
-import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.http.javadsl.model.StatusCode;
-import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.NotUsed;
@@ -35,27 +33,37 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Agent worker connections at {@code /_slime/connect}: the token is checked before the upgrade, so
- * a refused agent never gets a socket; an accepted one gets a worker actor.
+ * Agent worker connections at {@code /_slime/connect}: the token and the agent id are checked
+ * before the upgrade, so a refused agent never gets a socket; an accepted one gets a worker actor.
+ * Every refusal is a {@link ProxyError}, and every refused agent one WARN line. A plain GET with
+ * the handshake's headers gets the same answer as the upgrade, up to the upgrade itself: that is
+ * how an agent learns the reason (its WebSocket client keeps no body of a refused upgrade).
+ *
+ * <p>A worker's slot is (token, agent id, worker index): a token takes over the slots of its own
+ * agent ids (an agent that restarts), never another token's, so holding a token is no way to knock
+ * out or pass for another agent.
  */
 final class AgentSocketHandler {
   private static final Logger log = LoggerFactory.getLogger(AgentSocketHandler.class);
   private static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
-  private static final Duration SPAWN_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
 
   private final TokenCodec tokens;
   private final RevokedTokens revoked;
   private final ActorRef<Guardian.Command> guardian;
+  private final ActorRef<Dispatcher.Command> dispatcher;
   private final Scheduler scheduler;
 
   AgentSocketHandler(
       TokenCodec tokens,
       RevokedTokens revoked,
       ActorRef<Guardian.Command> guardian,
+      ActorRef<Dispatcher.Command> dispatcher,
       Scheduler scheduler) {
     this.tokens = tokens;
     this.revoked = revoked;
     this.guardian = guardian;
+    this.dispatcher = dispatcher;
     this.scheduler = scheduler;
   }
 
@@ -65,12 +73,12 @@ final class AgentSocketHandler {
       token = tokens.openValid(header(request, SlimeHeaders.AGENT_TOKEN).orElse(""), Instant.now());
     } catch (InvalidTokenException e) {
       log.warn("Refused an agent connection from {}: token {}", clientIp, e.reason());
-      return refuse(StatusCodes.UNAUTHORIZED, "agent token refused: " + e.reason());
+      return refuse(ProxyError.AGENT_TOKEN_REFUSED, "agent token refused: " + e.reason());
     }
     if (revoked.contains(token.id())) {
       log.warn("Refused an agent connection from {}: token {} ({}) is revoked", clientIp,
           token.id(), token.name());
-      return refuse(StatusCodes.UNAUTHORIZED, "agent token refused: revoked");
+      return refuse(ProxyError.AGENT_TOKEN_REFUSED, "agent token refused: revoked");
     }
     String agentId = header(request, SlimeHeaders.AGENT_ID).orElse("");
     int workerIndex;
@@ -81,19 +89,14 @@ final class AgentSocketHandler {
     }
     if (!AGENT_ID.matcher(agentId).matches() || workerIndex < 0) {
       log.warn("Refused an agent connection from {}: bad agent id or worker index", clientIp);
-      return refuse(StatusCodes.BAD_REQUEST, "missing or malformed agent id or worker index");
-    }
-    // Checked after the token, so an agent can learn why its token was refused with a plain GET.
-    Optional<WebSocketUpgrade> upgrade = request.getAttribute(AttributeKeys.webSocketUpgrade);
-    if (upgrade.isEmpty()) {
-      return refuse(StatusCodes.BAD_REQUEST, "expected a WebSocket upgrade");
+      return refuse(ProxyError.BAD_AGENT_HANDSHAKE, ProxyError.BAD_AGENT_HANDSHAKE.reason());
     }
     AgentTerms agentsOwn;
     try {
       agentsOwn = agentTerms(request);
     } catch (IllegalArgumentException e) {
       log.warn("Refused an agent connection from {}: {}", clientIp, e.getMessage());
-      return refuse(StatusCodes.BAD_REQUEST, e.getMessage());
+      return refuse(ProxyError.BAD_AGENT_HANDSHAKE, e.getMessage());
     }
     // The operator's word (the token) wins over what the agent says of itself.
     AgentTerms terms = token.terms().over(agentsOwn);
@@ -107,11 +110,53 @@ final class AgentSocketHandler {
             terms,
             clientIp,
             header(request, SlimeHeaders.AGENT_VERSION).orElse("unknown"));
+    CompletionStage<Dispatcher.AgentIdAnswer> claim =
+        AskPattern.ask(
+            dispatcher,
+            replyTo -> new Dispatcher.CheckAgentId(agentId, token.id(), replyTo),
+            ASK_TIMEOUT,
+            scheduler);
+    return claim
+        .thenCompose(answer -> upgrade(request, clientIp, profile, answer))
+        .exceptionally(
+            failure -> {
+              log.warn("Agent connection from {} not set up: {}", clientIp, failure.toString());
+              return ProxyError.AGENT_SOCKET_FAILED.response();
+            });
+  }
+
+  /** Upgrades to a worker's socket, unless another token holds the agent id. */
+  private CompletionStage<HttpResponse> upgrade(
+      HttpRequest request,
+      String clientIp,
+      WorkerProfile profile,
+      Dispatcher.AgentIdAnswer answer) {
+    if (answer instanceof Dispatcher.AgentIdTaken taken) {
+      log.warn(
+          "Refused an agent connection from {}: agent id [{}] belongs to token [{}] ({}) at {};"
+              + " token [{}] ({}) may not take its slots",
+          clientIp,
+          profile.agentId(),
+          taken.tokenName(),
+          taken.tokenId(),
+          taken.node(),
+          profile.agentName(),
+          profile.tokenId());
+      return refuse(
+          ProxyError.AGENT_ID_TAKEN,
+          "agent id " + profile.agentId() + " belongs to another token's workers; give this agent"
+              + " its own --agentID");
+    }
+    // Checked last, so a plain GET with the handshake's headers learns any other refusal.
+    Optional<WebSocketUpgrade> upgrade = request.getAttribute(AttributeKeys.webSocketUpgrade);
+    if (upgrade.isEmpty()) {
+      return refuse(ProxyError.BAD_AGENT_HANDSHAKE, "expected a WebSocket upgrade");
+    }
     CompletionStage<Flow<Message, Message, NotUsed>> flow =
         AskPattern.ask(
             guardian,
             replyTo -> new Guardian.SpawnWorker(profile, heartbeatOf(request), replyTo),
-            SPAWN_TIMEOUT,
+            ASK_TIMEOUT,
             scheduler);
     return flow.thenApply(f -> upgrade.get().handleMessagesWith(f));
   }
@@ -165,10 +210,7 @@ final class AgentSocketHandler {
     return request.getHeader(name).map(HttpHeader::value);
   }
 
-  private static CompletionStage<HttpResponse> refuse(StatusCode status, String reason) {
-    return CompletableFuture.completedFuture(
-        HttpResponse.create()
-            .withStatus(status)
-            .withEntity(ContentTypes.TEXT_PLAIN_UTF8, "slime: " + reason + "\n"));
+  private static CompletionStage<HttpResponse> refuse(ProxyError error, String reason) {
+    return CompletableFuture.completedFuture(error.response(reason));
   }
 }

@@ -3,36 +3,43 @@ package io.slime.hub.http;
 import io.slime.hub.policy.Protocol;
 import io.slime.shared.agent.Labels;
 import io.slime.shared.config.GoDuration;
+import io.slime.shared.http.HeaderRules;
 import io.slime.shared.protocol.Header;
-import io.slime.shared.protocol.HopByHop;
 import io.slime.shared.protocol.SlimeHeaders;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.scaladsl.model.headers.SyntheticHeader;
 
 /**
  * The application's request headers as the upstream gets them, and the Slime-* control headers
  * read on the way: one pass over the headers per request. A malformed control header is reported
  * in {@link #problem} rather than guessed at.
+ *
+ * <p>What passes is {@link HeaderRules#request}'s to say. The forwarding headers are the hub's
+ * own: {@code X-Forwarded-For}, {@code X-Forwarded-Proto}, {@code X-Forwarded-Host}, {@code
+ * X-Real-IP} and {@code Forwarded} are always set, and what the client sent of them is kept only
+ * when the connection comes from a trusted proxy ({@link RealIp#isTrusted}): then its
+ * X-Forwarded-For and Forwarded lists are extended by this hop, its X-Forwarded-Proto and
+ * X-Forwarded-Host kept. Anyone else's are replaced, so a client cannot pass itself off as
+ * another. Repeated fields count as one list, in order.
  */
 final class ForwardedHeaders {
-  /** Besides the hop-by-hop ones: set anew for the upstream, carried by the entity, or Pekko's own. */
-  private static final Set<String> NOT_FORWARDED =
-      Set.of(
-          "host",
-          "content-type",
-          "content-length",
-          "timeout-access",
-          "remote-address",
-          "raw-request-uri",
-          "tls-session-info");
+  /** The scheme applications reach the hub by. */
+  private static final String SCHEME = "http";
+
+  /** Set anew for the upstream (Host by the agent, Content-* by the entity). */
+  private static final Set<String> NOT_FORWARDED = Set.of("host", "content-type", "content-length");
+
+  /** An RFC 9110 token: a Forwarded parameter value that needs no quotes. */
+  private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
   final List<Header> forwarded;
   final String appPassword;
@@ -86,9 +93,10 @@ final class ForwardedHeaders {
     String forwardedFor = null;
     String forwardedProto = null;
     String forwardedHost = null;
+    String forwarded = null;
     String realIpValue = null;
     String host = null;
-    Set<String> connectionOptions = Set.of();
+    List<Header> passed = new ArrayList<>();
     String realIpHeader = realIp.header().toLowerCase(Locale.ROOT);
     for (HttpHeader h : request.getHeaders()) {
       String name = h.lowercaseName();
@@ -96,52 +104,68 @@ final class ForwardedHeaders {
         control(b, name, h.value(), maxPriority);
         continue;
       }
+      if (h instanceof SyntheticHeader) {
+        continue; // Pekko's own attributes of this connection, never the client's
+      }
       if (!realIpHeader.isEmpty() && name.equals(realIpHeader)) {
-        // Read, never passed on: the hub says who the client is (X-Real-IP, X-Forwarded-For).
-        realIpValue = realIpValue == null ? h.value() : realIpValue + ", " + h.value();
-        if (!name.equals("x-forwarded-for")) {
-          continue;
-        }
+        // Read, never passed on as it came: the hub says who the client is.
+        realIpValue = joined(realIpValue, h.value());
       }
       switch (name) {
-        case "connection" -> connectionOptions = connectionOptions(h.value());
-        case "x-forwarded-for" -> forwardedFor = h.value();
-        case "x-forwarded-proto" -> forwardedProto = h.value();
-        case "x-forwarded-host" -> forwardedHost = h.value();
+        case "x-forwarded-for" -> forwardedFor = joined(forwardedFor, h.value());
+        case "x-forwarded-proto" -> forwardedProto = joined(forwardedProto, h.value());
+        case "x-forwarded-host" -> forwardedHost = joined(forwardedHost, h.value());
+        case "forwarded" -> forwarded = joined(forwarded, h.value());
+        case "x-real-ip" -> {} // the hub's own replaces it
         case "host" -> host = h.value();
-        case "upgrade" -> b.upgrade = h.value();
         default -> {
           if (name.equals("accept")) {
             b.accept = h.value();
+          } else if (name.equals("upgrade")) {
+            b.upgrade = h.value();
           }
-          if (!HopByHop.HEADERS.contains(name) && !NOT_FORWARDED.contains(name)) {
-            b.out.add(new Header(h.name(), h.value()));
+          if (!name.equals(realIpHeader) && !NOT_FORWARDED.contains(name)) {
+            passed.add(new Header(h.name(), h.value()));
           }
         }
       }
     }
-    if (!connectionOptions.isEmpty()) {
-      Set<String> options = connectionOptions;
-      b.out.removeIf(h -> options.contains(h.name().toLowerCase(Locale.ROOT)));
-    }
+    b.out.addAll(HeaderRules.request(passed));
     b.clientIp = realIp.isConfigured() ? realIp.clientIp(peerIp, realIpValue) : peerIp;
-    if (realIp.isConfigured() && !realIp.isTrusted(peerIp)) {
-      // What an untrusted client says of its own address is not passed on as if it were true.
+    if (!realIp.isTrusted(peerIp)) {
+      // What an untrusted client says of earlier hops is not passed on as if it were true.
       forwardedFor = null;
+      forwardedProto = null;
+      forwardedHost = null;
+      forwarded = null;
     }
-    b.out.add(
-        new Header(
-            "X-Forwarded-For", forwardedFor == null ? peerIp : forwardedFor + ", " + peerIp));
-    if (realIp.isConfigured()) {
-      b.out.add(new Header("X-Real-IP", b.clientIp));
-    }
-    b.out.add(new Header("X-Forwarded-Proto", forwardedProto != null ? forwardedProto : "http"));
-    if (forwardedHost == null) {
-      // As the application addressed the hub, port included (HTTP/1.0 may send no Host).
-      forwardedHost = host != null ? host : request.getUri().host().address();
-    }
-    b.out.add(new Header("X-Forwarded-Host", forwardedHost));
+    // As the application addressed the hub, port included (HTTP/1.0 may send no Host).
+    String hubHost = host != null ? host : request.getUri().host().address();
+    b.out.add(new Header("X-Forwarded-For", joined(forwardedFor, peerIp)));
+    b.out.add(new Header("X-Forwarded-Proto", forwardedProto != null ? forwardedProto : SCHEME));
+    b.out.add(new Header("X-Forwarded-Host", forwardedHost != null ? forwardedHost : hubHost));
+    b.out.add(new Header("X-Real-IP", b.clientIp));
+    b.out.add(new Header("Forwarded", joined(forwarded, forwardedElement(peerIp, hubHost))));
     return new ForwardedHeaders(b);
+  }
+
+  /** A list field's values in order, as one value; {@code list} is null for none yet. */
+  private static String joined(String list, String value) {
+    return list == null ? value : list + ", " + value;
+  }
+
+  /** This hop as RFC 7239 writes it: {@code for=192.0.2.7;host="hub:8080";proto=http}. */
+  static String forwardedElement(String peerIp, String hubHost) {
+    String node = peerIp.indexOf(':') >= 0 ? quoted("[" + peerIp + "]") : peerIp;
+    StringBuilder element = new StringBuilder("for=").append(node);
+    if (!hubHost.isEmpty()) {
+      element.append(";host=").append(TOKEN.matcher(hubHost).matches() ? hubHost : quoted(hubHost));
+    }
+    return element.append(";proto=").append(SCHEME).toString();
+  }
+
+  private static String quoted(String value) {
+    return '"' + value.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
   }
 
   private static void control(Builder b, String name, String value, int maxPriority) {
@@ -185,17 +209,5 @@ final class ForwardedHeaders {
     } catch (RuntimeException e) {
       return null;
     }
-  }
-
-  /** Headers named in Connection are hop-by-hop too. */
-  private static Set<String> connectionOptions(String value) {
-    Set<String> options = new HashSet<>();
-    for (String token : value.split(",")) {
-      String option = token.trim().toLowerCase(Locale.ROOT);
-      if (!option.isEmpty()) {
-        options.add(option);
-      }
-    }
-    return options;
   }
 }

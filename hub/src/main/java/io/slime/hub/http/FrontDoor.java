@@ -86,7 +86,7 @@ public final class FrontDoor {
     }
     this.proxy = new ProxyHandler(dispatcher, settings, gate, clientLimit, traffic, materializer);
     this.agentSockets =
-        new AgentSocketHandler(tokens, shared.revoked(), guardian, system.scheduler());
+        new AgentSocketHandler(tokens, shared.revoked(), guardian, dispatcher, system.scheduler());
     this.admin =
         new AdminApi(
             settings.adminToken(),

@@ -12,6 +12,12 @@ import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 public enum ProxyError {
   WRONG_APP_PASSWORD(401, "unauthorized", "missing or wrong Slime-App-Password", false),
   RESERVED_PATH(404, "reserved-path", "paths under /_slime/ belong to the hub", false),
+  AGENT_TOKEN_REFUSED(401, "agent-token-refused", "agent token refused", false),
+  BAD_AGENT_HANDSHAKE(
+      400, "bad-agent-handshake", "missing or malformed agent id or worker index", false),
+  AGENT_ID_TAKEN(409, "agent-id-taken", "this agent id belongs to another token's workers", false),
+  AGENT_SOCKET_FAILED(
+      503, "agent-socket-failed", "the hub could not set up the worker connection in time", true),
   NO_AGENT(503, "no-agent", "no agent is connected; send Slime-Block: 1 to wait for one", false),
   ALL_BUSY(503, "no-idle-worker", "every worker is busy; send Slime-Block: 1 to wait", false),
   NO_MATCHING_WORKER(

@@ -1,10 +1,12 @@
 package io.slime.hub.worker;
 
 import io.slime.hub.dispatch.Exchange;
+import io.slime.shared.http.HeaderRules;
 import io.slime.shared.http.ParsedValues;
 import io.slime.shared.protocol.BodyPieces;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.Header;
+import io.slime.shared.protocol.SlimeHeaders;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -94,14 +96,40 @@ public final class ExchangeFrames {
     return Source.single(head).concat(body);
   }
 
-  /** The application's answer for a response head, with its body when it streams. */
+  /**
+   * The application's answer for a worker's response head, with its body when it streams: the
+   * upstream's headers as {@link HeaderRules#response} passes them (no {@code Slime-*} of its own,
+   * nothing hop-by-hop), then the hub's {@code Slime-Agent}.
+   */
   public static HttpResponse response(
       Frame.ResponseStart start,
       Source<ByteString, NotUsed> body,
       String agentName,
       boolean headRequest) {
-    List<HttpHeader> headers = new ArrayList<>(start.headers().size() + 1);
-    for (Header h : start.headers()) {
+    return build(start, HeaderRules.response(start.headers()), body, agentName, headRequest);
+  }
+
+  /**
+   * The application's answer for a head another hub node made: its headers passed that node's
+   * {@link #response} already, or are that node's own answer with its {@code Slime-Error}, kept.
+   * {@code agentName} is empty when no agent served it.
+   */
+  public static HttpResponse relayed(
+      Frame.ResponseStart start,
+      Source<ByteString, NotUsed> body,
+      String agentName,
+      boolean headRequest) {
+    return build(start, start.headers(), body, agentName, headRequest);
+  }
+
+  private static HttpResponse build(
+      Frame.ResponseStart start,
+      List<Header> passed,
+      Source<ByteString, NotUsed> body,
+      String agentName,
+      boolean headRequest) {
+    List<HttpHeader> headers = new ArrayList<>(passed.size() + 1);
+    for (Header h : passed) {
       String lower = h.name().toLowerCase(Locale.ROOT);
       // Pekko's renderer drops raw Date and Server headers: they must be its modeled ones.
       if (lower.equals("date")) {
@@ -112,7 +140,9 @@ public final class ExchangeFrames {
         headers.add(RawHeader.create(h.name(), h.value()));
       }
     }
-    headers.add(RawHeader.create("Slime-Agent", agentName));
+    if (!agentName.isEmpty()) {
+      headers.add(RawHeader.create(SlimeHeaders.AGENT, agentName));
+    }
     ContentType contentType = parseContentType(start.contentType());
     ResponseEntity entity;
     if (headRequest && body == null && start.contentLength() > 0) {

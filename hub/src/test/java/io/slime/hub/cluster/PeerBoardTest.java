@@ -2,6 +2,7 @@ package io.slime.hub.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slime.hub.dispatch.Acceptance;
@@ -33,8 +34,26 @@ class PeerBoardTest {
   }
 
   private static AgentSummary agent(String id, Acceptance accepts, int idle, int workers, String unavailable) {
+    return agent(id, 7, accepts, idle, workers, unavailable);
+  }
+
+  private static AgentSummary agent(
+      String id, long tokenId, Acceptance accepts, int idle, int workers, String unavailable) {
     return new AgentSummary(
-        id, id, accepts, 1, 1, workers, idle, workers - idle, unavailable, 0, 0, 0, 0, 0);
+        id, id, tokenId, accepts, 1, 1, workers, idle, workers - idle, unavailable, 0, 0, 0, 0, 0);
+  }
+
+  @Test
+  void namesTheNodeWhereAnotherTokenHoldsAnAgentId() {
+    PeerBoard board = new PeerBoard(HOLD);
+    ActorRef<Dispatcher.Command> peer = peer();
+    board.update(peer, List.of(agent("a", 7, V1_ONLY, 1, 1, null)), List.of(), 0, 0);
+
+    assertNull(board.heldByOtherToken("a", 7), "its own token");
+    assertNull(board.heldByOtherToken("b", 8), "an id nobody holds");
+    PeerBoard.PeerAgent held = board.heldByOtherToken("a", 8);
+    assertEquals(peer, held.peer());
+    assertEquals(7, held.agent().tokenId());
   }
 
   @Test

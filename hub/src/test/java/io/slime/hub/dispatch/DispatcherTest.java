@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.slime.hub.cluster.AgentSummary;
 import io.slime.hub.cluster.Waiter;
 import io.slime.hub.worker.AgentWorker;
 import java.time.Duration;
@@ -384,6 +385,53 @@ class DispatcherTest {
   }
 
   @Test
+  void shouldBindAnAgentIdToTheTokenWhoseWorkersHoldIt() {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    TestProbe<Dispatcher.AgentIdAnswer> answers = testKit.createTestProbe();
+    dispatcher.tell(new Dispatcher.CheckAgentId("a", 8, answers.ref()));
+    answers.expectMessage(Dispatcher.AgentIdFree.INSTANCE);
+    TestProbe<AgentWorker.Command> held = join(dispatcher, tokenProfile("a", 0, 7));
+
+    dispatcher.tell(new Dispatcher.CheckAgentId("a", 7, answers.ref()));
+    answers.expectMessage(Dispatcher.AgentIdFree.INSTANCE);
+    dispatcher.tell(new Dispatcher.CheckAgentId("a", 8, answers.ref()));
+    answers.expectMessage(new Dispatcher.AgentIdTaken("agent-a", 7, "this node"));
+
+    // One that passed its check before the holder joined is closed, and replaces nothing.
+    TestProbe<AgentWorker.Command> intruder = join(dispatcher, tokenProfile("a", 0, 8), false);
+    intruder.expectMessage(AgentWorker.Disconnect.INSTANCE);
+    held.expectNoMessage();
+    dispatcher.tell(new Dispatcher.WorkerLeft(intruder.ref()));
+    intruder.expectMessage(AgentWorker.Released.INSTANCE);
+    expectStats(dispatcher, 1, 1, 0);
+    occupy(dispatcher, held);
+
+    dispatcher.tell(new Dispatcher.WorkerLeft(held.ref()));
+    held.expectMessage(AgentWorker.Released.INSTANCE);
+    dispatcher.tell(new Dispatcher.CheckAgentId("a", 8, answers.ref()));
+    answers.expectMessage(Dispatcher.AgentIdFree.INSTANCE);
+  }
+
+  @Test
+  void shouldRefuseAnAgentIdThatAnotherNodeHasUnderAnotherToken() {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    TestProbe<Dispatcher.Command> peer = testKit.createTestProbe();
+    TestProbe<Dispatcher.AgentIdAnswer> answers = testKit.createTestProbe();
+    AgentSummary there =
+        new AgentSummary(
+            "b", "gpu-b", 7, Acceptance.ANY, 1, 1, 1, 1, 0, null, 0, 0, 0, 0, 0);
+    dispatcher.tell(new Dispatcher.PeerStatus(peer.ref(), List.of(there), List.of(), 0));
+
+    dispatcher.tell(new Dispatcher.CheckAgentId("b", 7, answers.ref()));
+    answers.expectMessage(Dispatcher.AgentIdFree.INSTANCE);
+    dispatcher.tell(new Dispatcher.CheckAgentId("b", 8, answers.ref()));
+    Dispatcher.AgentIdTaken taken = answers.expectMessageClass(Dispatcher.AgentIdTaken.class);
+    assertEquals("gpu-b", taken.tokenName());
+    assertEquals(7, taken.tokenId());
+    assertTrue(taken.node().startsWith("hub node "), taken.node());
+  }
+
+  @Test
   void shouldPutARedispatchedRequestFirstInLine() {
     ActorRef<Dispatcher.Command> dispatcher = dispatcher();
     TestProbe<AgentWorker.Command> worker = join(dispatcher, profile("a", 0));
@@ -437,6 +485,11 @@ class DispatcherTest {
 
   private static WorkerProfile profile(String agentId, int workerIndex) {
     return new WorkerProfile(agentId, "agent-" + agentId, workerIndex, List.of(), List.of());
+  }
+
+  private static WorkerProfile tokenProfile(String agentId, int workerIndex, long tokenId) {
+    return new WorkerProfile(
+        agentId, "agent-" + agentId, workerIndex, List.of(), List.of(), tokenId);
   }
 
   private static Exchange exchange(String path, String scope, boolean block) {

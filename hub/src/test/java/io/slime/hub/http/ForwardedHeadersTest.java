@@ -9,10 +9,15 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.slime.hub.policy.Protocol;
 import io.slime.shared.protocol.Header;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.model.headers.RemoteAddress;
 import org.junit.jupiter.api.Test;
 
 class ForwardedHeadersTest {
@@ -23,12 +28,13 @@ class ForwardedHeadersTest {
     return RealIp.create(ConfigFactory.parseString(hocon), "slime.hub.real-ip");
   }
 
+  /** A request with these headers in this order, as the parser gives them. */
   private static HttpRequest request(String... headers) {
-    HttpRequest request = HttpRequest.GET("/v1/chat");
+    List<HttpHeader> list = new ArrayList<>();
     for (int i = 0; i < headers.length; i += 2) {
-      request = request.addHeader(RawHeader.create(headers[i], headers[i + 1]));
+      list.add(RawHeader.create(headers[i], headers[i + 1]));
     }
-    return request;
+    return HttpRequest.GET("/v1/chat").withHeaders(list);
   }
 
   private static String forwarded(ForwardedHeaders h, String name) {
@@ -78,12 +84,86 @@ class ForwardedHeadersTest {
   }
 
   @Test
-  void withoutARealIpSettingTheConnectionIsTheClientAndForwardedForIsAppended() {
+  void anUntrustedClientsForwardingHeadersAreReplacedByTheHubsOwn() {
+    HttpRequest claims =
+        request(
+            "Host", "hub.example:8080",
+            "X-Forwarded-For", "1.1.1.1",
+            "X-Forwarded-Proto", "https",
+            "X-Forwarded-Host", "bank.example",
+            "X-Real-IP", "6.6.6.6",
+            "Forwarded", "for=6.6.6.6;proto=https");
+    for (RealIp realIp : List.of(RealIp.NONE, BEHIND_PROXY)) {
+      ForwardedHeaders h = ForwardedHeaders.of(claims, "192.0.2.7", realIp, 9);
+      assertEquals("192.0.2.7", h.clientIp);
+      assertEquals(
+          List.of(
+              new Header("X-Forwarded-For", "192.0.2.7"),
+              new Header("X-Forwarded-Proto", "http"),
+              new Header("X-Forwarded-Host", "hub.example:8080"),
+              new Header("X-Real-IP", "192.0.2.7"),
+              new Header("Forwarded", "for=192.0.2.7;host=\"hub.example:8080\";proto=http")),
+          h.forwarded);
+    }
+  }
+
+  @Test
+  void aTrustedProxysForwardingHeadersAreKeptAndExtendedWithRepeatsJoinedInOrder() {
     ForwardedHeaders h =
-        ForwardedHeaders.of(request("X-Forwarded-For", "1.1.1.1"), "10.1.1.1", RealIp.NONE, 9);
-    assertEquals("10.1.1.1", h.clientIp);
-    assertEquals("1.1.1.1, 10.1.1.1", forwarded(h, "X-Forwarded-For"));
-    assertNull(forwarded(h, "X-Real-IP"));
+        ForwardedHeaders.of(
+            request(
+                "X-Forwarded-For", "203.0.113.9",
+                "X-Forwarded-For", "198.51.100.1, 10.2.2.2",
+                "X-Forwarded-Proto", "https",
+                "X-Forwarded-Host", "api.example",
+                "Forwarded", "for=203.0.113.9",
+                "Forwarded", "for=\"[2001:db8::1]\";proto=https"),
+            "10.1.1.1",
+            BEHIND_PROXY,
+            9);
+    assertEquals("198.51.100.1", h.clientIp, "the right-most address that is no proxy");
+    assertEquals("203.0.113.9, 198.51.100.1, 10.2.2.2, 10.1.1.1", forwarded(h, "X-Forwarded-For"));
+    assertEquals("https", forwarded(h, "X-Forwarded-Proto"));
+    assertEquals("api.example", forwarded(h, "X-Forwarded-Host"));
+    assertEquals("198.51.100.1", forwarded(h, "X-Real-IP"));
+    assertEquals(
+        "for=203.0.113.9, for=\"[2001:db8::1]\";proto=https, for=10.1.1.1;proto=http",
+        forwarded(h, "Forwarded"),
+        "no Host sent, none in the URI: no host parameter");
+  }
+
+  @Test
+  void anIpv6PeerIsQuotedInForwarded() {
+    assertEquals(
+        "for=\"[::1]\";host=localhost;proto=http",
+        ForwardedHeaders.forwardedElement("::1", "localhost"));
+  }
+
+  @Test
+  void hopByHopProxyAndPekkoHeadersNeverPass() {
+    HttpRequest request =
+        request(
+                "Connection", "X-A",
+                "Connection", "x-b, keep-alive",
+                "X-A", "1",
+                "X-B", "2",
+                "Proxy", "http://evil.example",
+                "Proxy-Foo", "1",
+                "Keep-Alive", "timeout=5",
+                "X-Kept", "yes")
+            .addHeader(
+                RemoteAddress.create(
+                    org.apache.pekko.http.javadsl.model.RemoteAddress.create(
+                        new InetSocketAddress("192.0.2.1", 1234))));
+    List<String> names =
+        ForwardedHeaders.of(request, "127.0.0.1", RealIp.NONE, 9).forwarded.stream()
+            .map(Header::name)
+            .toList();
+    assertEquals(
+        List.of(
+            "X-Kept", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Real-IP",
+            "Forwarded"),
+        names);
   }
 
   @Test
@@ -99,6 +179,7 @@ class ForwardedHeadersTest {
         ForwardedHeaders.of(request("X-Forwarded-For", "1.2.3.4"), "198.51.100.7", BEHIND_PROXY, 9);
     assertEquals("198.51.100.7", forged.clientIp);
     assertEquals("198.51.100.7", forwarded(forged, "X-Forwarded-For"), "the claim is dropped");
+    assertEquals("198.51.100.7", forwarded(forged, "X-Real-IP"));
 
     RealIp realIpHeader = realIp("header = X-Real-IP, trusted-proxies = [127.0.0.1]");
     ForwardedHeaders single =
