@@ -51,7 +51,7 @@ class AgentMonitorTest {
                 "slime.agent { token = t, hub = \"127.0.0.1:1\", upstreams = \""
                     + upstreamAddress
                     + "\", report-interval = 200ms,"
-                    + " health-check { interval = 100ms, timeout = 300ms } }\n"
+                    + " health-check { interval = 100ms, timeout = 2s } }\n"
                     + overrides)
             .withFallback(ConfigFactory.defaultReference())
             .resolve());
@@ -148,7 +148,7 @@ class AgentMonitorTest {
             settings(upstream.address(), "slime.agent.health-check.path = /pending"),
             List.of(worker));
     assertEquals(
-        "GET /pending timed out after 300ms",
+        "GET /pending timed out after 2s",
         await(worker, r -> !"waiting for the first health check".equals(r.healthDetail()))
             .healthDetail());
     testKit.stop(hung);
