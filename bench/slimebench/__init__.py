@@ -12,6 +12,8 @@ Modules:
   slime      the slime hub and agents (SlimeCtl, Hub)
   load       wrk with check.lua, and the small HTTP clients (blocking and asyncio)
   measure    CPU, RSS and heap from /proc and jcmd, hub connections, percentiles
-
-The run itself (results table, scenarios, report) is still in bench/bench.py.
+  targets    every scenario's target (the one place thresholds are written)
+  report     the results table, verdicts from targets, RESULTS.md and results.json
+  main       the run: durations, scenario groups, retries, exit codes
+  scenarios  one module per scenario; scenarios/__init__.py lists them in run order
 """
