@@ -1,5 +1,5 @@
 -- wrk script of the slime benchmark: checks every response body and writes a JSON summary.
--- Settings come from the environment (set by bench/bench.py):
+-- Settings come from the environment (set by wrk() in bench/slimebench/load.py):
 --   BENCH_EXPECT        exact body a good response must carry
 --   BENCH_EXPECT_FILE   or: a file whose whole content is the expected body
 --   BENCH_UPLOAD_BYTES  if set, each request is a POST with a body of this many bytes

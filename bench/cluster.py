@@ -9,12 +9,13 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from slimebench.common import ROOT
+from slimebench.procs import free_port
+
 WORK = os.path.join(ROOT, "bench", "work", "cluster")
 SLIME = os.path.join(ROOT, "bin", "slime")
 SECRET = "cluster-bench"
@@ -25,12 +26,6 @@ procs = []
 
 def log(msg):
     print(f"[cluster {time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(name, cmd):
