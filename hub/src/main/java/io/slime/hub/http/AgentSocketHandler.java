@@ -68,15 +68,16 @@ final class AgentSocketHandler {
   }
 
   CompletionStage<HttpResponse> handle(HttpRequest request, String clientIp) {
+    boolean upgrading = upgrading(request);
     AgentToken token;
     try {
       token = tokens.openValid(header(request, SlimeHeaders.AGENT_TOKEN).orElse(""), Instant.now());
     } catch (InvalidTokenException e) {
-      log.warn("Refused an agent connection from {}: token {}", clientIp, e.reason());
+      logRefusal(upgrading, "Refused an agent connection from {}: {}", clientIp, e.reason());
       return refuse(ProxyError.AGENT_TOKEN_REFUSED, "agent token refused: " + e.reason());
     }
     if (revoked.contains(token.id())) {
-      log.warn("Refused an agent connection from {}: token {} ({}) is revoked", clientIp,
+      logRefusal(upgrading, "Refused an agent connection from {}: token {} ({}) is revoked", clientIp,
           token.id(), token.name());
       return refuse(ProxyError.AGENT_TOKEN_REFUSED, "agent token refused: revoked");
     }
@@ -88,14 +89,14 @@ final class AgentSocketHandler {
       workerIndex = -1;
     }
     if (!AGENT_ID.matcher(agentId).matches() || workerIndex < 0) {
-      log.warn("Refused an agent connection from {}: bad agent id or worker index", clientIp);
+      logRefusal(upgrading, "Refused an agent connection from {}: bad agent id or worker index", clientIp);
       return refuse(ProxyError.BAD_AGENT_HANDSHAKE, ProxyError.BAD_AGENT_HANDSHAKE.reason());
     }
     AgentTerms agentsOwn;
     try {
       agentsOwn = agentTerms(request);
     } catch (IllegalArgumentException e) {
-      log.warn("Refused an agent connection from {}: {}", clientIp, e.getMessage());
+      logRefusal(upgrading, "Refused an agent connection from {}: {}", clientIp, e.getMessage());
       return refuse(ProxyError.BAD_AGENT_HANDSHAKE, e.getMessage());
     }
     // The operator's word (the token) wins over what the agent says of itself.
@@ -132,7 +133,8 @@ final class AgentSocketHandler {
       WorkerProfile profile,
       Dispatcher.AgentIdAnswer answer) {
     if (answer instanceof Dispatcher.AgentIdTaken taken) {
-      log.warn(
+      logRefusal(
+          upgrading(request),
           "Refused an agent connection from {}: agent id [{}] belongs to token [{}] ({}) at {};"
               + " token [{}] ({}) may not take its slots",
           clientIp,
@@ -159,6 +161,22 @@ final class AgentSocketHandler {
             ASK_TIMEOUT,
             scheduler);
     return flow.thenApply(f -> upgrade.get().handleMessagesWith(f));
+  }
+
+  private static boolean upgrading(HttpRequest request) {
+    return request.getAttribute(AttributeKeys.webSocketUpgrade).isPresent();
+  }
+
+  /**
+   * A refused upgrade is logged at WARN; the plain GET that follows it, by which the agent learns
+   * the reason, only at DEBUG: one refusal, one line.
+   */
+  private static void logRefusal(boolean upgrading, String format, Object... arguments) {
+    if (upgrading) {
+      log.warn(format, arguments);
+    } else {
+      log.debug(format, arguments);
+    }
   }
 
   /**

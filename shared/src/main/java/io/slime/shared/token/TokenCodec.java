@@ -156,7 +156,7 @@ public final class TokenCodec {
   public AgentToken openValid(String token, Instant now) throws InvalidTokenException {
     AgentToken opened = open(token);
     if (opened.isExpired(now)) {
-      throw new InvalidTokenException(Kind.EXPIRED, "expired at " + opened.expiresAt());
+      throw new InvalidTokenException(Kind.EXPIRED, "token expired at " + opened.expiresAt());
     }
     return opened;
   }

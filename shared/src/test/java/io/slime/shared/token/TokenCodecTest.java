@@ -111,7 +111,7 @@ class TokenCodecTest {
     InvalidTokenException e =
         assertThrows(InvalidTokenException.class, () -> CODEC.openValid(sealed, expiry));
     assertEquals(Kind.EXPIRED, e.kind());
-    assertEquals("expired at 2024-01-01T00:00:00Z", e.reason());
+    assertEquals("token expired at 2024-01-01T00:00:00Z", e.reason());
   }
 
   @Test
