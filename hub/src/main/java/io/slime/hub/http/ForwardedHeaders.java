@@ -172,7 +172,15 @@ final class ForwardedHeaders {
     switch (name) {
       case "slime-app-password" -> b.appPassword = value;
       case "slime-scope" -> b.scope = value.trim();
-      case "slime-block" -> b.block = value.trim().equals("1");
+      case "slime-block" -> {
+        // Go Slime reads only "1"; the usual spellings of yes and no mean what they say, and
+        // anything else is refused rather than silently taken as no.
+        switch (value.trim().toLowerCase(Locale.ROOT)) {
+          case "1", "true", "yes", "on" -> b.block = true;
+          case "0", "false", "no", "off", "" -> b.block = false;
+          default -> b.problem("Slime-Block must be 1 or 0 (or true/false, yes/no, on/off)");
+        }
+      }
       case "slime-select" -> {
         try {
           b.select.putAll(Labels.parse(value));

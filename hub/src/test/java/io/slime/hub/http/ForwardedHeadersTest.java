@@ -1,6 +1,7 @@
 package io.slime.hub.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -77,6 +78,23 @@ class ForwardedHeadersTest {
     assertTrue(problem("Slime-Priority", "high").contains("Slime-Priority"));
     assertTrue(problem("Slime-Block-Timeout", "soon").contains("Slime-Block-Timeout"));
     assertTrue(problem("Slime-Select", "llama3").contains("Slime-Select"));
+    assertTrue(problem("Slime-Block", "please").contains("Slime-Block must be 1 or 0"));
+  }
+
+  @Test
+  void slimeBlockTakesTheUsualSpellingsOfYesAndNo() {
+    for (String yes : List.of("1", "true", "TRUE", "yes", "on", " 1 ")) {
+      ForwardedHeaders h =
+          ForwardedHeaders.of(request("Slime-Block", yes), "1.2.3.4", RealIp.NONE, 9);
+      assertNull(h.problem, yes);
+      assertTrue(h.block, yes);
+    }
+    for (String no : List.of("0", "false", "no", "Off", "")) {
+      ForwardedHeaders h =
+          ForwardedHeaders.of(request("Slime-Block", no), "1.2.3.4", RealIp.NONE, 9);
+      assertNull(h.problem, no);
+      assertFalse(h.block, no);
+    }
   }
 
   private static String problem(String name, String value) {
