@@ -628,8 +628,14 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     boolean any = false;
     boolean busyOrAvailable = false;
     long limitedFreesIn = Long.MAX_VALUE;
+    Unserved why = new Unserved();
+    // Whether some agent would take the request if it selected no labels.
+    Demand unselected = new Demand(demand.scope(), demand.path(), Map.of(), demand.pinnedAgent());
+    boolean selecting = !demand.select().isEmpty();
+    boolean labelsAreTheCause = false;
     for (LocalAgent agent : pool.agents()) {
       if (!agent.profile.accepts(demand)) {
+        labelsAreTheCause |= selecting && agent.profile.accepts(unselected);
         continue;
       }
       any = true;
@@ -638,6 +644,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         busyOrAvailable = true;
       } else if (unavailable.equals("limited")) {
         limitedFreesIn = Math.min(limitedFreesIn, agent.traffic.untilWindowDrops(now));
+      } else {
+        why.unavailable(agent.profile.agentName(), unavailable);
       }
     }
     for (AgentSummary agent : board.agents()) {
@@ -647,7 +655,11 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
           busyOrAvailable = true;
         } else if (agent.unavailable().equals("limited")) {
           limitedFreesIn = Math.min(limitedFreesIn, Duration.ofSeconds(1).toNanos());
+        } else {
+          why.unavailable(agent.name(), agent.unavailable());
         }
+      } else if (agent.workers() > 0) {
+        labelsAreTheCause |= selecting && agent.accepts(unselected);
       }
     }
     if (busyOrAvailable) {
@@ -656,11 +668,13 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       long seconds = Math.max(1, (limitedFreesIn + 999_999_999) / 1_000_000_000);
       respond(exchange, ProxyError.AGENT_LIMIT.response(ProxyError.AGENT_LIMIT.reason(), seconds));
     } else if (any) {
-      reject(exchange, ProxyError.NO_AVAILABLE_WORKER);
+      respond(exchange, ProxyError.NO_AVAILABLE_WORKER.response(why.noneAvailable()));
+    } else if (pool.isEmpty() && !board.anyWorker()) {
+      reject(exchange, ProxyError.NO_AGENT);
+    } else if (labelsAreTheCause) {
+      respond(exchange, ProxyError.NO_MATCHING_WORKER.response(Unserved.noLabels(demand.select())));
     } else {
-      reject(
-          exchange,
-          pool.isEmpty() && !board.anyWorker() ? ProxyError.NO_AGENT : ProxyError.NO_MATCHING_WORKER);
+      reject(exchange, ProxyError.NO_MATCHING_WORKER);
     }
   }
 

@@ -112,6 +112,16 @@ class TrafficPolicyTest {
     return exchange.response().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
+  private static String body(HttpResponse response) throws Exception {
+    return response
+        .entity()
+        .toStrict(3_000, org.apache.pekko.stream.Materializer.matFromSystem(testKit.system()))
+        .toCompletableFuture()
+        .get(3, TimeUnit.SECONDS)
+        .getData()
+        .utf8String();
+  }
+
   private static String code(HttpResponse response) {
     return response.getHeader("Slime-Error").map(h -> h.value()).orElse(null);
   }
@@ -158,7 +168,22 @@ class TrafficPolicyTest {
                 new Demand(null, "/x", Map.of("model", "gpt"), null), false, 0, LONG_WAIT,
                 Policy.FIFO, ""));
     dispatcher.tell(new Dispatcher.Dispatch(wantsGpt));
-    assertEquals("no-matching-worker", code(answer(wantsGpt)));
+    HttpResponse refused = answer(wantsGpt);
+    assertEquals("no-matching-worker", code(refused));
+    assertTrue(body(refused).contains("labels Slime-Select asks for (model=gpt)"), body(refused));
+  }
+
+  @Test
+  void noAvailableWorkerNamesEachAgentAndWhyItTakesNothing() throws Exception {
+    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    join(dispatcher, agent("idle-but-weightless", 0, new AgentTerms(0, null, null, null)));
+
+    Exchange exchange = request(traits(Policy.FIFO, false));
+    dispatcher.tell(new Dispatcher.Dispatch(exchange));
+
+    HttpResponse refused = answer(exchange);
+    assertEquals("no-available-worker", code(refused));
+    assertTrue(body(refused).contains("agent-idle-but-weightless: weight 0"), body(refused));
   }
 
   @Test
