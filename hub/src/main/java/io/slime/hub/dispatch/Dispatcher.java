@@ -257,6 +257,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private final TimerScheduler<Command> timers;
   private final PeerBoard board;
   private final Pool pool;
+  private final SlotChurn slotChurn = new SlotChurn();
   private final WaitingRequests waiting;
   private final AgentTrafficRegistry traffic;
   private final TrafficStats nodeTraffic;
@@ -765,6 +766,15 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
           "Agent [{}] id [{}] worker [{}] reconnected; replacing its old connection",
           profile.agentName(), profile.agentId(), profile.workerIndex());
       result.replaced().tell(AgentWorker.Replace.INSTANCE);
+      int churn =
+          slotChurn.replaced(profile.agentId(), result.agent().workers.size(), System.nanoTime());
+      if (churn > 0) {
+        getContext().getLog().warn(
+            "Agent [{}] id [{}]: its workers' connections were replaced {} times in the last"
+                + " minute; two agent processes probably share this id and replace each other."
+                + " Give each its own --agentID, or leave it unset so each derives its own",
+            profile.agentName(), profile.agentId(), churn);
+      }
     }
     getContext().watchWith(joined.worker(), new WorkerStopped(joined.worker()));
     if (result.newAgent()) {
@@ -908,6 +918,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     LocalAgent gone = pool.leave(worker);
     if (gone != null) {
       getContext().getLog().info("Agent [{}] id [{}] left", gone.profile.agentName(), gone.id);
+      slotChurn.forget(gone.id);
     }
     replyIfDrained();
     return changed();
