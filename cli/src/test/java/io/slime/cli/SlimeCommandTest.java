@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -143,6 +144,23 @@ class SlimeCommandTest {
 
     assertEquals(2, run.exitCode());
     assertTrue(run.err().contains("slime.hub.port"), run.err());
+  }
+
+  @Test
+  void shouldNameTheFullKeyOfABadDurationOrSwitch(@TempDir Path dir) throws Exception {
+    for (String line :
+        List.of(
+            "slime.hub.queue.max-wait = soon",
+            "slime.hub.health.passive.cooldown = 1 fortnight",
+            "slime.hub.status-requires-token = perhaps")) {
+      Path file = Files.writeString(dir.resolve("hub.conf"), line + "\n");
+
+      CliRun run = CliRun.run("hub", "run", "--secret", "s", "--config", file.toString());
+
+      String key = line.substring(0, line.indexOf(' '));
+      assertEquals(2, run.exitCode(), run.err());
+      assertTrue(run.err().contains("'" + key + "'"), run.err());
+    }
   }
 
   @Test

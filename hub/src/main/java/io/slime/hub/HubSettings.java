@@ -104,7 +104,7 @@ public record HubSettings(
             intIn(c, "health.passive.failures", 0, 1000),
             positive(c, "health.passive.cooldown"),
             positive(c, "health.passive.max-cooldown"),
-            c.getBoolean("health.passive.eject-on-5xx"),
+            bool(c, "health.passive.eject-on-5xx"),
             nonNegativeDuration(c, "health.passive.slow-start"));
     Set<String> methods = new HashSet<>();
     for (String method : c.getStringList("retry.methods")) {
@@ -129,7 +129,7 @@ public record HubSettings(
         RealIp.create(c.getConfig("real-ip"), PREFIX + "real-ip"),
         passive,
         retries,
-        c.getBoolean("status-requires-token"));
+        bool(c, "status-requires-token"));
   }
 
   private static long nonNegative(Config c, String key) {
@@ -159,7 +159,7 @@ public record HubSettings(
   }
 
   private static Duration nonNegativeDuration(Config c, String key) {
-    Duration d = c.getDuration(key);
+    Duration d = duration(c, key);
     if (d.isNegative()) {
       throw new ConfigException.BadValue(PREFIX + key, "must not be negative");
     }
@@ -181,10 +181,28 @@ public record HubSettings(
   }
 
   private static Duration positive(Config c, String key) {
-    Duration d = c.getDuration(key);
+    Duration d = duration(c, key);
     if (d.isNegative() || d.isZero()) {
       throw new ConfigException.BadValue(PREFIX + key, "must be a positive duration");
     }
     return d;
+  }
+
+  // Pekko's config reader names keys relative to slime.hub; an operator's file names them in full.
+
+  private static Duration duration(Config c, String key) {
+    try {
+      return c.getDuration(key);
+    } catch (ConfigException.BadValue | ConfigException.WrongType e) {
+      throw new ConfigException.BadValue(PREFIX + key, "must be a duration such as 30s or 5m");
+    }
+  }
+
+  private static boolean bool(Config c, String key) {
+    try {
+      return c.getBoolean(key);
+    } catch (ConfigException.WrongType e) {
+      throw new ConfigException.BadValue(PREFIX + key, "must be on or off");
+    }
   }
 }

@@ -44,9 +44,15 @@ public record ClusterSettings(
       throw new ConfigException.BadValue(
           PREFIX + "host", "must be an address other nodes can reach, not 0.0.0.0");
     }
-    Duration interval = c.getDuration("status-interval");
+    Duration interval;
+    try {
+      interval = c.getDuration("status-interval");
+    } catch (ConfigException.BadValue | ConfigException.WrongType e) {
+      interval = Duration.ZERO;
+    }
     if (interval.isNegative() || interval.isZero()) {
-      throw new ConfigException.BadValue(PREFIX + "status-interval", "must be positive");
+      throw new ConfigException.BadValue(
+          PREFIX + "status-interval", "must be a positive duration such as 20ms");
     }
     String bootstrap = c.getString("bootstrap").strip();
     if (!bootstrap.isEmpty() && !bootstrap.equals("kubernetes")) {
