@@ -2,6 +2,7 @@ package io.slime.hub.http;
 
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.Connection;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 
@@ -89,6 +90,14 @@ public enum ProxyError {
   /** The answer with a more specific reason, such as the agent's account of an upstream failure. */
   public HttpResponse response(String detail) {
     return response(detail, RETRY_AFTER_SECONDS);
+  }
+
+  /**
+   * The answer after which the connection closes: sent when what follows on the connection was
+   * not read, so the client knows its later requests were not handled.
+   */
+  public HttpResponse closingResponse(String detail) {
+    return response(detail).addHeader(Connection.create("close"));
   }
 
   /** The answer with a reason and, where it has one, this Retry-After. */
