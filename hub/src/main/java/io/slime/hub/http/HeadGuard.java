@@ -35,7 +35,8 @@ import scala.Tuple2;
  * answers with the refusal (through {@link ClientConnection#refuse}), and nothing after it. Pekko
  * answers in order, so the refusal follows the answers to the requests before it, and it closes
  * the connection. A body that breaks the rules is cut where it does; its request is answered with
- * the refusal, if it was not answered yet, and the connection closes.
+ * the refusal, if it was not answered yet, and the connection closes. Bytes after a refusal are
+ * read and dropped until then.
  *
  * <p>Demand: while a head is incomplete the guard reads on whether Pekko asks or not (a head is
  * bounded, and its timeout must not depend on Pekko); otherwise it reads only what Pekko asks for.
@@ -109,7 +110,9 @@ final class HeadGuard
             @Override
             public void onPush() {
               ByteString bytes = grab(fromClient);
-              pending = pending.isEmpty() ? bytes : pending.concat(bytes);
+              if (!closing) {
+                pending = pending.isEmpty() ? bytes : pending.concat(bytes);
+              }
               drive();
             }
 
@@ -270,8 +273,13 @@ final class HeadGuard
     }
 
     private boolean wantsBytes() {
-      if (closing || awaitingSwitch || hasBeenPulled(fromClient) || isClosed(fromClient)) {
+      if (awaitingSwitch || hasBeenPulled(fromClient) || isClosed(fromClient)) {
         return false;
+      }
+      if (closing) {
+        // Read and dropped: closing with bytes unread would reset the connection, and the client
+        // could lose the last answer before it read it.
+        return true;
       }
       if (switched) {
         return pending.isEmpty() && isAvailable(toServer);
