@@ -290,7 +290,11 @@ final class HeadGuard
 
     private void refuse(int at, RequestFramer.Refusal refusal) {
       if (framer.inBody()) {
-        log.warn("Cut a request body from {}: {}", client.clientIp, refusal.reason());
+        log.warn(
+            "Cut off a request body from {} ({}): {}",
+            client.clientIp,
+            refusal.error().code(),
+            refusal.reason());
         pending = pending.take(at);
         scanned = at;
         headStart = -1;
