@@ -5,7 +5,6 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.spi.FilterReply;
 import java.time.Duration;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.Marker;
 
@@ -19,11 +18,13 @@ public final class ResourceErrorFilter extends TurboFilter {
   public static final Duration INTERVAL = Duration.ofSeconds(10);
 
   private static final String NAME = "slime-resource-errors";
-  private static final Logger log = LoggerFactory.getLogger(ResourceErrorFilter.class);
+  private static final String OWN_LOGGER = ResourceErrorFilter.class.getName();
 
+  private final Duration interval;
   private final LogThrottle throttle;
 
   ResourceErrorFilter(Duration interval) {
+    this.interval = interval;
     this.throttle = new LogThrottle(interval);
     setName(NAME);
   }
@@ -53,7 +54,7 @@ public final class ResourceErrorFilter extends TurboFilter {
       Throwable t) {
     if (level == null
         || !level.isGreaterOrEqual(Level.WARN)
-        || log.getName().equals(logger.getName())
+        || OWN_LOGGER.equals(logger.getName())
         || !(outOfDescriptors(t) || mentionsIt(format))) {
       return FilterReply.NEUTRAL;
     }
@@ -62,10 +63,10 @@ public final class ResourceErrorFilter extends TurboFilter {
       return FilterReply.DENY;
     }
     if (quiet > 0) {
-      log.error(
-          "{} more errors for lack of file descriptors in the last {} s were not logged",
+      logger.getLoggerContext().getLogger(OWN_LOGGER).error(
+          "{} more errors for lack of file descriptors in the last {} ms were not logged",
           quiet,
-          INTERVAL.toSeconds());
+          interval.toMillis());
     }
     return FilterReply.NEUTRAL;
   }
