@@ -95,6 +95,7 @@ public final class Hub implements AutoCloseable {
         Map.of(
             "pekko.http.server.request-timeout", "infinite",
             "pekko.http.server.parsing.error-handler", ParsingRefusals.class.getName(),
+            "pekko.http.server.parsing.illegal-header-warnings", "off",
             "pekko.http.server.server-header", "",
             "pekko.http.server.transparent-head-requests", "off",
             "pekko.http.server.parsing.max-content-length", "infinite",

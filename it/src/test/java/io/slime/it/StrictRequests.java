@@ -21,58 +21,74 @@ final class StrictRequests {
 
   private StrictRequests() {}
 
+  /**
+   * The targets of the requests in {@code bytes}; {@code whole} when the bytes are nothing but
+   * whole requests, so that the hub answers each and then waits for more.
+   */
+  record Parsed(List<String> targets, boolean whole) {}
+
   static List<String> targets(byte[] bytes) {
-    String all = new String(bytes, StandardCharsets.ISO_8859_1);
+    return parse(bytes).targets();
+  }
+
+  static Parsed parse(byte[] bytes) {
     List<String> targets = new ArrayList<>();
+    int end = parse(new String(bytes, StandardCharsets.ISO_8859_1), targets);
+    return new Parsed(targets, end == bytes.length);
+  }
+
+  /** Adds the targets to {@code targets}; returns where the bytes stop holding whole requests. */
+  private static int parse(String all, List<String> targets) {
     int at = 0;
     while (at < all.length()) {
+      int start = at;
       int end = all.indexOf("\r\n\r\n", at);
       if (end < 0) {
-        return targets;
+        return start;
       }
       String[] lines = all.substring(at, end).split("\r\n", -1);
       if (!REQUEST_LINE.matcher(lines[0]).matches()) {
-        return targets;
+        return start;
       }
       long length = 0;
       int lengths = 0;
       int encodings = 0;
       for (int i = 1; i < lines.length; i++) {
         if (!FIELD_LINE.matcher(lines[i]).matches()) {
-          return targets;
+          return start;
         }
         String name = lines[i].substring(0, lines[i].indexOf(':')).toLowerCase(Locale.ROOT);
         String value = lines[i].substring(lines[i].indexOf(':') + 1).strip();
         if (name.equals("content-length")) {
           if (++lengths > 1 || !value.matches("[0-9]{1,18}")) {
-            return targets;
+            return start;
           }
           length = Long.parseLong(value);
         } else if (name.equals("transfer-encoding")) {
           if (++encodings > 1 || !value.equalsIgnoreCase("chunked")) {
-            return targets;
+            return start;
           }
         }
       }
       boolean http10 = lines[0].endsWith("HTTP/1.0");
       if (encodings > 0 && (lengths > 0 || http10)) {
-        return targets;
+        return start;
       }
       targets.add(lines[0].split(" ")[1]);
       at = end + 4;
       if (encodings > 0) {
         at = chunkedEnd(all, at);
         if (at < 0) {
-          return targets;
+          return start;
         }
       } else {
         if (at + length > all.length()) {
-          return targets;
+          return start;
         }
         at += (int) length;
       }
     }
-    return targets;
+    return at;
   }
 
   /** Where a chunked body starting at {@code at} ends, or -1 if it breaks the rules or is cut. */

@@ -191,7 +191,7 @@ final class ProxyHandler {
    */
   private void bodyStalled(Exchange exchange, ClientConnection client) {
     String reason =
-        "the request body sent nothing for " + settings.clientBodyTimeout().toSeconds() + " s";
+        "no request body bytes came for " + settings.clientBodyTimeout().toMillis() + " ms";
     log.warn("Gave up a request from {}: {}", client.clientIp, reason);
     exchange.respond(ProxyError.REQUEST_TIMEOUT.closingResponse(reason));
     exchange.markGone();
