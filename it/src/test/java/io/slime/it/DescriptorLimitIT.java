@@ -1,7 +1,6 @@
 package io.slime.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -10,6 +9,7 @@ import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -55,33 +55,37 @@ class DescriptorLimitIT {
     List<Socket> sockets = new ArrayList<>();
     try {
       String started = awaitLine(log, "Hub started", hub);
-      assertTrue(started.contains("descriptor limit " + DESCRIPTORS), started);
-      Matcher limit = LIMIT.matcher(started);
-      assertTrue(limit.find(), started);
-      int max = Integer.parseInt(limit.group(1));
-      assertTrue(max < DESCRIPTORS, started);
-
       InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
-      for (int i = 0; i < DESCRIPTORS + 50; i++) {
-        Socket socket = new Socket();
-        socket.connect(address, 2000);
-        sockets.add(socket);
+      try {
+        for (int i = 0; i < DESCRIPTORS + 50; i++) {
+          Socket socket = new Socket();
+          sockets.add(socket);
+          socket.connect(address, 2000);
+        }
+      } catch (SocketTimeoutException e) {
+        // The hub stopped accepting and its backlog is full: the checks below say why.
       }
-      assertTrue(awaitRefusal(sockets), "no connection past the limit got 503 too-many-connections");
 
       // Out of descriptors, every accept would fail at once, logged each time at full speed.
       Duration before = cpu(hub);
       Thread.sleep(2000);
       Duration used = cpu(hub).minus(before);
-      assertTrue(used.toMillis() < 1000, "the hub spun: " + used.toMillis() + " ms of CPU in 2 s");
       List<String> lines = Files.readAllLines(log);
-      assertFalse(lines.stream().anyMatch(l -> l.contains("Accept error")), "accept failed");
+      long acceptErrors = lines.stream().filter(l -> l.contains("Accept error")).count();
+      assertEquals(0, acceptErrors, "accept failed, logged " + acceptErrors + " times in 2 s");
       assertTrue(lines.size() < 100, lines.size() + " log lines");
+      assertTrue(used.toMillis() < 1000, "the hub spun: " + used.toMillis() + " ms of CPU in 2 s");
+      assertTrue(awaitRefusal(sockets), "no connection past the limit got 503 too-many-connections");
 
       for (Socket socket : sockets) {
         socket.close();
       }
       assertServing(port);
+
+      assertTrue(started.contains("descriptor limit " + DESCRIPTORS), started);
+      Matcher limit = LIMIT.matcher(started);
+      assertTrue(limit.find(), started);
+      assertTrue(Integer.parseInt(limit.group(1)) < DESCRIPTORS, started);
     } finally {
       for (Socket socket : sockets) {
         socket.close();
@@ -126,6 +130,9 @@ class DescriptorLimitIT {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (System.nanoTime() < deadline) {
       for (Socket socket : sockets) {
+        if (!socket.isConnected()) {
+          continue;
+        }
         InputStream in = socket.getInputStream();
         if (in.available() > 0) {
           String answer = new String(in.readNBytes(in.available()), StandardCharsets.US_ASCII);
