@@ -73,6 +73,9 @@ public final class Hub implements AutoCloseable {
     } catch (ExecutionException | TimeoutException e) {
       system.terminate();
       Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      if (cause instanceof ConfigException invalid) {
+        throw invalid;
+      }
       throw new IllegalStateException(
           "cannot listen on " + settings.host() + ":" + settings.port() + ": " + cause.getMessage(),
           cause);

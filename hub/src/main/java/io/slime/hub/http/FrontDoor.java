@@ -1,6 +1,7 @@
 package io.slime.hub.http;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import io.slime.hub.Guardian;
 import io.slime.hub.HubSettings;
 import io.slime.hub.admin.AdminApi;
@@ -84,7 +85,7 @@ public final class FrontDoor {
   private final AdminApi admin;
   private final ActorRef<Dispatcher.Command> dispatcher;
   private final ServerSettings serverSettings;
-  private final ConnectionLimit limit;
+  private ConnectionLimit limit;
   /** Open client connections (agents' included), each with when it ends. */
   private final Map<ClientConnection, CompletionStage<Done>> connections =
       new ConcurrentHashMap<>();
@@ -105,7 +106,6 @@ public final class FrontDoor {
     this.materializer = Materializer.matFromSystem(system);
     this.dispatcher = dispatcher;
     this.serverSettings = ServerSettings.create(system.classicSystem());
-    this.limit = ConnectionLimit.size(settings.maxConnections(), settings.reservedDescriptors());
     AdmissionGate gate =
         settings.concurrent() == 0
             ? null
@@ -144,8 +144,16 @@ public final class FrontDoor {
             system);
   }
 
-  /** Binds the port; completes once it is bound, failing when it cannot be. */
+  /**
+   * Binds the port; completes once it is bound, failing when it cannot be, or with a
+   * ConfigException when the descriptor limit leaves no room for connections.
+   */
   public CompletionStage<Binding> bind() {
+    try {
+      limit = ConnectionLimit.size(settings.maxConnections(), settings.reservedDescriptors());
+    } catch (ConfigException e) {
+      return CompletableFuture.failedStage(e);
+    }
     CompletionStage<Tcp.ServerBinding> bound =
         Tcp.get(system)
             .bind(
