@@ -416,15 +416,7 @@ final class RequestFramer {
   private void startValue() {
     state = VALUE;
     value.setLength(0);
-    field =
-        trailer
-            ? Field.OTHER
-            : switch (name.toString()) {
-              case "content-length" -> Field.CONTENT_LENGTH;
-              case "transfer-encoding" -> Field.TRANSFER_ENCODING;
-              case "upgrade" -> Field.UPGRADE;
-              default -> Field.OTHER;
-            };
+    field = trailer ? Field.OTHER : fieldNamed(name);
   }
 
   /** A header line ended: takes note of the headers that frame the request. */
@@ -439,7 +431,7 @@ final class RequestFramer {
         if (++lengthHeaders > 1) {
           return refuse(ProxyError.BAD_FRAMING, "several Content-Length headers");
         }
-        if (!v.matches("[0-9]{1,18}")) {
+        if (!isLength(v)) {
           return refuse(ProxyError.BAD_FRAMING, "a malformed Content-Length");
         }
         contentLength = Long.parseLong(v);
@@ -475,6 +467,29 @@ final class RequestFramer {
       state = BODYLESS_END;
     }
     return Stop.HEAD_END;
+  }
+
+  /** The framing header {@code lowerName} is, if any; most names are told apart by length. */
+  private static Field fieldNamed(StringBuilder lowerName) {
+    return switch (lowerName.length()) {
+      case 14 -> lowerName.toString().equals("content-length") ? Field.CONTENT_LENGTH : Field.OTHER;
+      case 17 ->
+          lowerName.toString().equals("transfer-encoding") ? Field.TRANSFER_ENCODING : Field.OTHER;
+      case 7 -> lowerName.toString().equals("upgrade") ? Field.UPGRADE : Field.OTHER;
+      default -> Field.OTHER;
+    };
+  }
+
+  private static boolean isLength(String value) {
+    if (value.isEmpty() || value.length() > 18) {
+      return false;
+    }
+    for (int i = 0; i < value.length(); i++) {
+      if (value.charAt(i) < '0' || value.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private boolean keepValue() {
