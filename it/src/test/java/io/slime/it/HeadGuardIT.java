@@ -214,7 +214,8 @@ class HeadGuardIT {
   private static void awaitListening(int port) {
     long deadline = System.nanoTime() + 10_000_000_000L;
     while (true) {
-      try (RawHttp probe = RawHttp.connect(port)) {
+      try {
+        RawHttp.connect(port).close();
         return;
       } catch (IOException e) {
         if (System.nanoTime() > deadline) {
