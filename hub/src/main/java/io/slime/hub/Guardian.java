@@ -18,7 +18,6 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.stream.javadsl.Flow;
 
@@ -46,7 +45,7 @@ public final class Guardian {
       HubSettings settings,
       Config config,
       TokenCodec tokens,
-      CompletableFuture<ServerBinding> bound) {
+      CompletableFuture<FrontDoor.Binding> bound) {
     return Behaviors.setup(
         context -> {
           AgentTrafficRegistry agentTraffic = new AgentTrafficRegistry();

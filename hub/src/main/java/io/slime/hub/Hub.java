@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.slime.hub.cluster.ClusterSettings;
+import io.slime.shared.log.ResourceErrorFilter;
 import io.slime.shared.token.TokenCodec;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -16,9 +17,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import io.slime.hub.http.FrontDoor;
+import io.slime.hub.http.ParsingRefusals;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.slf4j.Logger;
@@ -44,11 +45,12 @@ public final class Hub implements AutoCloseable {
    */
   public static Hub start(Config config) {
     HubSettings settings = HubSettings.create(config);
+    ResourceErrorFilter.install();
     if (settings.cluster().kubernetes()) {
       requireServiceAccount(config);
     }
     TokenCodec tokens = TokenCodec.forSecret(settings.secret());
-    CompletableFuture<ServerBinding> bound = new CompletableFuture<>();
+    CompletableFuture<FrontDoor.Binding> bound = new CompletableFuture<>();
     ActorSystem<Guardian.Command> system =
         ActorSystem.create(
             Guardian.create(settings, config, tokens, bound),
@@ -60,13 +62,20 @@ public final class Hub implements AutoCloseable {
       ClusterBootstrap.get(system).start();
     }
     try {
-      ServerBinding binding = bound.get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      InetSocketAddress address = binding.localAddress();
-      log.info("Hub started, listening on {}:{}", address.getHostString(), address.getPort());
+      FrontDoor.Binding binding = bound.get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      InetSocketAddress address = binding.address();
+      log.info(
+          "Hub started, listening on {}:{}, {}",
+          address.getHostString(),
+          address.getPort(),
+          binding.limit().describe());
       return new Hub(system, address);
     } catch (ExecutionException | TimeoutException e) {
       system.terminate();
       Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      if (cause instanceof ConfigException invalid) {
+        throw invalid;
+      }
       throw new IllegalStateException(
           "cannot listen on " + settings.host() + ":" + settings.port() + ": " + cause.getMessage(),
           cause);
@@ -79,14 +88,17 @@ public final class Hub implements AutoCloseable {
 
   /**
    * Server settings a proxy cannot work without, derived from slime.hub so users tune them there:
-   * the hub bounds waiting itself, and a request being served may take hours.
+   * the hub bounds waiting itself, a request being served may take hours, and every answer the
+   * hub makes carries a Slime-Error, Pekko's refusals of what it cannot parse included. Idle
+   * connections and their number are the front door's to bound (slime.hub.client-idle-timeout,
+   * slime.hub.max-connections).
    */
   private static Config serverSettings(HubSettings settings) {
     return ConfigFactory.parseMap(
         Map.of(
             "pekko.http.server.request-timeout", "infinite",
-            "pekko.http.server.idle-timeout", settings.clientIdleTimeout().toMillis() + "ms",
-            "pekko.http.server.max-connections", settings.maxConnections(),
+            "pekko.http.server.parsing.error-handler", ParsingRefusals.class.getName(),
+            "pekko.http.server.parsing.illegal-header-warnings", "off",
             "pekko.http.server.server-header", "",
             "pekko.http.server.transparent-head-requests", "off",
             "pekko.http.server.parsing.max-content-length", "infinite",

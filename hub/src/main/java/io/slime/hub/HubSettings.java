@@ -27,7 +27,10 @@ public record HubSettings(
     int inlineBodyLimit,
     Duration keepAlive,
     Duration clientIdleTimeout,
+    Duration clientHeadTimeout,
+    Duration clientBodyTimeout,
     int maxConnections,
+    int reservedDescriptors,
     Duration shutdownGrace,
     ClusterSettings cluster,
     Traffic traffic) {
@@ -84,7 +87,10 @@ public record HubSettings(
         (int) Math.min(c.getBytes("inline-body-limit"), 1024 * 1024),
         positive(c, "keep-alive"),
         positive(c, "client-idle-timeout"),
-        intIn(c, "max-connections", 1, Integer.MAX_VALUE),
+        positive(c, "client-head-timeout"),
+        positive(c, "client-body-timeout"),
+        maxConnections(c),
+        intIn(c, "reserved-descriptors", 0, 1_000_000),
         positive(c, "shutdown-grace"),
         ClusterSettings.create(c),
         traffic(c));
@@ -130,6 +136,15 @@ public record HubSettings(
         passive,
         retries,
         bool(c, "status-requires-token"));
+  }
+
+  /** A number, or 0 for "auto": as many as the descriptor limit leaves room for. */
+  private static int maxConnections(Config c) {
+    if (c.getValue("max-connections").unwrapped() instanceof String value
+        && value.strip().equalsIgnoreCase("auto")) {
+      return 0;
+    }
+    return intIn(c, "max-connections", 1, Integer.MAX_VALUE);
   }
 
   private static long nonNegative(Config c, String key) {

@@ -61,6 +61,24 @@ final class RawHttp implements AutoCloseable {
     out.flush();
   }
 
+  /** How long a read may wait before it fails. */
+  RawHttp timeout(int millis) throws IOException {
+    socket.setSoTimeout(millis);
+    return this;
+  }
+
+  /**
+   * Whether the peer closes the connection (or resets it) before anything more arrives; throws
+   * SocketTimeoutException if it neither closes nor sends within the read timeout.
+   */
+  boolean closesWithoutMore() throws IOException {
+    try {
+      return in.read() < 0;
+    } catch (java.net.SocketException e) {
+      return true; // reset
+    }
+  }
+
   /** Writes raw bytes, such as part of a request body. */
   void write(byte[] bytes) throws IOException {
     out.write(bytes);

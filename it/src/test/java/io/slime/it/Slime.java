@@ -126,6 +126,23 @@ final class Slime {
    */
   static Process startProcess(List<String> jvmOptions, Path log, String... args)
       throws IOException {
+    return start(javaCommand(jvmOptions, args), log);
+  }
+
+  /**
+   * As {@link #startProcess}, in a process that may open at most {@code descriptors} files and
+   * sockets ({@code ulimit -n}).
+   */
+  static Process startProcessWithDescriptors(
+      int descriptors, List<String> jvmOptions, Path log, String... args) throws IOException {
+    List<String> command =
+        new ArrayList<>(
+            List.of("bash", "-c", "ulimit -n " + descriptors + " && exec \"$@\"", "bash"));
+    command.addAll(javaCommand(jvmOptions, args));
+    return start(command, log);
+  }
+
+  private static List<String> javaCommand(List<String> jvmOptions, String... args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx256m");
@@ -135,6 +152,10 @@ final class Slime {
         System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
     command.add("io.slime.cli.SlimeCommand");
     command.addAll(List.of(args));
+    return command;
+  }
+
+  private static Process start(List<String> command, Path log) throws IOException {
     return new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(log.toFile())

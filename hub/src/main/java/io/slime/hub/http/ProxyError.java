@@ -2,6 +2,7 @@ package io.slime.hub.http;
 
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.Connection;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 
@@ -38,6 +39,23 @@ public enum ProxyError {
       true),
   CLIENT_LIMIT(429, "client-rate-limited", "too many requests from this client", true),
   BAD_HEADER(400, "bad-header", "a Slime-* header is malformed", false),
+  BAD_FRAMING(
+      400,
+      "bad-framing",
+      "the request's Content-Length, Transfer-Encoding or chunks are malformed",
+      false),
+  BAD_REQUEST(400, "bad-request", "the request is malformed", false),
+  REQUEST_TIMEOUT(408, "request-timeout", "the request did not arrive in time", false),
+  BODY_TOO_LARGE(413, "body-too-large", "the request body is too large", false),
+  URI_TOO_LONG(414, "uri-too-long", "the request target is too long", false),
+  UNPROCESSABLE(422, "unprocessable-request", "this method takes no request body", false),
+  HEADERS_TOO_LARGE(431, "headers-too-large", "the request's headers are too large", false),
+  NOT_IMPLEMENTED(
+      501, "not-implemented", "the request's method or transfer coding is not supported", false),
+  VERSION_NOT_SUPPORTED(
+      505, "http-version-not-supported", "only HTTP/1.0 and HTTP/1.1 are served", false),
+  TOO_MANY_CONNECTIONS(
+      503, "too-many-connections", "the hub holds as many connections as it can", true),
   QUEUE_FULL(503, "queue-full", "too many requests are waiting for a worker", true),
   WAIT_TIMEOUT(503, "wait-timeout", "no worker became free in time", true),
   AGENT_LOST(502, "agent-lost", "the agent serving this request disconnected", false),
@@ -78,6 +96,14 @@ public enum ProxyError {
   /** The answer with a more specific reason, such as the agent's account of an upstream failure. */
   public HttpResponse response(String detail) {
     return response(detail, RETRY_AFTER_SECONDS);
+  }
+
+  /**
+   * The answer after which the connection closes: sent when what follows on the connection was
+   * not read, so the client knows its later requests were not handled.
+   */
+  public HttpResponse closingResponse(String detail) {
+    return response(detail).addHeader(Connection.create("close"));
   }
 
   /** The answer with a reason and, where it has one, this Retry-After. */

@@ -7,11 +7,13 @@ import io.slime.hub.dispatch.Exchange;
 import io.slime.hub.dispatch.RequestTraits;
 import io.slime.hub.limit.ClientRateLimiter;
 import io.slime.hub.stats.TrafficStats;
+import io.slime.shared.stream.SilenceTimeout;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
 import java.util.function.LongConsumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -24,6 +26,8 @@ import org.apache.pekko.http.javadsl.model.Uri;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Application requests: checks the app password and the client's rate, reads the Slime-* headers
@@ -31,6 +35,8 @@ import org.apache.pekko.util.ByteString;
  * back in the node's traffic.
  */
 final class ProxyHandler {
+  private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
+
   private final ActorRef<Dispatcher.Command> dispatcher;
   private final byte[] appPassword;
   private final AdmissionGate gate;
@@ -92,10 +98,12 @@ final class ProxyHandler {
             maxWait,
             policy.routing().policyFor(path, headers.protocol),
             headers.clientIp);
+    CompletableFuture<Exchange> created = new CompletableFuture<>();
+    RequestEntity entity =
+        counted(request.entity(), () -> created.thenAccept(e -> bodyStalled(e, client)));
     Exchange exchange =
-        new Exchange(
-            request.method().value(), target, path, headers.forwarded, counted(request.entity()),
-            traits);
+        new Exchange(request.method().value(), target, path, headers.forwarded, entity, traits);
+    created.complete(exchange);
     client.track(exchange);
     exchange.finished().thenRun(() -> traffic.ended(System.nanoTime() - started));
     if (gate == null) {
@@ -142,13 +150,27 @@ final class ProxyHandler {
             : HttpEntities.createChunked(entity.getContentType(), data));
   }
 
-  private RequestEntity counted(RequestEntity entity) {
+  /**
+   * The request body, its bytes counted as they stream; {@code onStall} runs when the client sends
+   * nothing for slime.hub.client-body-timeout while the hub reads, just before the body fails.
+   */
+  private RequestEntity counted(RequestEntity entity, Runnable onStall) {
     if (entity instanceof HttpEntity.Strict strict) {
       traffic.bytesIn(strict.getData().size());
       return entity;
     }
     Source<ByteString, ?> data =
-        entity.withoutSizeLimit().getDataBytes().map(counter(traffic::bytesIn));
+        entity
+            .withoutSizeLimit()
+            .getDataBytes()
+            .via(new SilenceTimeout<>(settings.clientBodyTimeout()))
+            .mapError(
+                TimeoutException.class,
+                stalled -> {
+                  onStall.run();
+                  return stalled;
+                })
+            .map(counter(traffic::bytesIn));
     return entity.getContentLengthOption().isPresent()
         ? HttpEntities.create(
             entity.getContentType(), entity.getContentLengthOption().getAsLong(), data)
@@ -161,6 +183,18 @@ final class ProxyHandler {
       count.accept(bytes.size());
       return bytes;
     };
+  }
+
+  /**
+   * The upload stopped while the hub was reading it: answered 408 if nothing was answered yet, and
+   * treated as an application gone away, so its worker cancels the upstream call and is free.
+   */
+  private void bodyStalled(Exchange exchange, ClientConnection client) {
+    String reason =
+        "no request body bytes came for " + settings.clientBodyTimeout().toMillis() + " ms";
+    log.warn("Gave up a request from {}: {}", client.clientIp, reason);
+    exchange.respond(ProxyError.REQUEST_TIMEOUT.closingResponse(reason));
+    exchange.markGone();
   }
 
   /** Constant time, so the password cannot be guessed byte by byte from response times. */

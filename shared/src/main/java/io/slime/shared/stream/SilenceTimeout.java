@@ -17,7 +17,7 @@ import org.apache.pekko.stream.stage.TimerGraphStageLogic;
  * idleTimeout}, time spent not asking (our reader is slow, so we hold back) does not count: a
  * client pausing a long download must not look like a dead peer.
  */
-final class SilenceTimeout<T> extends GraphStage<FlowShape<T, T>> {
+public final class SilenceTimeout<T> extends GraphStage<FlowShape<T, T>> {
   private static final String TIMER = "silence";
 
   private final Duration limit;
@@ -25,7 +25,7 @@ final class SilenceTimeout<T> extends GraphStage<FlowShape<T, T>> {
   private final Outlet<T> out = Outlet.create("SilenceTimeout.out");
   private final FlowShape<T, T> shape = FlowShape.of(in, out);
 
-  SilenceTimeout(Duration limit) {
+  public SilenceTimeout(Duration limit) {
     this.limit = limit;
   }
 

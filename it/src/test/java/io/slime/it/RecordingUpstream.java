@@ -1,0 +1,147 @@
+package io.slime.it;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * An upstream on a bare server socket that keeps every whole request it receives, head and body, as
+ * the bytes that came (bodies framed by Content-Length or chunked), and answers each {@code 200 ok}.
+ * A request cut off before its end is not kept: it never reached the upstream as a request.
+ */
+final class RecordingUpstream implements AutoCloseable {
+  /** One request as received: its head (up to the blank line) and its body's data. */
+  record Received(byte[] head, byte[] body) {
+    String headText() {
+      return new String(head, StandardCharsets.ISO_8859_1);
+    }
+
+    String target() {
+      return headText().split(" ", 3)[1];
+    }
+  }
+
+  private final ServerSocket server;
+  private final ExecutorService threads = Executors.newCachedThreadPool();
+  private final List<Received> received = new CopyOnWriteArrayList<>();
+
+  private RecordingUpstream(ServerSocket server) {
+    this.server = server;
+  }
+
+  static RecordingUpstream start() throws IOException {
+    RecordingUpstream upstream =
+        new RecordingUpstream(new ServerSocket(0, 128, InetAddress.getLoopbackAddress()));
+    upstream.threads.execute(upstream::acceptLoop);
+    return upstream;
+  }
+
+  String address() {
+    return "127.0.0.1:" + server.getLocalPort();
+  }
+
+  /** Every whole request received, in arrival order. */
+  List<Received> received() {
+    return List.copyOf(received);
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+    threads.shutdownNow();
+  }
+
+  private void acceptLoop() {
+    while (!server.isClosed()) {
+      try {
+        Socket socket = server.accept();
+        threads.execute(() -> serve(socket));
+      } catch (IOException e) {
+        return;
+      }
+    }
+  }
+
+  private void serve(Socket socket) {
+    try (socket) {
+      InputStream in = new BufferedInputStream(socket.getInputStream());
+      OutputStream out = socket.getOutputStream();
+      for (byte[] head; (head = readHead(in)) != null; ) {
+        byte[] body = readBody(in, new String(head, StandardCharsets.ISO_8859_1));
+        received.add(new Received(head, body));
+        out.write(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n"
+                .getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+      }
+    } catch (IOException e) {
+      // The agent closed or aborted the connection: a request cut off is not kept.
+    }
+  }
+
+  /** The head up to and including the blank line, or null at the end of the stream. */
+  private static byte[] readHead(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    int matched = 0;
+    for (int b; (b = in.read()) >= 0; ) {
+      head.write(b);
+      matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
+      if (matched == 4) {
+        return head.toByteArray();
+      }
+    }
+    return null;
+  }
+
+  private static byte[] readBody(InputStream in, String head) throws IOException {
+    String lower = head.toLowerCase(Locale.ROOT);
+    if (lower.contains("\r\ntransfer-encoding: chunked\r\n")) {
+      ByteArrayOutputStream body = new ByteArrayOutputStream();
+      for (int size; (size = Integer.parseInt(line(in).split(";")[0].trim(), 16)) > 0; ) {
+        body.write(exactly(in, size));
+        line(in);
+      }
+      while (!line(in).isEmpty()) {
+        // trailers
+      }
+      return body.toByteArray();
+    }
+    int at = lower.indexOf("\r\ncontent-length:");
+    if (at < 0) {
+      return new byte[0];
+    }
+    int end = lower.indexOf("\r\n", at + 2);
+    return exactly(in, Integer.parseInt(lower.substring(at + 17, end).trim()));
+  }
+
+  private static byte[] exactly(InputStream in, int n) throws IOException {
+    byte[] bytes = in.readNBytes(n);
+    if (bytes.length < n) {
+      throw new IOException("cut off");
+    }
+    return bytes;
+  }
+
+  private static String line(InputStream in) throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    for (int c; (c = in.read()) >= 0; ) {
+      if (c == '\n') {
+        String s = b.toString(StandardCharsets.ISO_8859_1);
+        return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
+      }
+      b.write(c);
+    }
+    throw new IOException("cut off");
+  }
+}
