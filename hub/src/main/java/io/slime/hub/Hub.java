@@ -65,9 +65,8 @@ public final class Hub implements AutoCloseable {
       FrontDoor.Binding binding = bound.get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       InetSocketAddress address = binding.address();
       log.info(
-          "Hub started, listening on {}:{}, {}",
-          address.getHostString(),
-          address.getPort(),
+          "Hub started, listening on {}, {}",
+          printable(address, settings.host()),
           binding.limit().describe());
       return new Hub(system, address);
     } catch (ExecutionException | TimeoutException e) {
@@ -144,5 +143,17 @@ public final class Hub implements AutoCloseable {
   public void close() {
     system.terminate();
     system.getWhenTerminated().toCompletableFuture().join();
+  }
+
+  /**
+   * An address as an operator writes it: the host they configured when the hub listens on every
+   * interface (Java reports that as {@code 0:0:0:0:0:0:0:0}), IPv6 in brackets.
+   */
+  static String printable(InetSocketAddress address, String configuredHost) {
+    String host =
+        address.getAddress() != null && address.getAddress().isAnyLocalAddress()
+            ? configuredHost
+            : address.getHostString();
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
   }
 }
