@@ -4,17 +4,20 @@ import io.slime.shared.protocol.BodyPieces;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.Header;
 import io.slime.shared.protocol.HopByHop;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.http.scaladsl.model.ExceptionWithErrorInfo;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.japi.pf.PFBuilder;
 import org.apache.pekko.stream.SharedKillSwitch;
+import org.apache.pekko.stream.StreamIdleTimeoutException;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
@@ -25,13 +28,13 @@ import org.apache.pekko.util.ByteString;
  * Frame.ResponseStart}: one WebSocket message per request is the common case. Anything else
  * streams: the head, then the body in {@link Frame.BodyChunk}s as it arrives ({@link
  * BodyPieces#chunks}). Demand comes from the WebSocket: a slow hub slows the upstream read, so memory
- * stays bounded whatever the body size.
+ * stays bounded whatever the body size. A body that sends nothing for the body idle timeout is cut
+ * (this also ends a short body the upstream never finishes).
  */
 public final class ResponseFrames {
 
 
   private ResponseFrames() {}
-
   private static String contentTypeOf(HttpEntity entity) {
     return entity.getContentType().equals(ContentTypes.NO_CONTENT_TYPE)
         ? ""
@@ -43,20 +46,22 @@ public final class ResponseFrames {
    * Aborting {@code killSwitch} cuts the upstream body and ends the frames with a Failure, unless
    * the terminal frame already passed. Once {@code abortReason} gives a reason, any failure of the
    * stream is reported with it (tearing the upstream connection down fails the body too, and that
-   * may arrive first).
+   * may arrive first). A body silent for {@code bodyIdle} fails.
    */
   public static Source<Frame, NotUsed> of(
       int exchange,
       HttpResponse response,
       int inlineLimit,
+      Duration bodyIdle,
       SharedKillSwitch killSwitch,
       Supplier<String> abortReason,
       String upstream) {
     return terminated(
         exchange,
-        frames(exchange, response, inlineLimit).via(killSwitch.<Frame>flow()),
+        frames(exchange, response, inlineLimit, bodyIdle).via(killSwitch.<Frame>flow()),
         abortReason,
-        upstream);
+        upstream,
+        bodyIdle);
   }
 
   /**
@@ -78,7 +83,8 @@ public final class ResponseFrames {
         body);
   }
 
-  static Source<Frame, NotUsed> frames(int exchange, HttpResponse response, int inlineLimit) {
+  static Source<Frame, NotUsed> frames(
+      int exchange, HttpResponse response, int inlineLimit, Duration bodyIdle) {
     HttpEntity entity = response.entity();
     List<Header> headers = headers(response.getHeaders());
     String contentType = contentTypeOf(entity);
@@ -91,10 +97,9 @@ public final class ResponseFrames {
       return Source.single(
           new Frame.ResponseStart(exchange, status, headers, contentType, body.size(), true, body));
     }
+    Source<ByteString, ?> data = entity.getDataBytes().idleTimeout(bodyIdle);
     if (length.isPresent() && length.getAsLong() <= inlineLimit) {
-      return entity
-          .getDataBytes()
-          .fold(ByteString.emptyByteString(), ByteString::concat)
+      return data.fold(ByteString.emptyByteString(), ByteString::concat)
           .map(
               body ->
                   (Frame)
@@ -114,10 +119,7 @@ public final class ResponseFrames {
                 false,
                 ByteString.emptyByteString()));
     return head.concat(
-        entity
-            .getDataBytes()
-            .via(BodyPieces.chunks(exchange))
-            .mapMaterializedValue(m -> NotUsed.getInstance()));
+        data.via(BodyPieces.chunks(exchange)).mapMaterializedValue(m -> NotUsed.getInstance()));
   }
 
   /**
@@ -126,21 +128,43 @@ public final class ResponseFrames {
    * follows a terminal frame.
    */
   static Source<Frame, NotUsed> terminated(
-      int exchange, Source<Frame, NotUsed> frames, Supplier<String> abortReason, String upstream) {
+      int exchange,
+      Source<Frame, NotUsed> frames,
+      Supplier<String> abortReason,
+      String upstream,
+      Duration bodyIdle) {
     return frames
         .recover(
             new PFBuilder<Throwable, Frame>()
-                .matchAny(
-                    t -> {
-                      String aborted = abortReason.get();
-                      return new Frame.Failure(
-                          exchange,
-                          aborted != null
-                              ? aborted
-                              : "upstream " + upstream + " broke off the response: " + describe(t));
-                    })
+                .matchAny(t -> failure(exchange, t, abortReason.get(), upstream, bodyIdle))
                 .build())
         .takeWhile(f -> !isTerminal(f), true);
+  }
+
+  /** The Failure that ends a response whose body failed with {@code t}. */
+  static Frame.Failure failure(
+      int exchange, Throwable t, String abortReason, String upstream, Duration bodyIdle) {
+    if (abortReason != null) {
+      return new Frame.Failure(exchange, abortReason, Frame.Failure.Kind.CANCELLED, false);
+    }
+    if (t instanceof StreamIdleTimeoutException) {
+      return new Frame.Failure(
+          exchange,
+          "upstream " + upstream + " sent nothing of the response body for " + bodyIdle.toMillis()
+              + " ms",
+          Frame.Failure.Kind.TIMEOUT,
+          false);
+    }
+    if (t instanceof MalformedResponseException || t instanceof ExceptionWithErrorInfo) {
+      String what = t instanceof MalformedResponseException ? t.getMessage() : "malformed response: " + describe(t);
+      return new Frame.Failure(
+          exchange, "upstream " + upstream + " sent a " + what, Frame.Failure.Kind.MALFORMED, false);
+    }
+    return new Frame.Failure(
+        exchange,
+        "upstream " + upstream + " broke off the response: " + describe(t),
+        Frame.Failure.Kind.UNREACHABLE,
+        false);
   }
 
   /** Whether a frame ends its exchange's response. */
@@ -159,7 +183,6 @@ public final class ResponseFrames {
     }
     return out;
   }
-
 
   /** A failure as one line for a user: its message, or its kind when it has none. */
   public static String describe(Throwable failure) {
