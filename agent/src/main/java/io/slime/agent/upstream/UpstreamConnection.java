@@ -17,6 +17,7 @@ import org.apache.pekko.http.javadsl.model.headers.Host;
 import org.apache.pekko.http.javadsl.settings.ClientConnectionSettings;
 import org.apache.pekko.http.scaladsl.model.ExceptionWithErrorInfo;
 import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
@@ -279,7 +280,12 @@ public final class UpstreamConnection {
                 settings
                     .getTransport()
                     .connectTo(address.host(), address.port(), settings, system.classicSystem())
-                    .mapMaterializedValue(m -> NotUsed.getInstance()));
+                    .mapMaterializedValue(m -> NotUsed.getInstance()))
+            // A malformed answer makes Pekko's parser throw, which its stream would log as an
+            // ERROR with a stack trace; the worker logs one line with the reason instead.
+            .addAttributes(
+                Attributes.createLogLevels(
+                    Attributes.logLevelDebug(), Attributes.logLevelDebug(), Attributes.logLevelOff()));
     Pair<BoundedSourceQueue<HttpRequest>, UniqueKillSwitch> ends =
         Source.<HttpRequest>queue(1)
             .viaMat(KillSwitches.single(), Keep.both())
