@@ -16,6 +16,7 @@ import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.japi.pf.PFBuilder;
+import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.SharedKillSwitch;
 import org.apache.pekko.stream.StreamIdleTimeoutException;
 import org.apache.pekko.stream.javadsl.Source;
@@ -57,11 +58,16 @@ public final class ResponseFrames {
       Supplier<String> abortReason,
       String upstream) {
     return terminated(
-        exchange,
-        frames(exchange, response, inlineLimit, bodyIdle).via(killSwitch.<Frame>flow()),
-        abortReason,
-        upstream,
-        bodyIdle);
+            exchange,
+            frames(exchange, response, inlineLimit, bodyIdle).via(killSwitch.<Frame>flow()),
+            abortReason,
+            upstream,
+            bodyIdle)
+        // Pekko's parser throws inside the body's stream on a body it refuses, which the stream
+        // would log as an ERROR with a stack trace; the Failure frame says why instead.
+        .addAttributes(
+            Attributes.createLogLevels(
+                Attributes.logLevelDebug(), Attributes.logLevelDebug(), Attributes.logLevelOff()));
   }
 
   /**
