@@ -91,6 +91,9 @@ public final class HubConnection {
 
   private record ExchangeDone(Exchange exchange) implements Command {}
 
+  /** An exchange's response body broke off upstream (timeout, malformed, connection lost). */
+  private record ResponseBroke(int exchange, String reason) implements Command {}
+
   /** The upstream sent no response head in time for this exchange. */
   private record ResponseTimedOut(Exchange exchange) implements Command {}
 
@@ -325,6 +328,7 @@ public final class HubConnection {
             .onMessage(WrappedInbound.class, this::onInbound)
             .onMessage(WrappedUpstreamResponse.class, this::onUpstreamResponse)
             .onMessage(ResponseTimedOut.class, this::onResponseTimedOut)
+            .onMessage(ResponseBroke.class, this::onResponseBroke)
             .onMessage(ExchangeDone.class, this::onExchangeDone)
             .onMessage(NewReport.class, this::onNewReport)
             .onMessage(ReportOut.class, this::onReportOut));
@@ -497,6 +501,11 @@ public final class HubConnection {
     return Behaviors.same();
   }
 
+  private Behavior<Command> onResponseBroke(ResponseBroke m) {
+    context.getLog().warn("Worker [{}/{}] exchange {}: {}", agentId, index, m.exchange(), m.reason());
+    return Behaviors.same();
+  }
+
   private Behavior<Command> onUpstreamResponse(WrappedUpstreamResponse m) {
     Exchange exchange = m.exchange();
     if (exchange != current || exchange.responding) {
@@ -526,6 +535,7 @@ public final class HubConnection {
       sendWhole(exchange, whole);
       return Behaviors.same();
     }
+    var self = context.getSelf();
     respond(
         exchange,
         ResponseFrames.of(
@@ -535,6 +545,7 @@ public final class HubConnection {
             settings.responseBodyIdleTimeout(),
             exchange.killSwitch = KillSwitches.shared("exchange-" + exchange.number),
             () -> exchange.abortReason,
+            failure -> self.tell(new ResponseBroke(exchange.number, failure.reason())),
             upstreamName));
     return Behaviors.same();
   }
@@ -571,10 +582,7 @@ public final class HubConnection {
     Frame.Failure answer;
     if (why == UpstreamConnection.FailedException.Why.MALFORMED) {
       String reason = "upstream " + upstreamName + " sent a " + failure.getMessage();
-      // The connection's guard logged what it refused; Pekko's own refusals are logged here.
-      if (!((UpstreamConnection.FailedException) failure).reported()) {
-        context.getLog().warn("Worker [{}/{}] {}", agentId, index, reason);
-      }
+      context.getLog().warn("Worker [{}/{}] exchange {}: {}", agentId, index, exchange.number, reason);
       answer = failure(exchange, reason, Frame.Failure.Kind.MALFORMED);
     } else {
       String reason =
@@ -746,6 +754,7 @@ public final class HubConnection {
         .onMessage(WrappedUpstreamResponse.class, this::onStaleUpstreamResponse)
         .onMessage(ExchangeDone.class, m -> Behaviors.same())
         .onMessage(ResponseTimedOut.class, m -> Behaviors.same())
+        .onMessage(ResponseBroke.class, this::onResponseBroke)
         .onMessage(WrappedUpgrade.class, this::onStaleUpgrade)
         .onMessage(WrappedRefusal.class, m -> Behaviors.same())
         .onMessage(WrappedInbound.class, this::onStaleInbound)

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.scaladsl.model.ExceptionWithErrorInfo;
@@ -47,7 +48,8 @@ public final class ResponseFrames {
    * Aborting {@code killSwitch} cuts the upstream body and ends the frames with a Failure, unless
    * the terminal frame already passed. Once {@code abortReason} gives a reason, any failure of the
    * stream is reported with it (tearing the upstream connection down fails the body too, and that
-   * may arrive first). A body silent for {@code bodyIdle} fails.
+   * may arrive first). A body silent for {@code bodyIdle} fails. {@code broke} hears of every
+   * Failure that ends the frames other than through {@code abortReason}, from the stream's thread.
    */
   public static Source<Frame, NotUsed> of(
       int exchange,
@@ -56,11 +58,13 @@ public final class ResponseFrames {
       Duration bodyIdle,
       SharedKillSwitch killSwitch,
       Supplier<String> abortReason,
+      Consumer<Frame.Failure> broke,
       String upstream) {
     return terminated(
             exchange,
             frames(exchange, response, inlineLimit, bodyIdle).via(killSwitch.<Frame>flow()),
             abortReason,
+            broke,
             upstream,
             bodyIdle)
         // Pekko's parser throws inside the body's stream on a body it refuses, which the stream
@@ -137,12 +141,21 @@ public final class ResponseFrames {
       int exchange,
       Source<Frame, NotUsed> frames,
       Supplier<String> abortReason,
+      Consumer<Frame.Failure> broke,
       String upstream,
       Duration bodyIdle) {
     return frames
         .recover(
             new PFBuilder<Throwable, Frame>()
-                .matchAny(t -> failure(exchange, t, abortReason.get(), upstream, bodyIdle))
+                .matchAny(
+                    t -> {
+                      String aborted = abortReason.get();
+                      Frame.Failure failure = failure(exchange, t, aborted, upstream, bodyIdle);
+                      if (aborted == null) {
+                        broke.accept(failure);
+                      }
+                      return failure;
+                    })
                 .build())
         .takeWhile(f -> !isTerminal(f), true);
   }

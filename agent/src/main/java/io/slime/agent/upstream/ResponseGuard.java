@@ -202,7 +202,8 @@ final class ResponseGuard
         } catch (MalformedResponseException e) {
           watch.malformed = e.getMessage();
           watch.reusable = false;
-          log.warning("Upstream {} sent a {}; closing the connection", upstream, e.getMessage());
+          // The worker logs it, with the exchange it failed.
+          log.debug("Upstream {} sent a {}; closing the connection", upstream, e.getMessage());
           failStage(e);
           return;
         }

@@ -82,25 +82,14 @@ public final class UpstreamConnection {
     }
 
     private final Why why;
-    private final boolean reported;
 
     FailedException(Why why, String message) {
-      this(why, message, false);
-    }
-
-    FailedException(Why why, String message, boolean reported) {
       super(message, null, false, false);
       this.why = why;
-      this.reported = reported;
     }
 
     public Why why() {
       return why;
-    }
-
-    /** Whether the connection logged it already (what its guard refused). */
-    public boolean reported() {
-      return reported;
     }
   }
 
@@ -190,7 +179,7 @@ public final class UpstreamConnection {
         return failure;
       }
       if (watch.malformed() != null) {
-        return new FailedException(FailedException.Why.MALFORMED, watch.malformed(), true);
+        return new FailedException(FailedException.Why.MALFORMED, watch.malformed());
       }
       if (failure instanceof ExceptionWithErrorInfo) {
         // Pekko's own parser refused it (something the guard let through).
