@@ -55,7 +55,11 @@ public enum Setting {
       1,
       Integer.MAX_VALUE),
   AGENT_RESPONSE_TIMEOUT(
-      "slime.agent.response-timeout", "--responseTimeout", "RESPONSE_TIMEOUT", Type.DURATION, false),
+      "slime.agent.response-timeout",
+      "--responseTimeout",
+      "RESPONSE_TIMEOUT",
+      Type.DURATION,
+      false),
   AGENT_RESPONSE_BODY_IDLE_TIMEOUT(
       "slime.agent.response-body-idle-timeout",
       "--responseBodyIdleTimeout",

@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * An upstream whose answers break HTTP, as a buggy model server's do: each is the upstream's
- * failure (502 upstream-failed, "malformed response", never "unreachable"), it reaches the
- * upstream at most twice (the hub's one retry, none by the agent), it counts once per request
- * towards ejecting the agent, and it logs one WARN line without a stack trace.
+ * failure (502 upstream-failed, "malformed response", never "unreachable"), it reaches the upstream
+ * at most twice (the hub's one retry, none by the agent), it counts once per request towards
+ * ejecting the agent, and it logs one WARN line without a stack trace.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MalformedUpstreamIT {
@@ -109,7 +109,8 @@ class MalformedUpstreamIT {
     List<ILoggingEvent> events = log.list;
     for (ILoggingEvent e : events) {
       assertFalse(
-          e.getLevel().isGreaterOrEqual(Level.ERROR), "logged an error: " + e.getFormattedMessage());
+          e.getLevel().isGreaterOrEqual(Level.ERROR),
+          "logged an error: " + e.getFormattedMessage());
       if (e.getLevel() == Level.WARN) {
         assertNull(e.getThrowableProxy(), "a stack trace with " + e.getFormattedMessage());
       }

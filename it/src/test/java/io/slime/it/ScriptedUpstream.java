@@ -20,8 +20,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * An upstream on a bare server socket that writes exactly the bytes a test scripts, misbehaving
- * as a buggy model server would. Each request is answered by the script of the longest path prefix
+ * An upstream on a bare server socket that writes exactly the bytes a test scripts, misbehaving as
+ * a buggy model server would. Each request is answered by the script of the longest path prefix
  * that matches its target; by default with 200 and the target itself as the body, so a test sees
  * whose answer it got. Every request that arrives is recorded, with its raw head, and counted per
  * path.
@@ -117,7 +117,9 @@ final class ScriptedUpstream implements AutoCloseable {
   /** A whole response with this status and body. */
   static byte[] response(int status, String body) {
     return bytes(
-        "HTTP/1.1 " + status + " X\r\nContent-Type: text/plain\r\nContent-Length: "
+        "HTTP/1.1 "
+            + status
+            + " X\r\nContent-Type: text/plain\r\nContent-Length: "
             + body.getBytes(StandardCharsets.UTF_8).length
             + "\r\n\r\n"
             + body);

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Upstreams that accept a request and then go silent: before the head, inside a short body, in
- * the middle of a streamed one. The agent's timeouts end each, and the worker is free at once.
+ * Upstreams that accept a request and then go silent: before the head, inside a short body, in the
+ * middle of a streamed one. The agent's timeouts end each, and the worker is free at once.
  */
 class UpstreamTimeoutIT {
   private static ScriptedUpstream upstream;

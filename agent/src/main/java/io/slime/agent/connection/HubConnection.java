@@ -63,10 +63,9 @@ import org.apache.pekko.util.ByteString;
  * whole request is out, the upstream has the response timeout to send its head; a timed-out
  * exchange ends with a timeout Failure and the worker is free at once.
  *
- * <p>A request is sent a second time only when a kept-alive connection closed before a byte of
- * its response arrived (the upstream closed it as the request went out); never after a malformed
- * answer or a timeout, so with the hub's own single retry the upstream sees a request at most
- * twice.
+ * <p>A request is sent a second time only when a kept-alive connection closed before a byte of its
+ * response arrived (the upstream closed it as the request went out); never after a malformed answer
+ * or a timeout, so with the hub's own single retry the upstream sees a request at most twice.
  */
 public final class HubConnection {
 
@@ -494,7 +493,9 @@ public final class HubConnection {
               + " sent no response head within "
               + settings.responseTimeout().toMillis()
               + " ms";
-      context.getLog().warn("Worker [{}/{}] exchange {}: {}", agentId, index, exchange.number, reason);
+      context
+          .getLog()
+          .warn("Worker [{}/{}] exchange {}: {}", agentId, index, exchange.number, reason);
       abort(exchange, reason, Frame.Failure.Kind.TIMEOUT);
       current = null;
     }
@@ -502,7 +503,9 @@ public final class HubConnection {
   }
 
   private Behavior<Command> onResponseBroke(ResponseBroke m) {
-    context.getLog().warn("Worker [{}/{}] exchange {}: {}", agentId, index, m.exchange(), m.reason());
+    context
+        .getLog()
+        .warn("Worker [{}/{}] exchange {}: {}", agentId, index, m.exchange(), m.reason());
     return Behaviors.same();
   }
 
@@ -582,7 +585,9 @@ public final class HubConnection {
     Frame.Failure answer;
     if (why == UpstreamConnection.FailedException.Why.MALFORMED) {
       String reason = "upstream " + upstreamName + " sent a " + failure.getMessage();
-      context.getLog().warn("Worker [{}/{}] exchange {}: {}", agentId, index, exchange.number, reason);
+      context
+          .getLog()
+          .warn("Worker [{}/{}] exchange {}: {}", agentId, index, exchange.number, reason);
       answer = failure(exchange, reason, Frame.Failure.Kind.MALFORMED);
     } else {
       String reason =
@@ -813,8 +818,7 @@ public final class HubConnection {
     }
   }
 
-  private static Frame.Failure failure(
-      Exchange exchange, String reason, Frame.Failure.Kind kind) {
+  private static Frame.Failure failure(Exchange exchange, String reason, Frame.Failure.Kind kind) {
     return new Frame.Failure(exchange.number, reason, kind, exchange.resent);
   }
 

@@ -11,11 +11,11 @@ import java.util.OptionalLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
-import org.apache.pekko.http.scaladsl.model.ExceptionWithErrorInfo;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.scaladsl.model.ExceptionWithErrorInfo;
 import org.apache.pekko.japi.pf.PFBuilder;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.SharedKillSwitch;
@@ -29,14 +29,14 @@ import org.apache.pekko.util.ByteString;
  * <p>Small bodies (strict, or of known length up to the inline limit) travel inside a single {@link
  * Frame.ResponseStart}: one WebSocket message per request is the common case. Anything else
  * streams: the head, then the body in {@link Frame.BodyChunk}s as it arrives ({@link
- * BodyPieces#chunks}). Demand comes from the WebSocket: a slow hub slows the upstream read, so memory
- * stays bounded whatever the body size. A body that sends nothing for the body idle timeout is cut
- * (this also ends a short body the upstream never finishes).
+ * BodyPieces#chunks}). Demand comes from the WebSocket: a slow hub slows the upstream read, so
+ * memory stays bounded whatever the body size. A body that sends nothing for the body idle timeout
+ * is cut (this also ends a short body the upstream never finishes).
  */
 public final class ResponseFrames {
 
-
   private ResponseFrames() {}
+
   private static String contentTypeOf(HttpEntity entity) {
     return entity.getContentType().equals(ContentTypes.NO_CONTENT_TYPE)
         ? ""
@@ -75,8 +75,8 @@ public final class ResponseFrames {
   }
 
   /**
-   * The whole response as one frame when its body is already in memory, else null. Such an
-   * exchange needs no stream of its own: the common small request costs one message each way.
+   * The whole response as one frame when its body is already in memory, else null. Such an exchange
+   * needs no stream of its own: the common small request costs one message each way.
    */
   public static Frame whole(int exchange, HttpResponse response) {
     if (!(response.entity() instanceof HttpEntity.Strict strict)) {
@@ -169,15 +169,24 @@ public final class ResponseFrames {
     if (t instanceof StreamIdleTimeoutException) {
       return new Frame.Failure(
           exchange,
-          "upstream " + upstream + " sent nothing of the response body for " + bodyIdle.toMillis()
+          "upstream "
+              + upstream
+              + " sent nothing of the response body for "
+              + bodyIdle.toMillis()
               + " ms",
           Frame.Failure.Kind.TIMEOUT,
           false);
     }
     if (t instanceof MalformedResponseException || t instanceof ExceptionWithErrorInfo) {
-      String what = t instanceof MalformedResponseException ? t.getMessage() : "malformed response: " + describe(t);
+      String what =
+          t instanceof MalformedResponseException
+              ? t.getMessage()
+              : "malformed response: " + describe(t);
       return new Frame.Failure(
-          exchange, "upstream " + upstream + " sent a " + what, Frame.Failure.Kind.MALFORMED, false);
+          exchange,
+          "upstream " + upstream + " sent a " + what,
+          Frame.Failure.Kind.MALFORMED,
+          false);
     }
     return new Frame.Failure(
         exchange,

@@ -12,9 +12,9 @@ import org.apache.pekko.util.ByteString;
  * interim, 204, 205, 304 and answers to HEAD and CONNECT carry no body, then Transfer-Encoding
  * chunked, then Content-Length, else the body runs to the close), and refuses, as malformed,
  * anything on which the two could disagree: bare CR, control bytes, folded lines, bytes above 0x7F
- * that are not whole UTF-8 sequences (Pekko takes a lead byte's followers blindly, CR LF
- * included), conflicting lengths, codings other than chunked. Refusing more than Pekko does only
- * fails that one response; accepting something Pekko reads otherwise could mix up answers.
+ * that are not whole UTF-8 sequences (Pekko takes a lead byte's followers blindly, CR LF included),
+ * conflicting lengths, codings other than chunked. Refusing more than Pekko does only fails that
+ * one response; accepting something Pekko reads otherwise could mix up answers.
  *
  * <p>Not thread-safe: the connection's stream stage owns it.
  */
@@ -92,8 +92,8 @@ final class ResponseFraming {
   /**
    * Reads the next bytes from the upstream.
    *
-   * @return how many of them, from the start, belong to the request in flight; when fewer than
-   *     all, the rest are stray and the connection must close
+   * @return how many of them, from the start, belong to the request in flight; when fewer than all,
+   *     the rest are stray and the connection must close
    * @throws MalformedResponseException when they break the framing
    */
   int feed(ByteString bytes) {
@@ -170,7 +170,9 @@ final class ResponseFraming {
     int limit = state == State.CHUNK_SIZE_LINE ? MAX_CHUNK_LINE_BYTES : MAX_HEAD_BYTES;
     if (++sectionBytes > limit) {
       throw malformed(
-          (state == State.CHUNK_SIZE_LINE ? "a chunk-size line" : "the head") + " exceeds " + limit
+          (state == State.CHUNK_SIZE_LINE ? "a chunk-size line" : "the head")
+              + " exceeds "
+              + limit
               + " bytes");
     }
     if (lineLength == line.length) {
@@ -292,7 +294,8 @@ final class ResponseFraming {
         k++;
         continue;
       }
-      int followers = b >= 0xC2 && b <= 0xDF ? 1 : b >= 0xE0 && b <= 0xEF ? 2 : b >= 0xF0 && b <= 0xF4 ? 3 : -1;
+      int followers =
+          b >= 0xC2 && b <= 0xDF ? 1 : b >= 0xE0 && b <= 0xEF ? 2 : b >= 0xF0 && b <= 0xF4 ? 3 : -1;
       if (followers < 0 || k + followers >= to) {
         throw malformed("a header value byte 0x" + Integer.toHexString(b) + " that is not UTF-8");
       }

@@ -17,14 +17,14 @@ import org.apache.pekko.util.ByteString;
  * passes on only the bytes that answer the request in flight, framed by {@link ResponseFraming}.
  *
  * <pre>
- *  HTTP layer  ── request bytes ──▶  (the first bytes of a request start its response)  ──▶ TLS/TCP
- *  HTTP layer  ◀── its own bytes ──  frame; stray → pass what is owed, then close;       ◀── TLS/TCP
- *                                    malformed → fail the connection
+ *  HTTP layer ── request ──▶ its first bytes start the wait for a response ──▶ TLS/TCP
+ *  HTTP layer ◀── owed ───── frame: stray → pass what is owed, then close ◀── TLS/TCP
+ *                                   malformed → fail the connection
  * </pre>
  *
- * It reads from the network even when the HTTP layer wants nothing (Pekko reads only while it
- * waits for a response), holding at most one piece, so bytes sent while no request is in flight
- * close the connection at once rather than waiting for the next request.
+ * It reads from the network even when the HTTP layer wants nothing (Pekko reads only while it waits
+ * for a response), holding at most one piece, so bytes sent while no request is in flight close the
+ * connection at once rather than waiting for the next request.
  */
 final class ResponseGuard
     extends GraphStage<
@@ -36,8 +36,8 @@ final class ResponseGuard
 
   /**
    * What the connection's owner and the stage share. The owner names each request's method before
-   * sending it; the stage says whether a response is still due and whether the connection may
-   * carry another request.
+   * sending it; the stage says whether a response is still due and whether the connection may carry
+   * another request.
    */
   static final class Watch {
     private volatile String next;
@@ -72,7 +72,8 @@ final class ResponseGuard
     }
   }
 
-  private final Inlet<TLSProtocol.SslTlsOutbound> requestIn = Inlet.create("ResponseGuard.requestIn");
+  private final Inlet<TLSProtocol.SslTlsOutbound> requestIn =
+      Inlet.create("ResponseGuard.requestIn");
   private final Outlet<TLSProtocol.SslTlsOutbound> requestOut =
       Outlet.create("ResponseGuard.requestOut");
   private final Inlet<TLSProtocol.SslTlsInbound> responseIn =

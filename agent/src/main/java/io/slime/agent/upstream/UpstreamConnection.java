@@ -47,15 +47,14 @@ import org.apache.pekko.util.ByteString;
  *
  * The connection is Pekko's {@code outgoingConnection} taken apart to put a {@link ResponseGuard}
  * between the HTTP layer and TLS: Pekko gives a kept-alive connection's responses to its requests
- * in order, so bytes the upstream sends unasked would answer the next request. The guard closes
- * the connection instead, and a connection whose last response did not end cleanly is never used
- * again.
+ * in order, so bytes the upstream sends unasked would answer the next request. The guard closes the
+ * connection instead, and a connection whose last response did not end cleanly is never used again.
  *
- * Responses complete plain {@link CompletableFuture}s from inside the stream: the futures Pekko's
- * javadsl returns run every callback on a new thread where the common pool has one thread (two
- * cores), which cost more than the rest of the request.
+ * <p>Responses complete plain {@link CompletableFuture}s from inside the stream: the futures
+ * Pekko's javadsl returns run every callback on a new thread where the common pool has one thread
+ * (two cores), which cost more than the rest of the request.
  *
- * Not thread-safe: one actor owns it and calls it from its own thread only.
+ * <p>Not thread-safe: one actor owns it and calls it from its own thread only.
  */
 public final class UpstreamConnection {
 
@@ -191,7 +190,8 @@ public final class UpstreamConnection {
       boolean closed =
           failure == null
               || failure.getClass().getSimpleName().equals("UnexpectedConnectionClosureException");
-      String why = closed ? "connection closed before the response" : ResponseFrames.describe(failure);
+      String why =
+          closed ? "connection closed before the response" : ResponseFrames.describe(failure);
       return new FailedException(
           watch.started() ? FailedException.Why.BROKE_OFF : FailedException.Why.NO_RESPONSE, why);
     }
@@ -274,7 +274,9 @@ public final class UpstreamConnection {
             // ERROR with a stack trace; the worker logs one line with the reason instead.
             .addAttributes(
                 Attributes.createLogLevels(
-                    Attributes.logLevelDebug(), Attributes.logLevelDebug(), Attributes.logLevelOff()));
+                    Attributes.logLevelDebug(),
+                    Attributes.logLevelDebug(),
+                    Attributes.logLevelOff()));
     Pair<BoundedSourceQueue<HttpRequest>, UniqueKillSwitch> ends =
         Source.<HttpRequest>queue(1)
             .viaMat(KillSwitches.single(), Keep.both())

@@ -157,8 +157,7 @@ public final class UpstreamRequests {
       if ((c < 0x20 && c != '\t') || c == 0x7F || c > 0xFF) {
         throw new RefusedException(
             Kind.BAD_HEADER,
-            String.format(
-                "header %s holds U+%04X, which cannot be sent as it is", name, (int) c));
+            String.format("header %s holds U+%04X, which cannot be sent as it is", name, (int) c));
       }
     }
   }
@@ -202,7 +201,8 @@ public final class UpstreamRequests {
     try {
       return ContentTypes.parse(value);
     } catch (RuntimeException e) {
-      throw new RefusedException(Kind.BAD_HEADER, "invalid Content-Type '" + printable(value) + "'");
+      throw new RefusedException(
+          Kind.BAD_HEADER, "invalid Content-Type '" + printable(value) + "'");
     }
   }
 }

@@ -294,8 +294,7 @@ class HubConnectionTest {
             .body()
             .runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), testKit.system());
     w.send(new Frame.Cancel(n));
-    assertEquals(
-        new Frame.Failure(n, "cancelled", Frame.Failure.Kind.CANCELLED, false), signal(w));
+    assertEquals(new Frame.Failure(n, "cancelled", Frame.Failure.Kind.CANCELLED, false), signal(w));
     assertTrue(body.toCompletableFuture().isDone() || waitDone(body));
     // The upstream saw its client leave: the streamed response was abandoned.
     upstream.hangEnded().get(5, TimeUnit.SECONDS);
@@ -312,8 +311,7 @@ class HubConnectionTest {
     w.send(get(n, "/pending"));
     Thread.sleep(200);
     w.send(new Frame.Cancel(n));
-    assertEquals(
-        new Frame.Failure(n, "cancelled", Frame.Failure.Kind.CANCELLED, false), signal(w));
+    assertEquals(new Frame.Failure(n, "cancelled", Frame.Failure.Kind.CANCELLED, false), signal(w));
     int next = w.nextExchange();
     w.send(get(next, "/hello"));
     assertEquals(200, w.await(next, WAIT).head().status());

@@ -90,7 +90,8 @@ class ResponseFramingTest {
 
   @Test
   void shouldSkipInterimResponses() {
-    String response = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" + OK;
+    String response =
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" + OK;
     ResponseFraming framing = new ResponseFraming();
     framing.expect("POST");
     assertEquals(30, framing.feed(bytes(response.substring(0, 30))));
@@ -111,7 +112,10 @@ class ResponseFramingTest {
   @Test
   void shouldNotReuseAConnectionTheResponseCloses() {
     ResponseFraming closing = new ResponseFraming();
-    whole(closing, "GET", "HTTP/1.1 200 OK\r\nConnection: keep-alive, Close\r\nContent-Length: 0\r\n\r\n");
+    whole(
+        closing,
+        "GET",
+        "HTTP/1.1 200 OK\r\nConnection: keep-alive, Close\r\nContent-Length: 0\r\n\r\n");
     assertFalse(closing.awaiting());
     assertFalse(closing.reusable());
     assertEquals(0, closing.feed(bytes("x")));
@@ -159,7 +163,12 @@ class ResponseFramingTest {
       "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx",
       "HTTP/1.1 200 OK\r\nContent-Length: 1, 1\r\n\r\nx",
       "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nx",
-      "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\n"
+          + "Content-Length: 1\r\n"
+          + "Transfer-Encoding: chunked\r\n\r\n"
+          + "1\r\n"
+          + "x\r\n"
+          + "0\r\n\r\n",
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nz\r\n",

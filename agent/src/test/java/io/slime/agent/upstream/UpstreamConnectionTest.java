@@ -111,7 +111,8 @@ class UpstreamConnectionTest {
       ServiceAddress address =
           ServiceAddress.parse("https://127.0.0.1:" + server.getAddress().getPort());
       UpstreamConnection connection =
-          new UpstreamConnection(address, ClientConnectionSettings.create(system), clientTls, system);
+          new UpstreamConnection(
+              address, ClientConnectionSettings.create(system), clientTls, system);
       for (String target : List.of("/first", "/second")) {
         UpstreamConnection.Sent sent = connection.send(get(address, target));
         HttpResponse response = sent.response().toCompletableFuture().get(10, TimeUnit.SECONDS);
