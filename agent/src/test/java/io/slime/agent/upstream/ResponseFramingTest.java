@@ -138,6 +138,7 @@ class ResponseFramingTest {
       "HTTP/1.1 200 OK\r\nX-Name: caf\u00c3\u00a9 \u00e2\u0098\u0083\r\nContent-Length: 1\r\n\r\nx",
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n1 \t\r\nx\n0\r\n\r\n",
       "HTTP/1.1 599 Whatever\r\nContent-Length:1\r\n\r\nx",
+      "HTTP/1.1 200 OK\r\nX-Empty:\r\nX-Blank: \t \r\nContent-Length: 1\r\n\r\nx",
     };
     for (String response : accepted) {
       ResponseFraming framing = new ResponseFraming();
