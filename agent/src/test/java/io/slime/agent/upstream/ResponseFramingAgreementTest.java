@@ -33,7 +33,7 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ResponseFramingAgreementTest {
-  private static final int CASES = 1500;
+  private static final int CASES = 500;
   private static final String PROBE = "HTTP/1.1 299 Probe\r\nContent-Length: 5\r\n\r\nprobe";
 
   private static final String[] TEMPLATES = {
@@ -45,7 +45,12 @@ class ResponseFramingAgreementTest {
     "HTTP/1.1 200 OK\r\nX-Name: caf\u00c3\u00a9\r\nContent-Length: 1\r\n\r\nx",
     "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
     "HTTP/1.1 404 Not Found\nContent-Length: 3\n\nnot",
+    // Its body looks like the end of a head: a misread line end turns it into headers.
+    "HTTP/1.1 200 OK\r\nContent-Length: 9\r\nX: a\r\n\r\nY: 0\r\n\r\nz",
   };
+
+  /** Inserted at every position of every template. */
+  private static final String[] SINGLE = {"\u00e9", "\u00c3", "\r", "\n", " ", "\u0000", ":"};
 
   private static final String[] TOKENS = {
     "\r",
@@ -72,6 +77,9 @@ class ResponseFramingAgreementTest {
     "HTTP/1.1 200 OK\r\n\r\n",
     "X: \u00e9\r\n",
     "\r\n\r\n",
+    // A lead byte before CR LF, then a line Pekko would take as a header and the framer as body.
+    "X: a\u00e9\r\n\r\nContent-Length: 0\r\n",
+    "X: \u00c3\r\nContent-Length: 9\r\n",
   };
 
   private ActorSystem system;
@@ -92,9 +100,19 @@ class ResponseFramingAgreementTest {
   void shouldNeverTakeAsCompleteWhatPekkoReadsOtherwise() throws Exception {
     long seed = System.nanoTime();
     Random random = new Random(seed);
-    int checked = 0;
+    List<String> cases = new java.util.ArrayList<>();
+    for (String template : TEMPLATES) {
+      for (int at = 0; at <= template.length(); at++) {
+        for (String token : SINGLE) {
+          cases.add(template.substring(0, at) + token + template.substring(at));
+        }
+      }
+    }
     for (int n = 0; n < CASES; n++) {
-      String response = mutated(random);
+      cases.add(mutated(random));
+    }
+    int checked = 0;
+    for (String response : cases) {
       ResponseFraming framing = new ResponseFraming();
       framing.expect("GET");
       int own;
@@ -107,26 +125,29 @@ class ResponseFramingAgreementTest {
         continue; // stray bytes, more to come, or no reuse: the connection closes
       }
       checked++;
-      String second = secondResponseAsPekkoReadsIt(response);
-      if (second != null && !second.equals("299 probe")) {
+      List<String> pekko = asPekkoReadsIt(response);
+      // Pekko refusing the first response fails the connection: nothing more is handed out.
+      boolean agrees =
+          pekko.get(0).equals("refused") || (pekko.size() == 2 && pekko.get(1).equals("299 probe"));
+      if (!agrees) {
         fail(
             "seed "
                 + seed
                 + ": the framer took "
                 + printable(response)
-                + " as one whole response, Pekko then answered "
-                + second);
+                + " as one whole response, Pekko answered "
+                + pekko);
       }
     }
     // Most mutations break the framing; enough of them must still reach Pekko to mean something.
-    assertTrue(checked > CASES / 20, "only " + checked + " cases reached Pekko");
+    assertTrue(checked > cases.size() / 20, "only " + checked + " cases reached Pekko");
   }
 
   /**
-   * What Pekko's client hands the second of two requests when the upstream sends {@code first} and
-   * then the probe: "status body", or null when Pekko refused {@code first} (the connection fails).
+   * What Pekko's client hands two requests when the upstream sends {@code first} and then the
+   * probe: "status body" for each answer it gives, "refused" where it fails instead.
    */
-  private String secondResponseAsPekkoReadsIt(String first) throws Exception {
+  private List<String> asPekkoReadsIt(String first) throws Exception {
     ByteString upstream = bytes(first + PROBE);
     @SuppressWarnings({"unchecked", "rawtypes"})
     Flow<HttpRequest, HttpResponse, NotUsed> client =
@@ -146,23 +167,30 @@ class ResponseFramingAgreementTest {
                     r.entity()
                         .toStrict(2000, materializer)
                         .thenApply(s -> r.status().intValue() + " " + s.getData().utf8String()))
+            .recover(Throwable.class, () -> "refused")
             .take(2)
             .runWith(Sink.seq(), materializer)
             .toCompletableFuture();
     try {
-      return answers.get(5, TimeUnit.SECONDS).get(1);
-    } catch (java.util.concurrent.ExecutionException e) {
-      return null;
+      return answers.get(3, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      return List.of("nothing: Pekko still reads the first response");
     }
   }
 
+  /** A template with one to three edits, half of them at the start of a line. */
   private static String mutated(Random random) {
     StringBuilder s = new StringBuilder(TEMPLATES[random.nextInt(TEMPLATES.length)]);
     int edits = 1 + random.nextInt(3);
     for (int i = 0; i < edits; i++) {
       int at = random.nextInt(s.length() + 1);
+      if (random.nextBoolean()) {
+        int lf = s.indexOf("\n", at);
+        at = lf < 0 ? s.length() : lf + 1;
+      }
+      String token = TOKENS[random.nextInt(TOKENS.length)];
       switch (random.nextInt(3)) {
-        case 0 -> s.insert(at, TOKENS[random.nextInt(TOKENS.length)]);
+        case 0 -> s.insert(at, token);
         case 1 -> {
           if (at < s.length()) {
             s.deleteCharAt(at);
@@ -170,7 +198,7 @@ class ResponseFramingAgreementTest {
         }
         default -> {
           if (at < s.length()) {
-            s.setCharAt(at, TOKENS[random.nextInt(TOKENS.length)].charAt(0));
+            s.setCharAt(at, token.charAt(0));
           }
         }
       }
