@@ -25,6 +25,8 @@ import java.util.regex.Pattern;
  *
  * @param agentId the fixed id, or empty when it comes from {@code idFile}
  * @param upstreamIdleTimeout empty when infinite
+ * @param responseTimeout longest wait, once the whole request is out, for the upstream's head
+ * @param responseBodyIdleTimeout longest silence of the upstream within a response body
  * @param terms the agent's own weight, labels and limits, announced to the hub on every connection
  * @param reportInterval how often the agent tells the hub its health and load
  */
@@ -42,6 +44,8 @@ public record AgentSettings(
     int inlineBodyLimit,
     Duration upstreamConnectingTimeout,
     Optional<Duration> upstreamIdleTimeout,
+    Duration responseTimeout,
+    Duration responseBodyIdleTimeout,
     AgentTerms terms,
     HealthCheck healthCheck,
     Duration reportInterval) {
@@ -134,6 +138,8 @@ public record AgentSettings(
         (int) inline,
         connectingTimeout,
         idleTimeout,
+        positive(config, "response-timeout"),
+        positive(config, "response-body-idle-timeout"),
         terms(config),
         healthCheck(config),
         positive(config, "report-interval"));

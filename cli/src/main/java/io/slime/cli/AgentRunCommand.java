@@ -131,6 +131,24 @@ final class AgentRunCommand implements Callable<Integer> {
   Integer healthSuccesses;
 
   @Option(
+      names = "--responseTimeout",
+      paramLabel = "DURATION",
+      converter = GoDurationConverter.class,
+      description =
+          "Longest wait for the upstream's response head once the whole request is out; then the"
+              + " application gets 504 upstream-timeout. Env: RESPONSE_TIMEOUT. Default: 10m.")
+  Duration responseTimeout;
+
+  @Option(
+      names = "--responseBodyIdleTimeout",
+      paramLabel = "DURATION",
+      converter = GoDurationConverter.class,
+      description =
+          "Longest silence of the upstream within a response body; then the response is cut."
+              + " Env: RESPONSE_BODY_IDLE_TIMEOUT. Default: 5m.")
+  Duration responseBodyIdleTimeout;
+
+  @Option(
       names = "--config",
       paramLabel = "FILE",
       description = "HOCON file with slime.agent.* settings.")
@@ -169,6 +187,10 @@ final class AgentRunCommand implements Callable<Integer> {
     flags.put(Setting.AGENT_HEALTH_TIMEOUT, positive("--healthTimeout", healthTimeout));
     flags.put(Setting.AGENT_HEALTH_FAILURES, healthFailures);
     flags.put(Setting.AGENT_HEALTH_SUCCESSES, healthSuccesses);
+    flags.put(Setting.AGENT_RESPONSE_TIMEOUT, positive("--responseTimeout", responseTimeout));
+    flags.put(
+        Setting.AGENT_RESPONSE_BODY_IDLE_TIMEOUT,
+        positive("--responseBodyIdleTimeout", responseBodyIdleTimeout));
     return flags;
   }
 

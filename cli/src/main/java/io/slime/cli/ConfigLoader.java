@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
+import io.slime.shared.config.GoDuration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,7 +61,9 @@ public final class ConfigLoader {
           Setting.AGENT_HEALTH_INTERVAL,
           Setting.AGENT_HEALTH_TIMEOUT,
           Setting.AGENT_HEALTH_FAILURES,
-          Setting.AGENT_HEALTH_SUCCESSES);
+          Setting.AGENT_HEALTH_SUCCESSES,
+          Setting.AGENT_RESPONSE_TIMEOUT,
+          Setting.AGENT_RESPONSE_BODY_IDLE_TIMEOUT);
 
   private static final Logger log = LoggerFactory.getLogger(ConfigLoader.class);
 
@@ -156,6 +159,7 @@ public final class ConfigLoader {
       switch (setting.type()) {
         case STRING, VERBATIM -> values.put(setting.key(), raw.strip());
         case INT, LONG -> values.put(setting.key(), parseInteger(setting, raw.strip()));
+        case DURATION -> values.put(setting.key(), parseDuration(setting, raw.strip()));
         case LIST -> {
           List<String> items = splitList(raw);
           if (!items.isEmpty()) {
@@ -180,6 +184,16 @@ public final class ConfigLoader {
     }
   }
 
+  /** A Go duration as HOCON reads it; the module's settings check its range. */
+  private static String parseDuration(Setting setting, String raw) {
+    try {
+      return GoDuration.parse(raw).toNanos() + "ns";
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(
+          "Invalid value for environment variable " + setting.envVar() + ": " + e.getMessage());
+    }
+  }
+
   /** Splits "a, b,,c" into [a, b, c], as the flags and UPSTREAM accept. */
   public static List<String> splitList(String commaSeparated) {
     return Arrays.stream(commaSeparated.split(","))
@@ -197,7 +211,7 @@ public final class ConfigLoader {
               case LIST -> config.getStringList(setting.key()).stream().allMatch(String::isBlank);
               case INT -> inRange(setting, config.getInt(setting.key()), acceptsFile);
               case LONG -> inRange(setting, config.getLong(setting.key()), acceptsFile);
-              case VERBATIM -> false;
+              case VERBATIM, DURATION -> false;
             };
     if (empty && setting.required()) {
       throw new UsageException(

@@ -53,7 +53,19 @@ public enum Setting {
       Type.INT,
       false,
       1,
-      Integer.MAX_VALUE);
+      Integer.MAX_VALUE),
+  AGENT_RESPONSE_TIMEOUT(
+      "slime.agent.response-timeout",
+      "--responseTimeout",
+      "RESPONSE_TIMEOUT",
+      Type.DURATION,
+      false),
+  AGENT_RESPONSE_BODY_IDLE_TIMEOUT(
+      "slime.agent.response-body-idle-timeout",
+      "--responseBodyIdleTimeout",
+      "RESPONSE_BODY_IDLE_TIMEOUT",
+      Type.DURATION,
+      false);
 
   /** How a value is read from the environment and checked in the merged config. */
   public enum Type {
@@ -62,6 +74,8 @@ public enum Setting {
     LONG,
     /** Comma-separated in flags and the environment, a HOCON list in files. */
     LIST,
+    /** A Go duration (1m30s) in flags and the environment, a HOCON duration in files. */
+    DURATION,
     /**
      * Passed on as given (a byte size, labels, a duration): the module's own settings read and
      * check it, and name its key when it is wrong.

@@ -98,6 +98,24 @@ class AgentRunCommandTest {
     assertEquals(60L, fromFlags.terms().rpm());
   }
 
+  @Test
+  void shouldReadTheUpstreamTimeoutsFromFlagsTheEnvironmentAndDefaults() {
+    Map<String, String> env =
+        Map.of("RESPONSE_TIMEOUT", "1m30s", "RESPONSE_BODY_IDLE_TIMEOUT", "45s");
+
+    AgentSettings defaults = settings(Map.of());
+    AgentSettings fromEnv = settings(env);
+    AgentSettings fromFlags =
+        settings(env, "--responseTimeout", "20m", "--responseBodyIdleTimeout", "2.5s");
+
+    assertEquals(Duration.ofMinutes(10), defaults.responseTimeout());
+    assertEquals(Duration.ofMinutes(5), defaults.responseBodyIdleTimeout());
+    assertEquals(Duration.ofSeconds(90), fromEnv.responseTimeout());
+    assertEquals(Duration.ofSeconds(45), fromEnv.responseBodyIdleTimeout());
+    assertEquals(Duration.ofMinutes(20), fromFlags.responseTimeout());
+    assertEquals(Duration.ofMillis(2500), fromFlags.responseBodyIdleTimeout());
+  }
+
   @ParameterizedTest
   @CsvSource(
       delimiter = '|',
@@ -160,7 +178,9 @@ class AgentRunCommandTest {
             "--healthInterval",
             "--healthTimeout",
             "--healthFailures",
-            "--healthSuccesses")) {
+            "--healthSuccesses",
+            "--responseTimeout",
+            "--responseBodyIdleTimeout")) {
       assertTrue(help.contains(flag), flag + " in " + help);
     }
   }

@@ -59,7 +59,13 @@ import org.apache.pekko.util.ByteString;
  * <p>Per exchange: RequestStart → upstream request (body streamed from the hub) → the response's
  * frames, with a kill switch between the upstream body and the WebSocket. Cancel (or losing the
  * hub) tears the upstream connection down, so the upstream sees its client leave, and ends the
- * exchange with {@code Failure("cancelled")} unless its terminal frame was already out.
+ * exchange with {@code Failure("cancelled")} unless its terminal frame was already out. Once the
+ * whole request is out, the upstream has the response timeout to send its head; a timed-out
+ * exchange ends with a timeout Failure and the worker is free at once.
+ *
+ * <p>A request is sent a second time only when a kept-alive connection closed before a byte of its
+ * response arrived (the upstream closed it as the request went out); never after a malformed answer
+ * or a timeout, so with the hub's own single retry the upstream sees a request at most twice.
  */
 public final class HubConnection {
 
@@ -83,6 +89,15 @@ public final class HubConnection {
       implements Command {}
 
   private record ExchangeDone(Exchange exchange) implements Command {}
+
+  /** An exchange's response body broke off upstream (timeout, malformed, connection lost). */
+  private record ResponseBroke(int exchange, String reason) implements Command {}
+
+  /** The upstream sent no response head in time for this exchange. */
+  private record ResponseTimedOut(Exchange exchange) implements Command {}
+
+  /** The single timer key: one exchange at a time waits for its head. */
+  private static final Object RESPONSE_TIMER = "response-timeout";
 
   private enum Reconnect implements Command {
     INSTANCE
@@ -123,6 +138,8 @@ public final class HubConnection {
     HttpRequest request;
     boolean bodyEnded;
     boolean responding;
+    // The request was sent on a new connection after the first attempt's closed unanswered.
+    boolean resent;
     // Read by the response stream when it fails, hence volatile.
     volatile String abortReason;
 
@@ -309,6 +326,8 @@ public final class HubConnection {
         Behaviors.receive(Command.class)
             .onMessage(WrappedInbound.class, this::onInbound)
             .onMessage(WrappedUpstreamResponse.class, this::onUpstreamResponse)
+            .onMessage(ResponseTimedOut.class, this::onResponseTimedOut)
+            .onMessage(ResponseBroke.class, this::onResponseBroke)
             .onMessage(ExchangeDone.class, this::onExchangeDone)
             .onMessage(NewReport.class, this::onNewReport)
             .onMessage(ReportOut.class, this::onReportOut));
@@ -375,6 +394,9 @@ public final class HubConnection {
     } else if (event instanceof InboundEvent.BodyEnded ended) {
       if (current != null && current.number == ended.exchange()) {
         current.bodyEnded = true;
+        if (!current.responding) {
+          startResponseTimer(current);
+        }
       }
     } else if (event instanceof InboundEvent.Signal signal) {
       onCancel(signal.frame().exchange());
@@ -408,7 +430,7 @@ public final class HubConnection {
               start.exchange(),
               current.number,
               current.number);
-      abort(current, "superseded by exchange " + start.exchange());
+      abort(current, "superseded by exchange " + start.exchange(), Frame.Failure.Kind.CANCELLED);
     }
     Exchange exchange = new Exchange(start.exchange(), body != null);
     current = exchange;
@@ -423,11 +445,22 @@ public final class HubConnection {
             start.target());
     try {
       exchange.request = requests.build(start, body);
-    } catch (RuntimeException e) {
+    } catch (UpstreamRequests.RefusedException e) {
       if (body != null) {
         transport.discard(start.exchange());
       }
-      sendWhole(exchange, failure(exchange, "cannot forward the request: " + e.getMessage()));
+      context
+          .getLog()
+          .warn(
+              "Worker [{}/{}] exchange {}: refused to forward {} {}: {}",
+              agentId,
+              index,
+              start.exchange(),
+              start.method(),
+              UpstreamRequests.printable(start.target()),
+              e.getMessage());
+      sendWhole(
+          exchange, failure(exchange, "cannot forward the request: " + e.getMessage(), e.kind()));
       return;
     }
     send(exchange, 0);
@@ -436,10 +469,44 @@ public final class HubConnection {
   private void send(Exchange exchange, int attempt) {
     UpstreamConnection.Sent sent = upstream.send(exchange.request);
     boolean resendable = sent.neverSent() || sent.reused();
+    if (!exchange.streamedBody || exchange.bodyEnded) {
+      startResponseTimer(exchange);
+    }
     context.pipeToSelf(
         sent.response(),
         (response, failure) ->
             new WrappedUpstreamResponse(exchange, attempt, resendable, response, failure));
+  }
+
+  /** The whole request is out: the upstream's head is due within the response timeout. */
+  private void startResponseTimer(Exchange exchange) {
+    timers.startSingleTimer(
+        RESPONSE_TIMER, new ResponseTimedOut(exchange), settings.responseTimeout());
+  }
+
+  private Behavior<Command> onResponseTimedOut(ResponseTimedOut m) {
+    Exchange exchange = m.exchange();
+    if (exchange == current && !exchange.responding) {
+      String reason =
+          "upstream "
+              + upstreamName
+              + " sent no response head within "
+              + settings.responseTimeout().toMillis()
+              + " ms";
+      context
+          .getLog()
+          .warn("Worker [{}/{}] exchange {}: {}", agentId, index, exchange.number, reason);
+      abort(exchange, reason, Frame.Failure.Kind.TIMEOUT);
+      current = null;
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onResponseBroke(ResponseBroke m) {
+    context
+        .getLog()
+        .warn("Worker [{}/{}] exchange {}: {}", agentId, index, m.exchange(), m.reason());
+    return Behaviors.same();
   }
 
   private Behavior<Command> onUpstreamResponse(WrappedUpstreamResponse m) {
@@ -448,31 +515,9 @@ public final class HubConnection {
       discard(m.response());
       return Behaviors.same();
     }
+    timers.cancel(RESPONSE_TIMER);
     if (m.failure() != null) {
-      if (m.attempt() == 0 && m.resendable() && UpstreamRequests.replayable(exchange.request)) {
-        // A kept-alive connection the upstream closed just as the request went out: nothing of the
-        // response arrived, so an idempotent request is safe to send once more on a new connection.
-        context
-            .getLog()
-            .debug(
-                "Worker [{}/{}] exchange {}: retrying on a new connection after: {}",
-                agentId,
-                index,
-                exchange.number,
-                ResponseFrames.describe(m.failure()));
-        upstream.abort("retrying");
-        send(exchange, 1);
-        return Behaviors.same();
-      }
-      upstream.abort("request failed");
-      String reason =
-          "upstream " + upstreamName + " unreachable: " + ResponseFrames.describe(m.failure());
-      if (!upstreamDown) {
-        upstreamDown = true;
-        context.getLog().warn("Worker [{}/{}] {}", agentId, index, reason);
-      }
-      sendWhole(exchange, failure(exchange, reason));
-      return Behaviors.same();
+      return onUpstreamFailure(exchange, m);
     }
     if (upstreamDown) {
       upstreamDown = false;
@@ -493,16 +538,78 @@ public final class HubConnection {
       sendWhole(exchange, whole);
       return Behaviors.same();
     }
+    var self = context.getSelf();
     respond(
         exchange,
         ResponseFrames.of(
             exchange.number,
             m.response(),
             settings.inlineBodyLimit(),
+            settings.responseBodyIdleTimeout(),
             exchange.killSwitch = KillSwitches.shared("exchange-" + exchange.number),
             () -> exchange.abortReason,
+            failure -> self.tell(new ResponseBroke(exchange.number, failure.reason())),
             upstreamName));
     return Behaviors.same();
+  }
+
+  /**
+   * No response head came. Only when not a byte of one arrived on a kept-alive connection is the
+   * request sent again (once, if idempotent and whole); a malformed answer is the upstream's
+   * failure and is never resent here.
+   */
+  private Behavior<Command> onUpstreamFailure(Exchange exchange, WrappedUpstreamResponse m) {
+    Throwable failure = unwrapped(m.failure());
+    UpstreamConnection.FailedException.Why why =
+        failure instanceof UpstreamConnection.FailedException failed ? failed.why() : null;
+    if (m.attempt() == 0
+        && m.resendable()
+        && why == UpstreamConnection.FailedException.Why.NO_RESPONSE
+        && UpstreamRequests.replayable(exchange.request)) {
+      // A kept-alive connection the upstream closed just as the request went out: nothing of the
+      // response arrived, so an idempotent request is safe to send once more on a new connection.
+      context
+          .getLog()
+          .debug(
+              "Worker [{}/{}] exchange {}: retrying on a new connection after: {}",
+              agentId,
+              index,
+              exchange.number,
+              ResponseFrames.describe(failure));
+      upstream.abort("retrying");
+      exchange.resent = true;
+      send(exchange, 1);
+      return Behaviors.same();
+    }
+    upstream.abort("request failed");
+    Frame.Failure answer;
+    if (why == UpstreamConnection.FailedException.Why.MALFORMED) {
+      String reason = "upstream " + upstreamName + " sent a " + failure.getMessage();
+      context
+          .getLog()
+          .warn("Worker [{}/{}] exchange {}: {}", agentId, index, exchange.number, reason);
+      answer = failure(exchange, reason, Frame.Failure.Kind.MALFORMED);
+    } else {
+      String reason =
+          why == UpstreamConnection.FailedException.Why.BROKE_OFF
+              ? "upstream " + upstreamName + " broke off its response head: " + failure.getMessage()
+              : "upstream " + upstreamName + " unreachable: " + ResponseFrames.describe(failure);
+      if (!upstreamDown) {
+        upstreamDown = true;
+        context.getLog().warn("Worker [{}/{}] {}", agentId, index, reason);
+      }
+      answer = failure(exchange, reason, Frame.Failure.Kind.UNREACHABLE);
+    }
+    sendWhole(exchange, answer);
+    return Behaviors.same();
+  }
+
+  private static Throwable unwrapped(Throwable failure) {
+    Throwable t = failure;
+    while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
   }
 
   /** Queues the exchange's frames behind those of earlier exchanges; tells self when they ended. */
@@ -551,11 +658,15 @@ public final class HubConnection {
   /** The exchange's frames are all out: this worker is free for the next request. */
   private void complete(Exchange exchange) {
     current = null;
+    timers.cancel(RESPONSE_TIMER);
     if (exchange.streamedBody && !exchange.bodyEnded) {
       // The upstream answered before it read the whole request body: drop the rest as it arrives,
       // and never reuse a connection that still has half a request in it.
       transport.discard(exchange.number);
       upstream.abort("response ended before the request body");
+    } else if (!upstream.responseEnded()) {
+      // The response was cut (body timeout, malformed chunk): its framing is in doubt.
+      upstream.abort("the response did not end cleanly");
     }
     context.getLog().debug("Worker [{}/{}] exchange {} done", agentId, index, exchange.number);
   }
@@ -568,12 +679,13 @@ public final class HubConnection {
       return;
     }
     context.getLog().debug("Worker [{}/{}] exchange {} cancelled", agentId, index, number);
-    abort(current, "cancelled");
+    abort(current, "cancelled", Frame.Failure.Kind.CANCELLED);
     current = null;
   }
 
   /** Ends an exchange now: cuts the upstream call and answers Failure unless already answered. */
-  private void abort(Exchange exchange, String reason) {
+  private void abort(Exchange exchange, String reason, Frame.Failure.Kind kind) {
+    timers.cancel(RESPONSE_TIMER);
     exchange.abortReason = reason;
     upstream.abort(reason);
     if (exchange.streamedBody && !exchange.bodyEnded) {
@@ -583,7 +695,7 @@ public final class HubConnection {
       // Fails the response stream unless its terminal frame already passed: then Failure follows.
       stopResponse(exchange, reason);
     } else {
-      sendWhole(exchange, failure(exchange, reason));
+      sendWhole(exchange, failure(exchange, reason, kind));
     }
   }
 
@@ -595,6 +707,7 @@ public final class HubConnection {
 
   private Behavior<Command> onLost(Throwable failure) {
     if (current != null) {
+      timers.cancel(RESPONSE_TIMER);
       current.abortReason = "hub connection lost";
       upstream.abort("hub connection lost");
       stopResponse(current, "hub connection lost");
@@ -645,6 +758,8 @@ public final class HubConnection {
     return state
         .onMessage(WrappedUpstreamResponse.class, this::onStaleUpstreamResponse)
         .onMessage(ExchangeDone.class, m -> Behaviors.same())
+        .onMessage(ResponseTimedOut.class, m -> Behaviors.same())
+        .onMessage(ResponseBroke.class, this::onResponseBroke)
         .onMessage(WrappedUpgrade.class, this::onStaleUpgrade)
         .onMessage(WrappedRefusal.class, m -> Behaviors.same())
         .onMessage(WrappedInbound.class, this::onStaleInbound)
@@ -703,8 +818,8 @@ public final class HubConnection {
     }
   }
 
-  private static Frame failure(Exchange exchange, String reason) {
-    return new Frame.Failure(exchange.number, reason);
+  private static Frame.Failure failure(Exchange exchange, String reason, Frame.Failure.Kind kind) {
+    return new Frame.Failure(exchange.number, reason, kind, exchange.resent);
   }
 
   /**

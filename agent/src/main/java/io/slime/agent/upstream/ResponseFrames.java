@@ -4,17 +4,22 @@ import io.slime.shared.http.HeaderRules;
 import io.slime.shared.protocol.BodyPieces;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.Header;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.scaladsl.model.ExceptionWithErrorInfo;
 import org.apache.pekko.japi.pf.PFBuilder;
+import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.SharedKillSwitch;
+import org.apache.pekko.stream.StreamIdleTimeoutException;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
@@ -24,11 +29,11 @@ import org.apache.pekko.util.ByteString;
  * <p>Small bodies (strict, or of known length up to the inline limit) travel inside a single {@link
  * Frame.ResponseStart}: one WebSocket message per request is the common case. Anything else
  * streams: the head, then the body in {@link Frame.BodyChunk}s as it arrives ({@link
- * BodyPieces#chunks}). Demand comes from the WebSocket: a slow hub slows the upstream read, so memory
- * stays bounded whatever the body size.
+ * BodyPieces#chunks}). Demand comes from the WebSocket: a slow hub slows the upstream read, so
+ * memory stays bounded whatever the body size. A body that sends nothing for the body idle timeout
+ * is cut (this also ends a short body the upstream never finishes).
  */
 public final class ResponseFrames {
-
 
   private ResponseFrames() {}
 
@@ -43,25 +48,35 @@ public final class ResponseFrames {
    * Aborting {@code killSwitch} cuts the upstream body and ends the frames with a Failure, unless
    * the terminal frame already passed. Once {@code abortReason} gives a reason, any failure of the
    * stream is reported with it (tearing the upstream connection down fails the body too, and that
-   * may arrive first).
+   * may arrive first). A body silent for {@code bodyIdle} fails. {@code broke} hears of every
+   * Failure that ends the frames other than through {@code abortReason}, from the stream's thread.
    */
   public static Source<Frame, NotUsed> of(
       int exchange,
       HttpResponse response,
       int inlineLimit,
+      Duration bodyIdle,
       SharedKillSwitch killSwitch,
       Supplier<String> abortReason,
+      Consumer<Frame.Failure> broke,
       String upstream) {
     return terminated(
-        exchange,
-        frames(exchange, response, inlineLimit).via(killSwitch.<Frame>flow()),
-        abortReason,
-        upstream);
+            exchange,
+            frames(exchange, response, inlineLimit, bodyIdle).via(killSwitch.<Frame>flow()),
+            abortReason,
+            broke,
+            upstream,
+            bodyIdle)
+        // Pekko's parser throws inside the body's stream on a body it refuses, which the stream
+        // would log as an ERROR with a stack trace; the Failure frame says why instead.
+        .addAttributes(
+            Attributes.createLogLevels(
+                Attributes.logLevelDebug(), Attributes.logLevelDebug(), Attributes.logLevelOff()));
   }
 
   /**
-   * The whole response as one frame when its body is already in memory, else null. Such an
-   * exchange needs no stream of its own: the common small request costs one message each way.
+   * The whole response as one frame when its body is already in memory, else null. Such an exchange
+   * needs no stream of its own: the common small request costs one message each way.
    */
   public static Frame whole(int exchange, HttpResponse response) {
     if (!(response.entity() instanceof HttpEntity.Strict strict)) {
@@ -78,7 +93,8 @@ public final class ResponseFrames {
         body);
   }
 
-  static Source<Frame, NotUsed> frames(int exchange, HttpResponse response, int inlineLimit) {
+  static Source<Frame, NotUsed> frames(
+      int exchange, HttpResponse response, int inlineLimit, Duration bodyIdle) {
     HttpEntity entity = response.entity();
     List<Header> headers = headers(response.getHeaders());
     String contentType = contentTypeOf(entity);
@@ -91,10 +107,9 @@ public final class ResponseFrames {
       return Source.single(
           new Frame.ResponseStart(exchange, status, headers, contentType, body.size(), true, body));
     }
+    Source<ByteString, ?> data = entity.getDataBytes().idleTimeout(bodyIdle);
     if (length.isPresent() && length.getAsLong() <= inlineLimit) {
-      return entity
-          .getDataBytes()
-          .fold(ByteString.emptyByteString(), ByteString::concat)
+      return data.fold(ByteString.emptyByteString(), ByteString::concat)
           .map(
               body ->
                   (Frame)
@@ -114,10 +129,7 @@ public final class ResponseFrames {
                 false,
                 ByteString.emptyByteString()));
     return head.concat(
-        entity
-            .getDataBytes()
-            .via(BodyPieces.chunks(exchange))
-            .mapMaterializedValue(m -> NotUsed.getInstance()));
+        data.via(BodyPieces.chunks(exchange)).mapMaterializedValue(m -> NotUsed.getInstance()));
   }
 
   /**
@@ -126,21 +138,61 @@ public final class ResponseFrames {
    * follows a terminal frame.
    */
   static Source<Frame, NotUsed> terminated(
-      int exchange, Source<Frame, NotUsed> frames, Supplier<String> abortReason, String upstream) {
+      int exchange,
+      Source<Frame, NotUsed> frames,
+      Supplier<String> abortReason,
+      Consumer<Frame.Failure> broke,
+      String upstream,
+      Duration bodyIdle) {
     return frames
         .recover(
             new PFBuilder<Throwable, Frame>()
                 .matchAny(
                     t -> {
                       String aborted = abortReason.get();
-                      return new Frame.Failure(
-                          exchange,
-                          aborted != null
-                              ? aborted
-                              : "upstream " + upstream + " broke off the response: " + describe(t));
+                      Frame.Failure failure = failure(exchange, t, aborted, upstream, bodyIdle);
+                      if (aborted == null) {
+                        broke.accept(failure);
+                      }
+                      return failure;
                     })
                 .build())
         .takeWhile(f -> !isTerminal(f), true);
+  }
+
+  /** The Failure that ends a response whose body failed with {@code t}. */
+  static Frame.Failure failure(
+      int exchange, Throwable t, String abortReason, String upstream, Duration bodyIdle) {
+    if (abortReason != null) {
+      return new Frame.Failure(exchange, abortReason, Frame.Failure.Kind.CANCELLED, false);
+    }
+    if (t instanceof StreamIdleTimeoutException) {
+      return new Frame.Failure(
+          exchange,
+          "upstream "
+              + upstream
+              + " sent nothing of the response body for "
+              + bodyIdle.toMillis()
+              + " ms",
+          Frame.Failure.Kind.TIMEOUT,
+          false);
+    }
+    if (t instanceof MalformedResponseException || t instanceof ExceptionWithErrorInfo) {
+      String what =
+          t instanceof MalformedResponseException
+              ? t.getMessage()
+              : "malformed response: " + describe(t);
+      return new Frame.Failure(
+          exchange,
+          "upstream " + upstream + " sent a " + what,
+          Frame.Failure.Kind.MALFORMED,
+          false);
+    }
+    return new Frame.Failure(
+        exchange,
+        "upstream " + upstream + " broke off the response: " + describe(t),
+        Frame.Failure.Kind.UNREACHABLE,
+        false);
   }
 
   /** Whether a frame ends its exchange's response. */
@@ -158,7 +210,6 @@ public final class ResponseFrames {
     }
     return HeaderRules.response(out);
   }
-
 
   /** A failure as one line for a user: its message, or its kind when it has none. */
   public static String describe(Throwable failure) {

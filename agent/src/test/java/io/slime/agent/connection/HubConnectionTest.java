@@ -207,7 +207,8 @@ class HubConnectionTest {
       // Far more reports fall due than the transport queues (16) while the body holds the line.
       Thread.sleep(1500);
       w.send(new Frame.Cancel(n));
-      assertEquals(new Frame.Failure(n, "cancelled"), signal(w));
+      assertEquals(
+          new Frame.Failure(n, "cancelled", Frame.Failure.Kind.CANCELLED, false), signal(w));
 
       int next = w.nextExchange();
       w.send(get(next, "/hello"));
@@ -293,7 +294,7 @@ class HubConnectionTest {
             .body()
             .runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), testKit.system());
     w.send(new Frame.Cancel(n));
-    assertEquals(new Frame.Failure(n, "cancelled"), signal(w));
+    assertEquals(new Frame.Failure(n, "cancelled", Frame.Failure.Kind.CANCELLED, false), signal(w));
     assertTrue(body.toCompletableFuture().isDone() || waitDone(body));
     // The upstream saw its client leave: the streamed response was abandoned.
     upstream.hangEnded().get(5, TimeUnit.SECONDS);
@@ -310,7 +311,7 @@ class HubConnectionTest {
     w.send(get(n, "/pending"));
     Thread.sleep(200);
     w.send(new Frame.Cancel(n));
-    assertEquals(new Frame.Failure(n, "cancelled"), signal(w));
+    assertEquals(new Frame.Failure(n, "cancelled", Frame.Failure.Kind.CANCELLED, false), signal(w));
     int next = w.nextExchange();
     w.send(get(next, "/hello"));
     assertEquals(200, w.await(next, WAIT).head().status());

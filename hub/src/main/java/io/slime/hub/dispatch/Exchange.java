@@ -26,6 +26,7 @@ public final class Exchange {
   private boolean gone;
   private Runnable onGone;
   private volatile boolean retried;
+  private String failureChargedTo;
   private volatile Demand demand;
 
   public Exchange(
@@ -114,6 +115,19 @@ public final class Exchange {
 
   public void markRetried() {
     retried = true;
+  }
+
+  /**
+   * Whether a failure of this exchange on {@code agentId} counts against that agent's health: only
+   * the first does, so a request retried on the agent that failed it counts once there, and no
+   * application can eject an agent in fewer requests than the failure count says.
+   */
+  public synchronized boolean chargeFailure(String agentId) {
+    if (agentId.equals(failureChargedTo)) {
+      return false;
+    }
+    failureChargedTo = agentId;
+    return true;
   }
 
   public long createdNanos() {

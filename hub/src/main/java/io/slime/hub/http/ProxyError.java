@@ -60,6 +60,8 @@ public enum ProxyError {
   WAIT_TIMEOUT(503, "wait-timeout", "no worker became free in time", true),
   AGENT_LOST(502, "agent-lost", "the agent serving this request disconnected", false),
   UPSTREAM_FAILED(502, "upstream-failed", "the upstream failed", false),
+  UPSTREAM_TIMEOUT(504, "upstream-timeout", "the upstream did not answer in time", false),
+  BAD_TARGET(400, "bad-target", "the agent cannot send this request target as it is", false),
   SHUTTING_DOWN(503, "shutting-down", "the hub is shutting down", true);
 
   private static final long RETRY_AFTER_SECONDS = 1;

@@ -85,7 +85,8 @@ final class ProxyHandler {
     }
     Uri uri = request.getUri();
     String path = uri.path();
-    String target = uri.rawQueryString().map(q -> path + "?" + q).orElse(path);
+    String target =
+        asteriskForm(request) ? "*" : uri.rawQueryString().map(q -> path + "?" + q).orElse(path);
     Duration maxWait =
         headers.blockTimeout == null || headers.blockTimeout.compareTo(settings.queueMaxWait()) > 0
             ? settings.queueMaxWait()
@@ -121,6 +122,17 @@ final class ProxyHandler {
               });
     }
     return exchange.response().thenApply(response -> observed(response, started));
+  }
+
+  /**
+   * Whether this is {@code OPTIONS *}, about the server as a whole: Pekko parses the asterisk as an
+   * authority, leaving no path, and an upstream must see it as it came rather than as {@code /}.
+   */
+  private static boolean asteriskForm(HttpRequest request) {
+    Uri uri = request.getUri();
+    return request.method().equals(org.apache.pekko.http.javadsl.model.HttpMethods.OPTIONS)
+        && uri.path().isEmpty()
+        && uri.host().address().equals("*");
   }
 
   private CompletionStage<HttpResponse> refuse(

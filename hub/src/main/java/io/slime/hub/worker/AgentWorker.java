@@ -303,15 +303,9 @@ public final class AgentWorker {
         && failure.exchange() == ongoing.n()) {
       // Once answered, the body already failed, which aborts the application's connection.
       if (!answered) {
-        traffic.stats().error("upstream-failed");
-        // Before turning idle, so the retry cannot land on this worker again.
-        dispatcher.tell(
-            new Dispatcher.Retry(
-                ongoing.exchange(),
-                profile.agentId(),
-                ProxyError.UPSTREAM_FAILED.response(failure.reason())));
+        answerFailure(ongoing.exchange(), failure);
       }
-      return idleAgain(ongoing, Dispatcher.Outcome.FAILED);
+      return idleAgain(ongoing, outcomeOf(ongoing.exchange(), failure.kind()));
     }
     if (event instanceof InboundEvent.Notice notice) {
       return onNotice(notice) ? Behaviors.same() : lose(ongoing, answered);
@@ -324,6 +318,52 @@ public final class AgentWorker {
     }
     context.getLog().warn("Worker {} broke the protocol ({}); closing it", profile.slot(), event);
     return lose(ongoing, answered);
+  }
+
+  /**
+   * Answers an exchange the agent could not get a response for, as its failure's kind says:
+   * through the dispatcher's retry (once, by its rules) when another attempt may help and the
+   * agent did not already send the request twice, else at once.
+   */
+  private void answerFailure(Exchange exchange, Frame.Failure failure) {
+    ProxyError error = errorOf(failure.kind());
+    traffic.stats().error(error.code());
+    HttpResponse answer = error.response(failure.reason());
+    boolean retryable =
+        !failure.resent()
+            && (failure.kind() == Frame.Failure.Kind.UNREACHABLE
+                || failure.kind() == Frame.Failure.Kind.MALFORMED
+                || failure.kind() == Frame.Failure.Kind.CANCELLED);
+    if (retryable) {
+      // Before turning idle, so the retry cannot land on this worker again.
+      dispatcher.tell(new Dispatcher.Retry(exchange, profile.agentId(), answer));
+    } else {
+      exchange.respond(answer);
+      exchange.finish();
+    }
+  }
+
+  private static ProxyError errorOf(Frame.Failure.Kind kind) {
+    return switch (kind) {
+      case TIMEOUT -> ProxyError.UPSTREAM_TIMEOUT;
+      case BAD_HEADER -> ProxyError.BAD_HEADER;
+      case BAD_TARGET -> ProxyError.BAD_TARGET;
+      case UNREACHABLE, MALFORMED, CANCELLED -> ProxyError.UPSTREAM_FAILED;
+    };
+  }
+
+  /**
+   * What a failure says of the agent's health: the upstream's failures count, once per request
+   * and agent; a request the agent refused, or one cancelled, says nothing.
+   */
+  private Dispatcher.Outcome outcomeOf(Exchange exchange, Frame.Failure.Kind kind) {
+    boolean upstreamFailed =
+        kind == Frame.Failure.Kind.UNREACHABLE
+            || kind == Frame.Failure.Kind.MALFORMED
+            || kind == Frame.Failure.Kind.TIMEOUT;
+    return upstreamFailed && exchange.chargeFailure(profile.agentId())
+        ? Dispatcher.Outcome.FAILED
+        : Dispatcher.Outcome.NEUTRAL;
   }
 
   /** Passes the agent's report on; false when it is not one, which breaks the protocol. */

@@ -161,8 +161,19 @@ public final class ExchangeFrames {
   /** The request body's Content-Type as it travels, empty when it has none. */
   public static String contentTypeOf(RequestEntity entity) {
     ContentType type = entity.getContentType();
-    // Pekko reports application/octet-stream for a body that came without a Content-Type.
-    return entity.isKnownEmpty() || type.equals(ContentTypes.NO_CONTENT_TYPE) ? "" : type.toString();
+    return entity.isKnownEmpty() || type.equals(ContentTypes.NO_CONTENT_TYPE) || defaulted(type)
+        ? ""
+        : type.toString();
+  }
+
+  /**
+   * Whether Pekko's parser made this Content-Type up: it gives a body that came without one its
+   * own application/octet-stream constant, while a header the client sent parses to a new value
+   * (equal, but another object). No header is forwarded that the client did not send.
+   */
+  private static boolean defaulted(ContentType type) {
+    return type == org.apache.pekko.http.scaladsl.model.ContentTypes$.MODULE$
+        .application$divoctet$minusstream();
   }
 
   /** A Content-Type as it travelled; octet-stream when it does not parse. */

@@ -233,6 +233,69 @@ class AgentWorkerTest {
   }
 
   @Test
+  void shouldAnswerATimeoutAt504WithoutARetry() throws Exception {
+    Agent agent = Agent.connect();
+    Exchange exchange = get("/v1/slow");
+    agent.worker.tell(new AgentWorker.Assign(exchange));
+    agent.receive(Frame.RequestStart.class);
+
+    agent.send(new Frame.Failure(1, "no head in 10m", Frame.Failure.Kind.TIMEOUT, false));
+
+    HttpResponse response = answer(exchange);
+    assertEquals(504, response.status().intValue());
+    assertEquals("upstream-timeout", response.getHeader("Slime-Error").orElseThrow().value());
+    assertEquals("slime: no head in 10m\n", body(response));
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
+  }
+
+  @Test
+  void shouldAnswerARefusedHeaderAt400AndJudgeNothingByIt() throws Exception {
+    Agent agent = Agent.connect();
+    Exchange exchange = get("/v1/chat");
+    agent.worker.tell(new AgentWorker.Assign(exchange));
+    agent.receive(Frame.RequestStart.class);
+
+    agent.send(new Frame.Failure(1, "header X holds U+0100", Frame.Failure.Kind.BAD_HEADER, false));
+
+    HttpResponse response = answer(exchange);
+    assertEquals(400, response.status().intValue());
+    assertEquals("bad-header", response.getHeader("Slime-Error").orElseThrow().value());
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.NEUTRAL));
+  }
+
+  @Test
+  void shouldNotRetryWhatTheAgentAlreadySentTwice() throws Exception {
+    Agent agent = Agent.connect();
+    Exchange exchange = get("/v1/chat");
+    agent.worker.tell(new AgentWorker.Assign(exchange));
+    agent.receive(Frame.RequestStart.class);
+
+    agent.send(new Frame.Failure(1, "closed again", Frame.Failure.Kind.UNREACHABLE, true));
+
+    assertEquals(502, answer(exchange).status().intValue());
+    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
+  }
+
+  @Test
+  void shouldCountAMalformedAnswerOncePerRequestAndAgent() throws Exception {
+    Agent agent = Agent.connect();
+    Exchange exchange = get("/v1/chat");
+    for (int n = 1; n <= 2; n++) {
+      // The hub's retry lands on the same agent: its second failure says nothing more.
+      agent.worker.tell(new AgentWorker.Assign(exchange));
+      agent.receive(Frame.RequestStart.class);
+      agent.send(
+          new Frame.Failure(n, "sent a malformed response: x", Frame.Failure.Kind.MALFORMED, false));
+      HttpResponse response = expectRetry(agent, exchange);
+      assertEquals(502, response.status().intValue());
+      assertEquals("upstream-failed", response.getHeader("Slime-Error").orElseThrow().value());
+      agent.dispatcher.expectMessage(
+          new Dispatcher.WorkerIdle(
+              agent.worker, n == 1 ? Dispatcher.Outcome.FAILED : Dispatcher.Outcome.NEUTRAL));
+    }
+  }
+
+  @Test
   void shouldAnswerAgentLostWhenTheSocketClosesWhileBusyAndStopOnceReleased() throws Exception {
     Agent agent = Agent.connect();
     Exchange exchange = get("/v1/chat");

@@ -49,8 +49,36 @@ public sealed interface Frame {
   /** Hub to agent: the application went away; abort the upstream call. */
   record Cancel(int exchange) implements Frame {}
 
-  /** Agent to hub: the exchange ended without a (complete) response; the reason is shown to users. */
-  record Failure(int exchange, String reason) implements Frame {}
+  /**
+   * Agent to hub: the exchange ended without a (complete) response; the reason is shown to users,
+   * the kind tells the hub how to answer. {@code resent} says the agent already sent the request a
+   * second time, so the upstream may have seen it twice and the hub must not try again.
+   */
+  record Failure(int exchange, String reason, Kind kind, boolean resent) implements Frame {
+    /** A failure as peers without kinds sent it: the upstream could not be reached. */
+    public Failure(int exchange, String reason) {
+      this(exchange, reason, Kind.UNREACHABLE, false);
+    }
+
+    /**
+     * Why an exchange failed. New kinds go at the end: the codec sends the ordinal, and a kind a
+     * peer does not know reads as {@link #UNREACHABLE}.
+     */
+    public enum Kind {
+      /** The upstream could not be reached, or broke off; also what old peers mean. */
+      UNREACHABLE,
+      /** The upstream sent no response head, or no body bytes, within the agent's limits. */
+      TIMEOUT,
+      /** The upstream's answer broke HTTP's framing or syntax. */
+      MALFORMED,
+      /** The agent refused to send a header it cannot write as it is. */
+      BAD_HEADER,
+      /** The agent refused to send a request target it cannot write as it is. */
+      BAD_TARGET,
+      /** The exchange was cancelled, superseded or lost with the hub. */
+      CANCELLED
+    }
+  }
 
   /**
    * Agent to hub, outside any exchange: the agent's {@link io.slime.shared.agent.AgentReport} as

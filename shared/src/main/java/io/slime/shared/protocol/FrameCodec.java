@@ -20,13 +20,13 @@ import org.apache.pekko.util.ByteStringBuilder;
  * ResponseStart = flags:u8 status:u16 contentType:str contentLength:i64 headers body
  * BodyChunk     = flags:u8 body
  * Cancel        = (empty)
- * Failure       = reason:str
+ * Failure       = reason:str [kind:u8 [flags:u8]]   (absent: UNREACHABLE, no flags)
  * Heartbeat     = (empty; exchange 0)
  * Report        = json:str (exchange 0)
  * headers       = count:varint (name:str value:str)*
  * str           = length:varint utf8-bytes
  * body          = every remaining byte of the message
- * flags         = bit 0: last (the body ends with this frame)
+ * flags         = bit 0: last (the body ends with this frame); in Failure, bit 0: resent
  * </pre>
  */
 public final class FrameCodec {
@@ -42,6 +42,8 @@ public final class FrameCodec {
   private static final byte HEARTBEAT = 6;
   private static final byte REPORT = 7;
   private static final int LAST = 1;
+  private static final int RESENT = 1;
+  private static final Frame.Failure.Kind[] KINDS = Frame.Failure.Kind.values();
   /** kind, exchange and flags. */
   private static final int BODY_CHUNK_HEAD = 6;
 
@@ -72,6 +74,9 @@ public final class FrameCodec {
     } else if (frame instanceof Frame.Failure f) {
       out.putByte(FAILURE).putInt(f.exchange(), ORDER);
       putString(out, f.reason());
+      // After the reason, where peers that know no kinds stop reading.
+      out.putByte((byte) f.kind().ordinal());
+      out.putByte((byte) (f.resent() ? RESENT : 0));
     } else if (frame instanceof Frame.Heartbeat) {
       out.putByte(HEARTBEAT).putInt(0, ORDER);
     } else if (frame instanceof Frame.Report f) {
@@ -125,7 +130,7 @@ public final class FrameCodec {
           return new Frame.Cancel(exchange);
         }
         case FAILURE -> {
-          return new Frame.Failure(exchange, getString(in));
+          return failure(exchange, in);
         }
         case HEARTBEAT -> {
           return new Frame.Heartbeat();
@@ -138,6 +143,21 @@ public final class FrameCodec {
     } catch (BufferUnderflowException e) {
       throw new ProtocolException("truncated frame");
     }
+  }
+
+  /** A Failure from any peer: one without a kind (or with one unknown here) is UNREACHABLE. */
+  private static Frame.Failure failure(int exchange, ByteBuffer in) {
+    String reason = getString(in);
+    Frame.Failure.Kind kind = Frame.Failure.Kind.UNREACHABLE;
+    boolean resent = false;
+    if (in.hasRemaining()) {
+      int ordinal = in.get() & 0xFF;
+      if (ordinal < KINDS.length) {
+        kind = KINDS[ordinal];
+      }
+      resent = in.hasRemaining() && (in.get() & RESENT) != 0;
+    }
+    return new Frame.Failure(exchange, reason, kind, resent);
   }
 
   /** Bulk bodies travel as chunks: their bytes are sliced off as they came, never copied. */

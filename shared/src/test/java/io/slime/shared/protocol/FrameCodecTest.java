@@ -54,6 +54,9 @@ class FrameCodecTest {
         new Frame.Cancel(6),
         new Frame.Failure(7, "upstream refused: connexion refusée ✗"),
         new Frame.Failure(8, ""),
+        new Frame.Failure(9, "no head in 10m", Frame.Failure.Kind.TIMEOUT, false),
+        new Frame.Failure(10, "malformed response", Frame.Failure.Kind.MALFORMED, true),
+        new Frame.Failure(11, "header X", Frame.Failure.Kind.CANCELLED, false),
         new Frame.Heartbeat(),
         new Frame.Report("{\"healthy\":false,\"healthDetail\":\"status 503 ✗\"}"));
   }
@@ -122,7 +125,9 @@ class FrameCodecTest {
   void shouldRejectEveryTruncatedHead() {
     for (Frame frame : samples()) {
       ByteString encoded = FrameCodec.encode(frame);
-      int headLength = encoded.size() - bodyOf(frame).size();
+      // A Failure's kind and flags are optional: peers without kinds stop after the reason.
+      int optional = frame instanceof Frame.Failure ? 2 : 0;
+      int headLength = encoded.size() - bodyOf(frame).size() - optional;
       for (int cut = 0; cut < headLength; cut++) {
         ByteString truncated = encoded.take(cut);
         assertThrows(
@@ -212,6 +217,32 @@ class FrameCodecTest {
         fail("decoding " + input + " threw " + e, e);
       }
     }
+  }
+
+  @Test
+  void shouldReadAFailureWithoutAKindAsUnreachable() {
+    // What agents before failure kinds send: the reason and nothing after it.
+    ByteString old =
+        new ByteStringBuilder()
+            .putByte((byte) 5)
+            .putInt(3, ByteOrder.BIG_ENDIAN)
+            .putByte((byte) 4)
+            .putBytes("gone".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+            .result();
+    assertEquals(
+        new Frame.Failure(3, "gone", Frame.Failure.Kind.UNREACHABLE, false),
+        FrameCodec.decode(old));
+  }
+
+  @Test
+  void shouldReadAnUnknownKindAsUnreachable() {
+    ByteString encoded =
+        FrameCodec.encode(new Frame.Failure(3, "x", Frame.Failure.Kind.TIMEOUT, true));
+    ByteString unknown =
+        encoded.take(encoded.size() - 2).concat(ByteString.fromArray(new byte[] {(byte) 200, 1}));
+    assertEquals(
+        new Frame.Failure(3, "x", Frame.Failure.Kind.UNREACHABLE, true),
+        FrameCodec.decode(unknown));
   }
 
   private static ByteString bytes(int size) {

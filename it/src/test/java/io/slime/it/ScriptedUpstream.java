@@ -1,0 +1,239 @@
+package io.slime.it;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An upstream on a bare server socket that writes exactly the bytes a test scripts, misbehaving as
+ * a buggy model server would. Each request is answered by the script of the longest path prefix
+ * that matches its target; by default with 200 and the target itself as the body, so a test sees
+ * whose answer it got. Every request that arrives is recorded, with its raw head, and counted per
+ * path.
+ */
+final class ScriptedUpstream implements AutoCloseable {
+
+  /** One request as it arrived. */
+  record Request(String method, String target, String head, byte[] body) {
+    String path() {
+      int q = target.indexOf('?');
+      return q < 0 ? target : target.substring(0, q);
+    }
+
+    /** The value of the first header of this name, or null. */
+    String header(String name) {
+      for (String line : head.split("\r\n")) {
+        int colon = line.indexOf(':');
+        if (colon > 0 && line.substring(0, colon).equalsIgnoreCase(name)) {
+          return line.substring(colon + 1).strip();
+        }
+      }
+      return null;
+    }
+  }
+
+  /** Writes the answer to {@code request}; returns false to close the connection after it. */
+  interface Script {
+    boolean answer(Request request, OutputStream out, Socket socket) throws IOException;
+  }
+
+  private final ServerSocket server;
+  private final ExecutorService threads = Executors.newCachedThreadPool();
+  private final Map<String, Script> scripts = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
+  private final List<Request> requests = new CopyOnWriteArrayList<>();
+  private final LinkedBlockingQueue<Request> arrived = new LinkedBlockingQueue<>();
+  private final LinkedBlockingQueue<String> closed = new LinkedBlockingQueue<>();
+  private final AtomicInteger connections = new AtomicInteger();
+
+  private ScriptedUpstream(ServerSocket server) {
+    this.server = server;
+  }
+
+  static ScriptedUpstream start() throws IOException {
+    ScriptedUpstream upstream =
+        new ScriptedUpstream(new ServerSocket(0, 128, InetAddress.getLoopbackAddress()));
+    upstream.threads.execute(upstream::acceptLoop);
+    return upstream;
+  }
+
+  String address() {
+    return "127.0.0.1:" + server.getLocalPort();
+  }
+
+  /** Answers targets starting with {@code prefix} with {@code script}. */
+  ScriptedUpstream on(String prefix, Script script) {
+    scripts.put(prefix, script);
+    return this;
+  }
+
+  /** How many requests for {@code path} arrived. */
+  int count(String path) {
+    AtomicInteger n = counts.get(path);
+    return n == null ? 0 : n.get();
+  }
+
+  /** How many connections the upstream accepted. */
+  int connections() {
+    return connections.get();
+  }
+
+  List<Request> requests() {
+    return List.copyOf(requests);
+  }
+
+  /** The next request to arrive, or null after the timeout. */
+  Request awaitRequest(long timeoutMs) throws InterruptedException {
+    return arrived.poll(timeoutMs, TimeUnit.MILLISECONDS);
+  }
+
+  /** The target of the last request on the next connection the agent closed, or null. */
+  String awaitClose(long timeoutMs) throws InterruptedException {
+    return closed.poll(timeoutMs, TimeUnit.MILLISECONDS);
+  }
+
+  void clear() {
+    requests.clear();
+    arrived.clear();
+    closed.clear();
+    counts.clear();
+  }
+
+  /** A whole response with this status and body. */
+  static byte[] response(int status, String body) {
+    return bytes(
+        "HTTP/1.1 "
+            + status
+            + " X\r\nContent-Type: text/plain\r\nContent-Length: "
+            + body.getBytes(StandardCharsets.UTF_8).length
+            + "\r\n\r\n"
+            + body);
+  }
+
+  static byte[] bytes(String latin1) {
+    return latin1.getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+    threads.shutdownNow();
+  }
+
+  private void acceptLoop() {
+    while (!server.isClosed()) {
+      try {
+        Socket socket = server.accept();
+        connections.incrementAndGet();
+        threads.execute(() -> serve(socket));
+      } catch (IOException e) {
+        return;
+      }
+    }
+  }
+
+  private void serve(Socket socket) {
+    String last = null;
+    try (socket) {
+      InputStream in = socket.getInputStream();
+      OutputStream out = socket.getOutputStream();
+      while (true) {
+        Request request = read(in);
+        if (request == null) {
+          break;
+        }
+        last = request.target();
+        requests.add(request);
+        counts.computeIfAbsent(request.path(), p -> new AtomicInteger()).incrementAndGet();
+        arrived.add(request);
+        if (!script(request.target()).answer(request, out, socket)) {
+          break;
+        }
+        out.flush();
+      }
+    } catch (IOException e) {
+      // The agent closed or reset the connection.
+    }
+    closed.add(last == null ? "" : last);
+  }
+
+  private Script script(String target) {
+    String best = null;
+    for (String prefix : scripts.keySet()) {
+      if (target.startsWith(prefix) && (best == null || prefix.length() > best.length())) {
+        best = prefix;
+      }
+    }
+    return best == null ? ScriptedUpstream::echoTarget : scripts.get(best);
+  }
+
+  private static boolean echoTarget(Request request, OutputStream out, Socket socket)
+      throws IOException {
+    out.write(response(200, request.target()));
+    return true;
+  }
+
+  /** The next request (head and Content-Length or chunked body), or null at end of stream. */
+  private static Request read(InputStream in) throws IOException {
+    String head = readHead(in);
+    if (head == null) {
+      return null;
+    }
+    String[] requestLine = head.substring(0, head.indexOf("\r\n")).split(" ", 3);
+    Request partial = new Request(requestLine[0], requestLine[1], head, new byte[0]);
+    String length = partial.header("Content-Length");
+    String coding = partial.header("Transfer-Encoding");
+    byte[] body = new byte[0];
+    if (length != null) {
+      body = in.readNBytes(Integer.parseInt(length));
+    } else if (coding != null && coding.toLowerCase(Locale.ROOT).contains("chunked")) {
+      ByteArrayOutputStream all = new ByteArrayOutputStream();
+      for (int size; (size = Integer.parseInt(line(in).split(";")[0].strip(), 16)) > 0; ) {
+        all.write(in.readNBytes(size));
+        line(in);
+      }
+      while (!line(in).isEmpty()) {
+        // trailers
+      }
+      body = all.toByteArray();
+    }
+    return new Request(partial.method(), partial.target(), head, body);
+  }
+
+  private static String readHead(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    int matched = 0;
+    for (int b; (b = in.read()) >= 0; ) {
+      head.write(b);
+      matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
+      if (matched == 4) {
+        return head.toString(StandardCharsets.ISO_8859_1);
+      }
+    }
+    return null;
+  }
+
+  private static String line(InputStream in) throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    for (int c; (c = in.read()) >= 0 && c != '\n'; ) {
+      b.write(c);
+    }
+    String s = b.toString(StandardCharsets.ISO_8859_1);
+    return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
+  }
+}
