@@ -118,6 +118,18 @@ class HeaderRulesIT {
   }
 
   @Test
+  void shouldRefuseASecondConnectionFieldWhoseNamesPekkoWouldNotHandOn() throws Exception {
+    upstream.clear();
+    try (RawHttp raw = RawHttp.connect(hub.address().getPort())) {
+      raw.send("GET", "/record", "Connection: keep-alive", "Connection: X-Secret", "X-Secret: 1");
+      RawHttp.Response refused = raw.read();
+      assertEquals(400, refused.status());
+      assertEquals("bad-header", refused.header("Slime-Error"));
+    }
+    assertNull(upstream.next(300), "a request with two Connection fields reached the upstream");
+  }
+
+  @Test
   void shouldNotPassPekkosWebSocketUpgradeHeaderUpstream() throws Exception {
     upstream.clear();
     try (RawHttp raw = RawHttp.connect(hub.address().getPort())) {

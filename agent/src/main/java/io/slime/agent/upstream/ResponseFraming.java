@@ -56,6 +56,7 @@ final class ResponseFraming {
   private long contentLength;
   private boolean chunked;
   private boolean closeToken;
+  private boolean connectionSeen;
   private boolean keepAliveToken;
   private long remaining;
   private int sectionBytes;
@@ -156,6 +157,7 @@ final class ResponseFraming {
     contentLength = -1;
     chunked = false;
     closeToken = false;
+    connectionSeen = false;
     keepAliveToken = false;
     sectionBytes = 0;
     startLine(State.STATUS_LINE);
@@ -271,6 +273,11 @@ final class ResponseFraming {
       }
       chunked = true;
     } else if (name.equalsIgnoreCase("connection")) {
+      // Pekko hands on only the first: the names a second one lists would reach the application.
+      if (connectionSeen) {
+        throw malformed("several Connection headers");
+      }
+      connectionSeen = true;
       for (String token : trimmed(colon + 1, length).split(",")) {
         String t = token.strip();
         closeToken |= t.equalsIgnoreCase("close");

@@ -163,6 +163,9 @@ class ResponseFramingTest {
       "HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
       "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx",
       "HTTP/1.1 200 OK\r\nContent-Length: 1, 1\r\n\r\nx",
+      // Pekko would hand on only the first: X-Secret would reach the application.
+      "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nConnection: X-Secret\r\n"
+          + "X-Secret: 1\r\nContent-Length: 1\r\n\r\nx",
       "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nx",
       "HTTP/1.1 200 OK\r\n"
           + "Content-Length: 1\r\n"

@@ -19,6 +19,8 @@ import org.apache.pekko.util.ByteString;
  *       control bytes, no lone CR or LF, no obs-fold
  *   <li>framing: at most one Content-Length, of digits; at most one Transfer-Encoding, exactly
  *       {@code chunked}, never with Content-Length, never in HTTP/1.0; neither means no body
+ *   <li>at most one Connection header: Pekko hands on only the first, so the names a second one
+ *       lists would not be dropped as hop-by-hop
  *   <li>chunks: a hex size without whitespace, at most {@code maxChunkSize}; an optional {@code ;}
  *       extension of visible ASCII, SP and HTAB, at most {@code maxExtension} bytes; CRLF; the
  *       data; CRLF; after the last chunk, trailer lines and an empty line
@@ -94,7 +96,8 @@ final class RequestFramer {
     OTHER,
     CONTENT_LENGTH,
     TRANSFER_ENCODING,
-    UPGRADE
+    UPGRADE,
+    CONNECTION
   }
 
   private final int maxHeadBytes;
@@ -117,6 +120,7 @@ final class RequestFramer {
   private int lengthHeaders;
   private long contentLength;
   private int encodingHeaders;
+  private int connectionHeaders;
   private boolean upgradeHeader;
   private boolean upgrade;
   private boolean trailer;
@@ -247,6 +251,7 @@ final class RequestFramer {
     lengthHeaders = 0;
     contentLength = 0;
     encodingHeaders = 0;
+    connectionHeaders = 0;
     upgradeHeader = false;
     upgrade = false;
     trailer = false;
@@ -445,6 +450,12 @@ final class RequestFramer {
         }
       }
       case UPGRADE -> upgradeHeader = true;
+      case CONNECTION -> {
+        // Pekko hands on only the first: names listed in a second would reach the upstream.
+        if (++connectionHeaders > 1) {
+          return refuse(ProxyError.BAD_HEADER, "several Connection headers: send one");
+        }
+      }
       case OTHER -> {}
     }
     return Stop.MORE;
@@ -476,6 +487,7 @@ final class RequestFramer {
       case 17 ->
           lowerName.toString().equals("transfer-encoding") ? Field.TRANSFER_ENCODING : Field.OTHER;
       case 7 -> lowerName.toString().equals("upgrade") ? Field.UPGRADE : Field.OTHER;
+      case 10 -> lowerName.toString().equals("connection") ? Field.CONNECTION : Field.OTHER;
       default -> Field.OTHER;
     };
   }

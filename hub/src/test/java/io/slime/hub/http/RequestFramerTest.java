@@ -112,7 +112,8 @@ class RequestFramerTest {
             "G\u00c3T /a HTTP/1.1\r\nHost: h\r\n\r\n",
             "\r\nGET /a HTTP/1.1\r\nHost: h\r\n\r\n",
             "GET /a HTTP/1.1 \r\nHost: h\r\n\r\n",
-            "GET /a HTTP/1.1\r\nHost: h\r\n\r\r\n")) {
+            "GET /a HTTP/1.1\r\nHost: h\r\n\r\r\n",
+            "GET /a HTTP/1.1\r\nConnection: keep-alive\r\nconnection: X-Secret\r\n\r\n")) {
       assertEquals(ProxyError.BAD_HEADER, refusal(head).error(), head);
     }
   }
