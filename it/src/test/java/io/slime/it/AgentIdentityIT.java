@@ -160,6 +160,27 @@ class AgentIdentityIT {
   }
 
   @Test
+  void shouldRetryARefusedTokenOnlyEveryMinuteAndSaySo() throws Exception {
+    String expired = Slime.token(Slime.SECRET, "lapsed", Instant.now().minusSeconds(60));
+    started.add(Slime.agent(hub, expired, first.address(), 1, "lapsed-agent"));
+
+    Predicate<ILoggingEvent> agentSays =
+        e -> e.getFormattedMessage().contains("the token will not work until it is replaced");
+    String said = awaitCount(agentSays, 1).getFormattedMessage();
+    assertTrue(said.contains("401 agent token refused: token expired at"), said);
+    assertTrue(said.contains("retrying every 60 s"), said);
+    Predicate<ILoggingEvent> hubRefused =
+        e ->
+            e.getLoggerName().endsWith("AgentSocketHandler")
+                && e.getLevel() == Level.WARN
+                && e.getFormattedMessage().contains("token expired at");
+    awaitCount(hubRefused, 1);
+    // A network fault is retried after 200 ms, 400 ms, 800 ms...: a refused token is not.
+    Slime.sleep(1_500);
+    assertEquals(1, count(hubRefused), "attempts in 1.5 s");
+  }
+
+  @Test
   void shouldNameEveryRefusalOfTheAgentSocketInSlimeError() {
     String token = Slime.token("refused");
     assertRefused(401, "agent-token-refused", "garbage", AGENT_ID, "0");

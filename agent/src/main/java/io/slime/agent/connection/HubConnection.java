@@ -46,8 +46,9 @@ import org.apache.pekko.util.ByteString;
  * time to its upstream, on its own {@link UpstreamConnection}.
  *
  * <p>States: {@link #connecting()} (upgrade in flight; the socket is read only once it is in) →
- * {@link #connected()} (serves exchanges) → on loss or refusal {@link #backingOff()} (exponential
- * backoff with jitter) → {@link #connecting()} again, forever.
+ * {@link #connected()} (serves exchanges) → on loss or refusal {@link #backingOff(Duration)}
+ * (exponential backoff with jitter; a minute when the hub refuses the token) → {@link
+ * #connecting()} again, forever.
  *
  * <p>Talks to: the hub through a {@link FrameTransport} (inbound events arrive as {@code
  * WrappedInbound}, outbound frames go as one Source per exchange), and the upstream. Its agent's
@@ -80,7 +81,8 @@ public final class HubConnection {
   private record WrappedUpgrade(int session, JdkHubSocket socket, Throwable failure)
       implements Command {}
 
-  private record WrappedRefusal(int session, String reason) implements Command {}
+  private record WrappedRefusal(int session, String reason, boolean tokenRefused)
+      implements Command {}
 
   private record WrappedInbound(int session, InboundEvent event) implements Command {}
 
@@ -126,6 +128,12 @@ public final class HubConnection {
 
   /** A connection must stay up this long before the backoff starts over. */
   private static final Duration STABLE_AFTER = Duration.ofSeconds(5);
+
+  /** How often a worker whose token the hub refuses tries again (or the maximum backoff). */
+  private static final Duration TOKEN_RETRY = Duration.ofSeconds(60);
+
+  /** The hub's Slime-Error for a token it does not take. */
+  private static final String TOKEN_REFUSED = "agent-token-refused";
 
   /** How long the WebSocket upgrade may take, connecting included. */
   private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
@@ -280,6 +288,13 @@ public final class HubConnection {
             : m.failure();
     if (failure instanceof WebSocketHandshakeException refused) {
       int status = refused.getResponse().statusCode();
+      boolean tokenRefused =
+          refused
+              .getResponse()
+              .headers()
+              .firstValue(SlimeHeaders.ERROR)
+              .filter(TOKEN_REFUSED::equals)
+              .isPresent();
       int thisSession = session;
       // The JDK keeps no body of a refused upgrade, so ask again without upgrading to learn the
       // hub's own reason (for example why a token was refused). Only on refusals, which back off.
@@ -288,7 +303,8 @@ public final class HubConnection {
           (reason, ignored) ->
               new WrappedRefusal(
                   thisSession,
-                  reason == null || reason.isEmpty() ? "status " + status : status + " " + reason));
+                  reason == null || reason.isEmpty() ? "status " + status : status + " " + reason,
+                  tokenRefused));
       return Behaviors.same();
     }
     if (failure != null) {
@@ -316,7 +332,20 @@ public final class HubConnection {
     if (m.session() != session) {
       return Behaviors.same();
     }
-    return problem("hub " + hub() + " refused the worker: " + m.reason());
+    String refusal = "hub " + hub() + " refused the worker: " + m.reason();
+    if (m.tokenRefused()) {
+      // A revoked, expired or foreign token stays refused: no point in retrying like a network
+      // fault, and every attempt costs the hub a log line.
+      Duration retry = tokenRetry();
+      return problem(
+          refusal
+              + "; the token will not work until it is replaced (slime hub register); retrying"
+              + " every "
+              + retry.toSeconds()
+              + " s",
+          retry);
+    }
+    return problem(refusal);
   }
 
   // ---- connected ----
@@ -722,9 +751,8 @@ public final class HubConnection {
 
   // ---- backing off ----
 
-  private Behavior<Command> backingOff() {
+  private Behavior<Command> backingOff(Duration delay) {
     closeTransport();
-    Duration delay = backoff.next();
     context
         .getLog()
         .debug("Worker [{}/{}] reconnecting in {} ms", agentId, index, delay.toMillis());
@@ -738,6 +766,10 @@ public final class HubConnection {
    * there are several, then backs off.
    */
   private Behavior<Command> problem(String description) {
+    return problem(description, backoff.next());
+  }
+
+  private Behavior<Command> problem(String description, Duration retryIn) {
     if (!description.equals(lastProblem)) {
       context.getLog().warn("Worker [{}/{}] {}", agentId, index, description);
       lastProblem = description;
@@ -745,7 +777,7 @@ public final class HubConnection {
       context.getLog().debug("Worker [{}/{}] {}", agentId, index, description);
     }
     hubIndex = (hubIndex + 1) % settings.hubs().size();
-    return backingOff();
+    return backingOff(retryIn);
   }
 
   // ---- every state ----
@@ -808,6 +840,10 @@ public final class HubConnection {
     }
   }
 
+  private Duration tokenRetry() {
+    return TOKEN_RETRY.compareTo(settings.maxBackoff()) > 0 ? TOKEN_RETRY : settings.maxBackoff();
+  }
+
   private Duration stableAfter() {
     return STABLE_AFTER.compareTo(settings.maxBackoff()) < 0 ? STABLE_AFTER : settings.maxBackoff();
   }
@@ -849,6 +885,8 @@ public final class HubConnection {
   private static String firstLine(String text) {
     int end = text.indexOf('\n');
     String line = end < 0 ? text : text.substring(0, end);
+    // The hub's own answers start "slime: ", which says nothing here.
+    line = line.startsWith("slime: ") ? line.substring("slime: ".length()) : line;
     return line.length() > 200 ? line.substring(0, 200) + "..." : line;
   }
 }

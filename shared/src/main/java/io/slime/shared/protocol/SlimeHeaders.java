@@ -22,6 +22,9 @@ public final class SlimeHeaders {
   // Hub to application.
   public static final String AGENT = "Slime-Agent";
 
+  /** On every answer the hub makes itself (agents' refused upgrades too): what it refused. */
+  public static final String ERROR = "Slime-Error";
+
   // Agent to hub, on the WebSocket upgrade.
   public static final String AGENT_TOKEN = "Slime-Agent-Token";
   public static final String AGENT_ID = "Slime-Agent-Id";
