@@ -48,7 +48,8 @@ class MalformedUpstreamIT {
     upstream =
         ScriptedUpstream.start()
             .on("/bad", answering(TWO_LENGTHS))
-            .on("/pekko-bad", answering(LONG_REASON));
+            .on("/pekko-bad", answering(LONG_REASON))
+            .on("/hangs-up", (request, out, socket) -> false);
     // Three failures in a row eject an agent: low, so a test sees when it happens.
     hub = Slime.hub(Map.of("health.passive.failures", 3));
     // Two workers, so the hub's retry finds another worker of the same agent.
@@ -126,6 +127,23 @@ class MalformedUpstreamIT {
   /** Last: it leaves the agent ejected. */
   @Test
   @Order(3)
+  void shouldSayAnUpstreamHungUpWithoutAnsweringRatherThanThatItIsUnreachable() {
+    HttpResponse<String> response =
+        Client.send(
+            Client.request(Slime.url(hub, "/hangs-up"))
+                .POST(HttpRequest.BodyPublishers.ofString("x"))
+                .build());
+
+    assertEquals(502, response.statusCode(), response.body());
+    assertEquals("upstream-failed", Client.header(response, "Slime-Error"));
+    assertTrue(
+        response.body().contains("closed the connection without answering"), response.body());
+    assertFalse(response.body().contains("unreachable"), response.body());
+    ok();
+  }
+
+  @Test
+  @Order(4)
   void shouldNotEjectTheAgentFasterThanTheFailureCountSays() {
     ok();
     // Each is tried twice (the hub's retry), on the same agent: one failure each, two in a row.

@@ -593,7 +593,8 @@ public final class HubConnection {
         failure instanceof UpstreamConnection.FailedException failed ? failed.why() : null;
     if (m.attempt() == 0
         && m.resendable()
-        && why == UpstreamConnection.FailedException.Why.NO_RESPONSE
+        && (why == UpstreamConnection.FailedException.Why.CLOSED
+            || why == UpstreamConnection.FailedException.Why.NO_RESPONSE)
         && UpstreamRequests.replayable(exchange.request)) {
       // A kept-alive connection the upstream closed just as the request went out: nothing of the
       // response arrived, so an idempotent request is safe to send once more on a new connection.
@@ -620,9 +621,13 @@ public final class HubConnection {
       answer = failure(exchange, reason, Frame.Failure.Kind.MALFORMED);
     } else {
       String reason =
-          why == UpstreamConnection.FailedException.Why.BROKE_OFF
-              ? "upstream " + upstreamName + " broke off its response head: " + failure.getMessage()
-              : "upstream " + upstreamName + " unreachable: " + ResponseFrames.describe(failure);
+          switch (why == null ? UpstreamConnection.FailedException.Why.NO_RESPONSE : why) {
+            case BROKE_OFF ->
+                "upstream " + upstreamName + " broke off its response head: " + failure.getMessage();
+            case CLOSED -> "upstream " + upstreamName + " closed the connection without answering";
+            default ->
+                "upstream " + upstreamName + " unreachable: " + ResponseFrames.describe(failure);
+          };
       if (!upstreamDown) {
         upstreamDown = true;
         context.getLog().warn("Worker [{}/{}] {}", agentId, index, reason);

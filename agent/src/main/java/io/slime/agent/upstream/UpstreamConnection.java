@@ -72,8 +72,10 @@ public final class UpstreamConnection {
   public static final class FailedException extends RuntimeException {
     /** How a request failed before its response head. */
     public enum Why {
-      /** Not a byte of a response arrived: unreachable, or closed before answering. */
+      /** The connection could not be made or failed before a byte of a response arrived. */
       NO_RESPONSE,
+      /** The upstream closed the connection without sending a byte of a response. */
+      CLOSED,
       /** Part of a response head arrived, then the connection broke. */
       BROKE_OFF,
       /** The response broke HTTP's framing or syntax. */
@@ -142,7 +144,7 @@ public final class UpstreamConnection {
       if (closed) {
         pending.completeExceptionally(
             new FailedException(
-                FailedException.Why.NO_RESPONSE, "connection closed before the response"));
+                FailedException.Why.CLOSED, "connection closed before the response"));
       }
       return pending;
     }
@@ -192,8 +194,10 @@ public final class UpstreamConnection {
               || failure.getClass().getSimpleName().equals("UnexpectedConnectionClosureException");
       String why =
           closed ? "connection closed before the response" : ResponseFrames.describe(failure);
+      FailedException.Why unanswered =
+          closed ? FailedException.Why.CLOSED : FailedException.Why.NO_RESPONSE;
       return new FailedException(
-          watch.started() ? FailedException.Why.BROKE_OFF : FailedException.Why.NO_RESPONSE, why);
+          watch.started() ? FailedException.Why.BROKE_OFF : unanswered, why);
     }
 
     boolean usable() {
@@ -223,7 +227,7 @@ public final class UpstreamConnection {
       conn.killSwitch.shutdown();
       return new Sent(
           CompletableFuture.failedFuture(
-              new FailedException(FailedException.Why.NO_RESPONSE, "connection closed")),
+              new FailedException(FailedException.Why.CLOSED, "connection closed")),
           reused,
           true);
     }
