@@ -106,6 +106,9 @@ class ClusterProcessIT {
       }
       Thread.sleep(200);
     }
+    if (!seen.equals(List.of("3", "3", "3"))) {
+      printLogTails();
+    }
     assertEquals(List.of("3", "3", "3"), seen, "nodes each node sees; logs in " + dir);
     awaitServed(NODES * 2);
   }
@@ -190,7 +193,7 @@ class ClusterProcessIT {
       var matcher = java.util.regex.Pattern.compile("\"nodes\":(\\d+)").matcher(r.body());
       return matcher.find() ? matcher.group(1) : "status " + r.statusCode();
     } catch (IllegalStateException e) {
-      return "down";
+      return "down (" + e.getCause() + ")";
     }
   }
 
