@@ -1,10 +1,10 @@
 package io.slime.agent;
 
+import io.slime.shared.net.ServiceAddress;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import io.slime.shared.net.ServiceAddress;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;

@@ -20,6 +20,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
  */
 public final class Agents implements AutoCloseable {
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
   /** Descriptors kept beyond the workers' own: health checks, DNS, logs. */
   private static final int RESERVED_DESCRIPTORS = 32;
 
@@ -41,10 +42,13 @@ public final class Agents implements AutoCloseable {
     Config full = config.withFallback(ConfigFactory.defaultReference()).resolve();
     AgentSettings settings = AgentSettings.create(full);
     requireDescriptors(
-        settings.numWorker() * settings.upstreams().size(), Descriptors.limit(), Descriptors.open());
+        settings.numWorker() * settings.upstreams().size(),
+        Descriptors.limit(),
+        Descriptors.open());
     ResourceErrorFilter.install();
     List<String> ids = AgentId.resolve(settings);
-    ActorSystem<Void> system = ActorSystem.create(Guardian.create(settings, ids), "slime-agent", full);
+    ActorSystem<Void> system =
+        ActorSystem.create(Guardian.create(settings, ids), "slime-agent", full);
     return new Agents(system, ids);
   }
 

@@ -211,12 +211,10 @@ class AgentSettingsTest {
     String idFile = dir.resolve("agent-id").toString().replace("\\", "/");
     AgentSettings gpu0 =
         AgentSettings.create(
-            config(
-                "slime.agent { upstreams = \"127.0.0.1:9000\", id-file = \"" + idFile + "\" }"));
+            config("slime.agent { upstreams = \"127.0.0.1:9000\", id-file = \"" + idFile + "\" }"));
     AgentSettings gpu1 =
         AgentSettings.create(
-            config(
-                "slime.agent { upstreams = \"127.0.0.1:9001\", id-file = \"" + idFile + "\" }"));
+            config("slime.agent { upstreams = \"127.0.0.1:9001\", id-file = \"" + idFile + "\" }"));
     List<String> first = AgentId.resolve(gpu0);
     List<String> second = AgentId.resolve(gpu1);
     assertNotEquals(first, second);

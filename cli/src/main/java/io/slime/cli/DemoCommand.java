@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
     name = "demo",
     mixinStandardHelpOptions = true,
     versionProvider = VersionInfo.class,
-    description = "Run a hub, two agents and a sample upstream in one process, and show what to try.")
+    description =
+        "Run a hub, two agents and a sample upstream in one process, and show what to try.")
 final class DemoCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;

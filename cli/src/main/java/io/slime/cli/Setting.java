@@ -14,10 +14,8 @@ public enum Setting {
   HUB_APP_PASSWORD("slime.hub.app-password", "--appPassword", "APP_PASSWORD", Type.STRING, false),
   HUB_CONCURRENT(
       "slime.hub.concurrent", "--concurrent", "CONCURRENT", Type.INT, false, 0, Integer.MAX_VALUE),
-  HUB_ADMIN_TOKEN(
-      "slime.hub.admin-token", "--adminToken", "ADMIN_TOKEN", Type.STRING, false),
-  HUB_CLUSTER_HOST(
-      "slime.hub.cluster.host", "--clusterHost", "CLUSTER_HOST", Type.STRING, false),
+  HUB_ADMIN_TOKEN("slime.hub.admin-token", "--adminToken", "ADMIN_TOKEN", Type.STRING, false),
+  HUB_CLUSTER_HOST("slime.hub.cluster.host", "--clusterHost", "CLUSTER_HOST", Type.STRING, false),
   HUB_CLUSTER_PORT(
       "slime.hub.cluster.port", "--clusterPort", "CLUSTER_PORT", Type.INT, false, 0, 65535),
   HUB_CLUSTER_SEEDS("slime.hub.cluster.seeds", "--seed", "SEEDS", Type.LIST, false),

@@ -31,9 +31,7 @@ public final class Guardian {
 
   /** Make a worker for an agent connection; the worker answers with its WebSocket flow. */
   public record SpawnWorker(
-      WorkerProfile profile,
-      Duration heartbeat,
-      ActorRef<Flow<Message, Message, NotUsed>> replyTo)
+      WorkerProfile profile, Duration heartbeat, ActorRef<Flow<Message, Message, NotUsed>> replyTo)
       implements Command {}
 
   private record BindFailed(Throwable cause) implements Command {}

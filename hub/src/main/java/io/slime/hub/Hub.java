@@ -4,6 +4,8 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.slime.hub.cluster.ClusterSettings;
+import io.slime.hub.http.FrontDoor;
+import io.slime.hub.http.ParsingRefusals;
 import io.slime.shared.log.ResourceErrorFilter;
 import io.slime.shared.token.TokenCodec;
 import java.net.InetSocketAddress;
@@ -16,8 +18,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import io.slime.hub.http.FrontDoor;
-import io.slime.hub.http.ParsingRefusals;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
@@ -87,8 +87,8 @@ public final class Hub implements AutoCloseable {
 
   /**
    * Server settings a proxy cannot work without, derived from slime.hub so users tune them there:
-   * the hub bounds waiting itself, a request being served may take hours, and every answer the
-   * hub makes carries a Slime-Error, Pekko's refusals of what it cannot parse included. Idle
+   * the hub bounds waiting itself, a request being served may take hours, and every answer the hub
+   * makes carries a Slime-Error, Pekko's refusals of what it cannot parse included. Idle
    * connections and their number are the front door's to bound (slime.hub.client-idle-timeout,
    * slime.hub.max-connections).
    */
@@ -115,7 +115,8 @@ public final class Hub implements AutoCloseable {
       throw new ConfigException.BadValue(
           "slime.hub.cluster.bootstrap",
           "kubernetes bootstrap runs only in a Kubernetes pod with a service account ("
-              + caPath + " is missing)");
+              + caPath
+              + " is missing)");
     }
   }
 

@@ -1,8 +1,8 @@
 package io.slime.hub;
 
-import io.slime.hub.cluster.ClusterSettings;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import io.slime.hub.cluster.ClusterSettings;
 import io.slime.hub.dispatch.DispatchSettings;
 import io.slime.hub.health.PassiveHealth;
 import io.slime.hub.http.RealIp;
@@ -36,8 +36,8 @@ public record HubSettings(
     Traffic traffic) {
 
   /**
-   * The traffic policy: routing, priorities, agents' defaults, limits, real client IPs, health
-   * and retries.
+   * The traffic policy: routing, priorities, agents' defaults, limits, real client IPs, health and
+   * retries.
    */
   public record Traffic(
       int maxPriority,
@@ -116,7 +116,8 @@ public record HubSettings(
     for (String method : c.getStringList("retry.methods")) {
       String upper = method.strip().toUpperCase(Locale.ROOT);
       if (!upper.matches("[A-Z]+")) {
-        throw new ConfigException.BadValue(PREFIX + "retry.methods", "'" + method + "' is not a method");
+        throw new ConfigException.BadValue(
+            PREFIX + "retry.methods", "'" + method + "' is not a method");
       }
       methods.add(upper);
     }

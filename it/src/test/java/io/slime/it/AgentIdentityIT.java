@@ -12,7 +12,6 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.slime.agent.Agents;
 import io.slime.hub.Hub;
 import io.slime.shared.protocol.SlimeHeaders;
 import io.slime.shared.token.TokenCodec;
@@ -84,9 +83,12 @@ class AgentIdentityIT {
     HttpResponse<String> reason =
         Client.get(
             Slime.url(hub, SlimeHeaders.CONNECT_PATH),
-            SlimeHeaders.AGENT_TOKEN, intruderToken,
-            SlimeHeaders.AGENT_ID, AGENT_ID,
-            SlimeHeaders.WORKER_INDEX, "0");
+            SlimeHeaders.AGENT_TOKEN,
+            intruderToken,
+            SlimeHeaders.AGENT_ID,
+            AGENT_ID,
+            SlimeHeaders.WORKER_INDEX,
+            "0");
     assertEquals(409, reason.statusCode());
     assertEquals("agent-id-taken", Client.header(reason, "Slime-Error"));
     assertTrue(reason.body().contains("agent id " + AGENT_ID), reason.body());
@@ -194,9 +196,12 @@ class AgentIdentityIT {
     HttpResponse<String> r =
         Client.get(
             Slime.url(hub, SlimeHeaders.CONNECT_PATH),
-            SlimeHeaders.AGENT_TOKEN, token,
-            SlimeHeaders.AGENT_ID, agentId,
-            SlimeHeaders.WORKER_INDEX, index);
+            SlimeHeaders.AGENT_TOKEN,
+            token,
+            SlimeHeaders.AGENT_ID,
+            agentId,
+            SlimeHeaders.WORKER_INDEX,
+            index);
     assertEquals(status, r.statusCode(), r.body());
     assertEquals(code, Client.header(r, "Slime-Error"), r.body());
   }

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A client that is slow to send cannot hold the hub: a head must arrive whole within
- * slime.hub.client-head-timeout, and a body that stops flowing for slime.hub.client-body-timeout
- * is given up, its worker free again at once (issue 10, point 3). Raw-socket clients, a raw-socket
+ * slime.hub.client-head-timeout, and a body that stops flowing for slime.hub.client-body-timeout is
+ * given up, its worker free again at once (issue 10, point 3). Raw-socket clients, a raw-socket
  * upstream, one worker.
  */
 class ClientTimeoutIT {

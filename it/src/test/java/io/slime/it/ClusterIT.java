@@ -25,8 +25,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Hub nodes of one cluster in one JVM, each on its own HTTP and cluster port: the agent is
- * attached to node B only, and applications call node A.
+ * Hub nodes of one cluster in one JVM, each on its own HTTP and cluster port: the agent is attached
+ * to node B only, and applications call node A.
  */
 class ClusterIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -91,10 +91,10 @@ class ClusterIT {
 
     HttpResponse<InputStream> download =
         Client.HTTP.send(
-                Client.request(Slime.url(nodeA, "/bytes?size=" + size), "Slime-Block", "1")
-                    .GET()
-                    .build(),
-                HttpResponse.BodyHandlers.ofInputStream());
+            Client.request(Slime.url(nodeA, "/bytes?size=" + size), "Slime-Block", "1")
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofInputStream());
     assertEquals(200, download.statusCode());
     assertEquals(TestUpstream.patternSha256(size), sha256(download.body()));
   }
@@ -172,8 +172,8 @@ class ClusterIT {
     String unreachable = "127.0.0.1:" + Slime.freePort();
     String token = Slime.token("mover", List.of("mover"), List.of());
     Agents mover =
-        Slime.agent(unreachable + "," + Slime.hubAddress(nodeB), token, ownUpstream.address(), 1,
-            "mover");
+        Slime.agent(
+            unreachable + "," + Slime.hubAddress(nodeB), token, ownUpstream.address(), 1, "mover");
     try {
       awaitServedAt(nodeA, "mover", "Slime-Scope", "mover");
     } finally {
@@ -218,10 +218,13 @@ class ClusterIT {
           Client.send(
               Client.request(
                       Slime.url(nodeA, "/_slime/api/v1/tokens/revoke"),
-                      "Authorization", "Bearer " + ADMIN_TOKEN,
-                      "Content-Type", "application/json")
-                  .POST(HttpRequest.BodyPublishers.ofString(
-                      JSON.writeValueAsString(Map.of("token", token))))
+                      "Authorization",
+                      "Bearer " + ADMIN_TOKEN,
+                      "Content-Type",
+                      "application/json")
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          JSON.writeValueAsString(Map.of("token", token))))
                   .build());
       assertEquals(200, revoked.statusCode(), revoked.body());
       assertEquals("doomed", JSON.readTree(revoked.body()).get("name").asText());
@@ -241,7 +244,12 @@ class ClusterIT {
       HttpResponse<String> upgrade =
           Client.get(
               Slime.url(nodeB, "/_slime/connect"),
-              "Slime-Agent-Token", token, "Slime-Agent-Id", "doomed", "Slime-Worker-Index", "0");
+              "Slime-Agent-Token",
+              token,
+              "Slime-Agent-Id",
+              "doomed",
+              "Slime-Worker-Index",
+              "0");
       assertEquals(401, upgrade.statusCode());
       assertTrue(upgrade.body().contains("revoked"), upgrade.body());
     } finally {
@@ -273,7 +281,8 @@ class ClusterIT {
     return Client.send(
         Client.request(
                 Slime.url(node, "/_slime/api/v1" + endpoint),
-                "Authorization", "Bearer " + ADMIN_TOKEN)
+                "Authorization",
+                "Bearer " + ADMIN_TOKEN)
             .method(method, HttpRequest.BodyPublishers.noBody())
             .build());
   }
@@ -281,10 +290,14 @@ class ClusterIT {
   private static Hub clusterNode(int clusterPort) {
     return Slime.hub(
         Map.of(
-            "admin-token", ADMIN_TOKEN,
-            "cluster.host", "127.0.0.1",
-            "cluster.port", clusterPort,
-            "cluster.seeds", List.of("127.0.0.1:" + seedPort)));
+            "admin-token",
+            ADMIN_TOKEN,
+            "cluster.host",
+            "127.0.0.1",
+            "cluster.port",
+            clusterPort,
+            "cluster.seeds",
+            List.of("127.0.0.1:" + seedPort)));
   }
 
   /** Polls node until a request without Slime-Block is served by the named agent. */
@@ -299,8 +312,15 @@ class ClusterIT {
       }
       Thread.sleep(200);
     }
-    fail("not served by " + agentName + " within " + FORMED + "; last answer: "
-        + last.statusCode() + " " + last.body());
+    fail(
+        "not served by "
+            + agentName
+            + " within "
+            + FORMED
+            + "; last answer: "
+            + last.statusCode()
+            + " "
+            + last.body());
   }
 
   private static void awaitInFlight(int n) throws InterruptedException {

@@ -19,9 +19,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The traffic policy on a cluster of two hub nodes: a policy weighs agents attached to either
- * node, a per-minute limit holds for the whole cluster, and the admin API shows and changes the
- * same agents from either node.
+ * The traffic policy on a cluster of two hub nodes: a policy weighs agents attached to either node,
+ * a per-minute limit holds for the whole cluster, and the admin API shows and changes the same
+ * agents from either node.
  */
 class ClusterPolicyIT {
   private static final String ADMIN = "cluster-policy-admin";
@@ -87,7 +87,8 @@ class ClusterPolicyIT {
     while (System.nanoTime() < deadline) {
       HttpResponse<String> status = Client.get(Slime.url(node, "/_slime/status"));
       last = status.body();
-      if (status.statusCode() == 200 && Admin.json(status).get("workers").asInt() == workers
+      if (status.statusCode() == 200
+          && Admin.json(status).get("workers").asInt() == workers
           && Admin.json(status).get("nodes").asInt() == 2) {
         return;
       }
@@ -143,11 +144,16 @@ class ClusterPolicyIT {
       JsonNode capped = find(list, "capped");
       assertEquals(2, capped.get("workers").size(), "one worker at each node: " + capped);
       assertTrue(
-          !capped.get("workers").get(0).get("node").asText().equals(
-              capped.get("workers").get(1).get("node").asText()),
+          !capped
+              .get("workers")
+              .get(0)
+              .get("node")
+              .asText()
+              .equals(capped.get("workers").get(1).get("node").asText()),
           capped.toString());
     }
-    assertEquals(200, Admin.call(nodeB, ADMIN, "PUT", "/agents/three", "{\"weight\": 0}").statusCode());
+    assertEquals(
+        200, Admin.call(nodeB, ADMIN, "PUT", "/agents/three", "{\"weight\": 0}").statusCode());
     try {
       awaitWeightSeen(nodeA, "three", 0);
       Map<String, Integer> counts = new TreeMap<>();

@@ -45,8 +45,8 @@ class ClusterProcessIT {
   private static final int[] clusterPorts = new int[NODES];
 
   /**
-   * One finished application request: when it ended, its status (0: no answer) and who answered
-   * it when it was not the upstream: a Slime-Error code, or "balancer" when no hub did.
+   * One finished application request: when it ended, its status (0: no answer) and who answered it
+   * when it was not the upstream: a Slime-Error code, or "balancer" when no hub did.
    */
   private record Outcome(long endedNanos, int status, String answeredBy) {
     String kind() {
@@ -129,7 +129,8 @@ class ClusterProcessIT {
               try {
                 HttpResponse<String> r = Client.get(url("/slow?ms=50"), "Slime-Block", "1");
                 String slimeError = Client.header(r, "Slime-Error");
-                String by = r.statusCode() == 200 ? null : slimeError == null ? "balancer" : slimeError;
+                String by =
+                    r.statusCode() == 200 ? null : slimeError == null ? "balancer" : slimeError;
                 outcome = new Outcome(System.nanoTime(), r.statusCode(), by);
               } catch (IllegalStateException e) {
                 // The connection broke: the balancer's node died under it.
@@ -160,8 +161,15 @@ class ClusterProcessIT {
         lastFiveOk += o.status() == 200 ? 1 : 0;
       }
     }
-    String summary = "statuses " + statuses + ", before the kill " + before + " in 6 s, last 5 s "
-        + lastFiveOk + "/" + lastFive;
+    String summary =
+        "statuses "
+            + statuses
+            + ", before the kill "
+            + before
+            + " in 6 s, last 5 s "
+            + lastFiveOk
+            + "/"
+            + lastFive;
     System.out.println("ClusterProcessIT: " + summary);
     if (lastFive != lastFiveOk) {
       printLogTails();
@@ -169,7 +177,8 @@ class ClusterProcessIT {
     for (Outcome o : outcomes) {
       assertTrue(o.status() == 200 || o.status() == 502 || o.status() == 0, summary);
     }
-    assertEquals(lastFive, lastFiveOk, "recovered: all requests of the last 5 s served; " + summary);
+    assertEquals(
+        lastFive, lastFiveOk, "recovered: all requests of the last 5 s served; " + summary);
     double rateBefore = before / 6.0;
     double rateAfter = lastFive / 5.0;
     assertTrue(rateAfter >= 0.5 * rateBefore, "throughput recovered; " + summary);
@@ -242,7 +251,11 @@ class ClusterProcessIT {
                 "  option redispatch",
                 ""));
     for (int i = 0; i < httpPorts.length; i++) {
-      config.append("  server hub").append(i).append(" 127.0.0.1:").append(httpPorts[i])
+      config
+          .append("  server hub")
+          .append(i)
+          .append(" 127.0.0.1:")
+          .append(httpPorts[i])
           .append(" check inter 500ms fall 2 rise 2\n");
     }
     Path file = dir.resolve("haproxy.cfg");

@@ -19,7 +19,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** `slime demo`, the quickstart's first command, run as a real process and used as a new user would. */
+/**
+ * `slime demo`, the quickstart's first command, run as a real process and used as a new user would.
+ */
 class DemoIT {
   private static final Pattern HUB_LINE = Pattern.compile("hub on (http://[0-9.]+:\\d+)");
 

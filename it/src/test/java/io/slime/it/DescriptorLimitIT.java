@@ -25,9 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A hub or agent process that may open few descriptors ({@code ulimit -n 256}) sizes itself to fit:
- * the hub refuses connections past its limit with 503 too-many-connections instead of failing
- * every accept in a tight loop, and an agent refuses to start more workers than it can connect
- * (issue 10, point 2).
+ * the hub refuses connections past its limit with 503 too-many-connections instead of failing every
+ * accept in a tight loop, and an agent refuses to start more workers than it can connect (issue 10,
+ * point 2).
  */
 class DescriptorLimitIT {
   private static final int DESCRIPTORS = 256;
@@ -75,7 +75,8 @@ class DescriptorLimitIT {
       assertEquals(0, acceptErrors, "accept failed, logged " + acceptErrors + " times in 2 s");
       assertTrue(lines.size() < 100, lines.size() + " log lines");
       assertTrue(used.toMillis() < 1000, "the hub spun: " + used.toMillis() + " ms of CPU in 2 s");
-      assertTrue(awaitRefusal(sockets), "no connection past the limit got 503 too-many-connections");
+      assertTrue(
+          awaitRefusal(sockets), "no connection past the limit got 503 too-many-connections");
 
       for (Socket socket : sockets) {
         socket.close();

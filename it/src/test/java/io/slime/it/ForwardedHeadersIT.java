@@ -38,8 +38,10 @@ class ForwardedHeadersIT {
     trusting =
         Slime.hub(
             Map.of(
-                "real-ip.header", "X-Forwarded-For",
-                "real-ip.trusted-proxies", List.of("127.0.0.1/32")));
+                "real-ip.header",
+                "X-Forwarded-For",
+                "real-ip.trusted-proxies",
+                List.of("127.0.0.1/32")));
     untrustingAgent =
         Slime.agent(untrusting, Slime.token("untrusting"), upstream.address(), 1, "fwd-1");
     trustingAgent = Slime.agent(trusting, Slime.token("trusting"), upstream.address(), 1, "fwd-2");
@@ -62,13 +64,11 @@ class ForwardedHeadersIT {
     assertEquals(List.of(hubHost), arrived.values("X-Forwarded-Host"));
     assertEquals(List.of("127.0.0.1"), arrived.values("X-Real-IP"));
     assertEquals(
-        List.of("for=127.0.0.1;host=\"" + hubHost + "\";proto=http"),
-        arrived.values("Forwarded"));
+        List.of("for=127.0.0.1;host=\"" + hubHost + "\";proto=http"), arrived.values("Forwarded"));
   }
 
   @Test
-  void shouldKeepAndExtendWhatATrustedProxySaysWithRepeatedFieldsJoinedInOrder()
-      throws Exception {
+  void shouldKeepAndExtendWhatATrustedProxySaysWithRepeatedFieldsJoinedInOrder() throws Exception {
     HeaderRecordingUpstream.Request arrived = send(trusting);
     String hubHost = "127.0.0.1:" + trusting.address().getPort();
 

@@ -51,8 +51,28 @@ class HeadFuzzIT {
   private static final Pattern STATUS_LINE = Pattern.compile("HTTP/1\\.1 (\\d{3}) .*");
   private static final Pattern CASE = Pattern.compile("/(?:fuzz|smuggled)/(\\d+)/");
   private static final byte[] ODD_BYTES = {
-    0x00, 0x01, 0x08, 0x0b, 0x1b, 0x7f, (byte) 0x80, (byte) 0xa0, (byte) 0xc3, (byte) 0xe9,
-    (byte) 0xff, '\r', '\n', ' ', '\t', ':', ';', '"', '0', 'f', 'a', '/'
+    0x00,
+    0x01,
+    0x08,
+    0x0b,
+    0x1b,
+    0x7f,
+    (byte) 0x80,
+    (byte) 0xa0,
+    (byte) 0xc3,
+    (byte) 0xe9,
+    (byte) 0xff,
+    '\r',
+    '\n',
+    ' ',
+    '\t',
+    ':',
+    ';',
+    '"',
+    '0',
+    'f',
+    'a',
+    '/'
   };
   private static final String[] LINES = {
     "Content-Length: 0\r\n",
@@ -111,7 +131,9 @@ class HeadFuzzIT {
                   StrictRequests.Parsed parsed = StrictRequests.parse(bytes);
                   expected.put(id, parsed.targets());
                   for (int status : exchange(bytes, parsed, new Random(seed * 17 + id), seed, id)) {
-                    statuses.computeIfAbsent(status + "", k -> new AtomicInteger()).incrementAndGet();
+                    statuses
+                        .computeIfAbsent(status + "", k -> new AtomicInteger())
+                        .incrementAndGet();
                   }
                   return null;
                 }));
@@ -136,8 +158,15 @@ class HeadFuzzIT {
       if (m.lookingAt() && !sent.contains(received.target())) {
         int id = Integer.parseInt(m.group(1));
         fail(
-            "seed " + seed + ", case " + id + ": the upstream got " + received.target()
-                + ", which no client sent as a request; case " + id + " sent "
+            "seed "
+                + seed
+                + ", case "
+                + id
+                + ": the upstream got "
+                + received.target()
+                + ", which no client sent as a request; case "
+                + id
+                + " sent "
                 + expected.get(id));
       }
     }
@@ -158,7 +187,8 @@ class HeadFuzzIT {
     }
     out.reset();
     out.writeBytes(bytes);
-    out.writeBytes(latin1("GET /fuzz/" + id + "/end HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"));
+    out.writeBytes(
+        latin1("GET /fuzz/" + id + "/end HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"));
     return out.toByteArray();
   }
 
@@ -182,7 +212,8 @@ class HeadFuzzIT {
       out.writeBytes(latin1(head.toString()));
       out.writeBytes(body);
     } else if (framing == 2 && version.equals("HTTP/1.1")) {
-      head.append(random.nextBoolean() ? "Transfer-Encoding: chunked" : "transfer-encoding:Chunked");
+      head.append(
+          random.nextBoolean() ? "Transfer-Encoding: chunked" : "transfer-encoding:Chunked");
       head.append("\r\n\r\n");
       out.writeBytes(latin1(head.toString()));
       out.writeBytes(chunked(random, body));
@@ -339,13 +370,15 @@ class HeadFuzzIT {
       if (colon <= 0) {
         fail(where + ": malformed header line '" + line + "'");
       }
-      headers.put(line.substring(0, colon).toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
+      headers.put(
+          line.substring(0, colon).toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
     }
     if (code >= 200 && code != 200 && !headers.containsKey("slime-error")) {
       fail(where + ": the hub answered " + code + " without Slime-Error: " + headers);
     }
     if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
-      for (int size; (size = Integer.parseInt(lineOrFail(in, where).split(";")[0].trim(), 16)) > 0; ) {
+      for (int size;
+          (size = Integer.parseInt(lineOrFail(in, where).split(";")[0].trim(), 16)) > 0; ) {
         in.readNBytes(size);
         lineOrFail(in, where);
       }

@@ -17,9 +17,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Request heads are checked byte by byte before the hub's HTTP parser reads them, and every
- * refusal (the guard's or Pekko's) is answered in order, with a Slime-Error and Connection: close
- * (issue 10, points 4 and 9). Raw sockets on both sides: a raw client, a recording upstream.
+ * Request heads are checked byte by byte before the hub's HTTP parser reads them, and every refusal
+ * (the guard's or Pekko's) is answered in order, with a Slime-Error and Connection: close (issue
+ * 10, points 4 and 9). Raw sockets on both sides: a raw client, a recording upstream.
  */
 class HeadGuardIT {
   private static final String SMUGGLING =
@@ -118,7 +118,8 @@ class HeadGuardIT {
     }
     List<String> targets = targetsReceived();
     assertTrue(targets.contains("/chunk-first"));
-    assertFalse(targets.contains("/chunk-broken") || targets.contains("/chunk-never"), targets.toString());
+    assertFalse(
+        targets.contains("/chunk-broken") || targets.contains("/chunk-never"), targets.toString());
     assertServing("/after-chunks");
   }
 
@@ -137,7 +138,8 @@ class HeadGuardIT {
 
   @Test
   void shouldAnswerPekkosOwnRefusalsWithSlimeError() throws Exception {
-    assertPekkoRefusal("GET /" + "a".repeat(3000) + " HTTP/1.1\r\nHost: h\r\n\r\n", 414, "uri-too-long");
+    assertPekkoRefusal(
+        "GET /" + "a".repeat(3000) + " HTTP/1.1\r\nHost: h\r\n\r\n", 414, "uri-too-long");
     assertPekkoRefusal(
         "GET /big HTTP/1.1\r\nHost: h\r\nX-Big: " + "v".repeat(9000) + "\r\n\r\n",
         431,
@@ -157,7 +159,10 @@ class HeadGuardIT {
     assertFalse(targetsReceived().contains("/refusal-never"), code);
   }
 
-  /** HAProxy, set up as config/cluster/haproxy.cfg, takes the header's line as body: the hub does not. */
+  /**
+   * HAProxy, set up as config/cluster/haproxy.cfg, takes the header's line as body: the hub does
+   * not.
+   */
   @Test
   void shouldRefuseTheSmugglingBytesBehindHaproxy() throws Exception {
     assumeTrue(onPath("haproxy"), "haproxy is not installed");

@@ -18,10 +18,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * An upstream on a bare server socket that records every request head exactly as it arrives
- * (header fields in order, repeats kept, names as sent) and answers with the raw bytes its
- * responder gives for the target, so a test controls every byte of the answer, header lines the
- * JDK's server would refuse or fix included. Requests must carry no body.
+ * An upstream on a bare server socket that records every request head exactly as it arrives (header
+ * fields in order, repeats kept, names as sent) and answers with the raw bytes its responder gives
+ * for the target, so a test controls every byte of the answer, header lines the JDK's server would
+ * refuse or fix included. Requests must carry no body.
  */
 final class HeaderRecordingUpstream implements AutoCloseable {
   /** One request as it arrived: its request line and its header fields. */

@@ -145,8 +145,7 @@ class HeaderRulesIT {
 
     HeaderRecordingUpstream.Request arrived = upstream.next(5_000);
     assertNotNull(arrived, "the request reached no upstream");
-    assertEquals(
-        expected("host", "sec-websocket-key", "sec-websocket-version"), names(arrived));
+    assertEquals(expected("host", "sec-websocket-key", "sec-websocket-version"), names(arrived));
   }
 
   @Test

@@ -17,8 +17,8 @@ import java.util.concurrent.Executors;
 
 /**
  * An upstream on a bare server socket that keeps every whole request it receives, head and body, as
- * the bytes that came (bodies framed by Content-Length or chunked), and answers each {@code 200 ok}.
- * A request cut off before its end is not kept: it never reached the upstream as a request.
+ * the bytes that came (bodies framed by Content-Length or chunked), and answers each {@code 200
+ * ok}. A request cut off before its end is not kept: it never reached the upstream as a request.
  */
 final class RecordingUpstream implements AutoCloseable {
   /** One request as received: its head (up to the blank line) and its body's data. */

@@ -11,7 +11,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
-/** A hub stopping (SIGTERM, or close()) lets the requests it serves finish and turns others away. */
+/**
+ * A hub stopping (SIGTERM, or close()) lets the requests it serves finish and turns others away.
+ */
 class ShutdownIT {
   private static final String ADMIN_TOKEN = "shutdown-admin";
   private static final ObjectMapper JSON = new ObjectMapper();

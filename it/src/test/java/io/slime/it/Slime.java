@@ -87,7 +87,8 @@ final class Slime {
   }
 
   /** An agent with more settings: {@code extra} are slime.agent.* keys without the prefix. */
-  static Agents agent(Hub hub, String token, String upstream, String agentId, Map<String, Object> extra) {
+  static Agents agent(
+      Hub hub, String token, String upstream, String agentId, Map<String, Object> extra) {
     return agents(hubAddress(hub), token, List.of(upstream), 1, agentId, extra);
   }
 
@@ -121,8 +122,8 @@ final class Slime {
   }
 
   /**
-   * Starts the slime command line ({@code args}) in its own JVM, from the test class path, with
-   * its output in {@code log}: a real process, to be killed or frozen like one.
+   * Starts the slime command line ({@code args}) in its own JVM, from the test class path, with its
+   * output in {@code log}: a real process, to be killed or frozen like one.
    */
   static Process startProcess(List<String> jvmOptions, Path log, String... args)
       throws IOException {

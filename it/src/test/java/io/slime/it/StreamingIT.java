@@ -31,8 +31,8 @@ class StreamingIT {
 
   /**
    * A paused download may fill the socket buffers of three TCP hops, which Linux grows to several
-   * MB each (10 to 30 MB in all was seen here): a body far larger than that tells them apart from
-   * a stage that holds the whole body.
+   * MB each (10 to 30 MB in all was seen here): a body far larger than that tells them apart from a
+   * stage that holds the whole body.
    */
   private static final long PAUSED_DOWNLOAD = 256L * 1024 * 1024;
 

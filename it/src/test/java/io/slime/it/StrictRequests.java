@@ -8,9 +8,8 @@ import java.util.regex.Pattern;
 
 /**
  * The requests a connection's bytes hold by the hub's rules (see the hub's RequestFramer), worked
- * out apart from the hub: the targets of the heads it would hand on, in order, up to the first
- * byte that breaks the rules or the end of the bytes. A test oracle, written for clarity, not
- * speed.
+ * out apart from the hub: the targets of the heads it would hand on, in order, up to the first byte
+ * that breaks the rules or the end of the bytes. A test oracle, written for clarity, not speed.
  */
 final class StrictRequests {
   private static final String TCHARS = "[!#$%&'*+.^_`|~0-9A-Za-z-]";

@@ -53,7 +53,8 @@ final class TestUpstream implements AutoCloseable {
   private volatile long uploadFirstByteNanos;
   private volatile boolean healthy = true;
   private final AtomicInteger brokenBodies = new AtomicInteger();
-  private final List<String> servedPaths = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final List<String> servedPaths =
+      java.util.Collections.synchronizedList(new ArrayList<>());
 
   private final long delayMs;
 
@@ -197,7 +198,11 @@ final class TestUpstream implements AutoCloseable {
       } else if (endpoint.equals("health")) {
         ex.getRequestBody().readAllBytes();
         boolean ok = healthy;
-        send(ex, ok ? 200 : 503, "text/plain", (ok ? "ok\n" : "loading\n").getBytes(StandardCharsets.UTF_8));
+        send(
+            ex,
+            ok ? 200 : 503,
+            "text/plain",
+            (ok ? "ok\n" : "loading\n").getBytes(StandardCharsets.UTF_8));
       } else {
         ex.getRequestBody().readAllBytes();
         send(ex, 404, "text/plain", "no such endpoint\n".getBytes(StandardCharsets.UTF_8));

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.slime.agent.Agents;
 import io.slime.hub.Hub;
 import io.slime.shared.agent.AgentTerms;
 import java.net.http.HttpResponse;
@@ -23,9 +22,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The traffic policy on one hub, seen from the application and the upstream: balancing policies
- * by route, per-agent limits, ejection and retries, per-client limits, priorities, and the admin
- * API. Agents are kept apart by the paths their tokens accept, so each test has its own.
+ * The traffic policy on one hub, seen from the application and the upstream: balancing policies by
+ * route, per-agent limits, ejection and retries, per-client limits, priorities, and the admin API.
+ * Agents are kept apart by the paths their tokens accept, so each test has its own.
  */
 class TrafficPolicyIT {
   private static final String ADMIN = "traffic-admin-token";
@@ -59,14 +58,28 @@ class TrafficPolicyIT {
     String pool = "/pool/*";
     agent(hub, "w1", List.of(pool), new AgentTerms(1, null, null, null), upstream.address());
     agent(hub, "w3", List.of(pool), new AgentTerms(3, null, null, null), upstream.address());
-    agent(hub, "capped", List.of("/capped/*"), new AgentTerms(null, null, 3L, null), upstream.address());
-    agent(hub, "bytes", List.of("/bytes-capped/*"), new AgentTerms(null, null, null, 3000L),
+    agent(
+        hub,
+        "capped",
+        List.of("/capped/*"),
+        new AgentTerms(null, null, 3L, null),
+        upstream.address());
+    agent(
+        hub,
+        "bytes",
+        List.of("/bytes-capped/*"),
+        new AgentTerms(null, null, null, 3000L),
         upstream.address());
     // An agent whose upstream is down, beside one whose upstream answers.
     agent(hub, "sick", List.of("/flaky/*"), AgentTerms.NONE, "127.0.0.1:" + Slime.freePort());
     agent(hub, "good", List.of("/flaky/*"), AgentTerms.NONE, upstream.address());
-    agents.add(Slime.agent(hub, Slime.token("lb-big", List.of("/lb/*"), AgentTerms.NONE),
-        upstream.address(), 2, "lb-big"));
+    agents.add(
+        Slime.agent(
+            hub,
+            Slime.token("lb-big", List.of("/lb/*"), AgentTerms.NONE),
+            upstream.address(),
+            2,
+            "lb-big"));
     agent(hub, "lb-small", List.of("/lb/*"), AgentTerms.NONE, upstream.address());
     agent(hub, "p-fast", List.of("/perf/*"), AgentTerms.NONE, upstream.address());
     slowUpstream = TestUpstream.start(100);
@@ -80,21 +93,31 @@ class TrafficPolicyIT {
             checkedUpstream.address(),
             "checked",
             Map.of(
-                "health-check.path", "/health",
-                "health-check.interval", "150ms",
-                "health-check.unhealthy-after", 2,
-                "health-check.healthy-after", 2,
-                "weight", 5,
-                "labels", Map.of("model", "llama3"))));
+                "health-check.path",
+                "/health",
+                "health-check.interval",
+                "150ms",
+                "health-check.unhealthy-after",
+                2,
+                "health-check.healthy-after",
+                2,
+                "weight",
+                5,
+                "labels",
+                Map.of("model", "llama3"))));
     awaitAgents(hub, 11);
 
     limitedHub =
         Slime.hub(
             Map.of(
-                "client-limit.rpm", 6,
-                "client-limit.burst", 3,
-                "real-ip.header", "X-Forwarded-For",
-                "real-ip.trusted-proxies", List.of("127.0.0.1/32")));
+                "client-limit.rpm",
+                6,
+                "client-limit.burst",
+                3,
+                "real-ip.header",
+                "X-Forwarded-For",
+                "real-ip.trusted-proxies",
+                List.of("127.0.0.1/32")));
     agent(limitedHub, "plain", List.of(), AgentTerms.NONE, upstream.address());
     // Not with requests: they would spend the clients' budgets.
     awaitIdleWorkers(limitedHub, 1);
@@ -179,7 +202,8 @@ class TrafficPolicyIT {
   void theLeastBusyRouteAvoidsTheAgentWhoseWorkerIsBusy() throws Exception {
     CompletableFuture<HttpResponse<String>> slow =
         Client.getAsync(Slime.url(hub, "/lb/slow?ms=1500"), "Slime-Block", "1");
-    Slime.awaitValue(() -> (int) upstream.servedPaths().stream().filter("/lb/slow"::equals).count(), 1, 5_000);
+    Slime.awaitValue(
+        () -> (int) upstream.servedPaths().stream().filter("/lb/slow"::equals).count(), 1, 5_000);
     Map<String, Integer> counts = servedBy("/lb/echo", 6);
     String busy = Client.header(slow.get(10, TimeUnit.SECONDS), "Slime-Agent");
     // lb-big has two workers: fifo would alternate its idle one with lb-small.
@@ -206,8 +230,7 @@ class TrafficPolicyIT {
     assertTrue(w3.get("workers").get(0).get("remoteAddress").asText().startsWith("127.0.0.1"));
     assertNotNull(w3.get("report"));
 
-    HttpResponse<String> put =
-        Admin.call(hub, ADMIN, "PUT", "/agents/w3", "{\"weight\": 0}");
+    HttpResponse<String> put = Admin.call(hub, ADMIN, "PUT", "/agents/w3", "{\"weight\": 0}");
     assertEquals(200, put.statusCode(), put.body());
     try {
       Map<String, Integer> counts = servedBy("/pool/weighted/echo", 20);
@@ -276,7 +299,8 @@ class TrafficPolicyIT {
     long retryAfter = Long.parseLong(Client.header(refused, "Retry-After"));
     assertTrue(retryAfter >= 1 && retryAfter <= 60, "Retry-After " + retryAfter);
     assertEquals(3, upstreamCount("/capped/echo"), "the upstream saw three");
-    JsonNode capped = find(Admin.json(Admin.call(hub, ADMIN, "GET", "/agents", null)).get("agents"), "capped");
+    JsonNode capped =
+        find(Admin.json(Admin.call(hub, ADMIN, "GET", "/agents", null)).get("agents"), "capped");
     assertEquals("limited", capped.get("state").asText());
     assertEquals(3, capped.get("usage").get("requestsLastMinute").asInt());
   }
@@ -304,7 +328,8 @@ class TrafficPolicyIT {
       agentsThatAnswered.merge(Client.header(r, "Slime-Agent"), 1, Integer::sum);
     }
     assertEquals(Map.of("good", 8), agentsThatAnswered);
-    JsonNode sick = find(Admin.json(Admin.call(hub, ADMIN, "GET", "/agents", null)).get("agents"), "sick");
+    JsonNode sick =
+        find(Admin.json(Admin.call(hub, ADMIN, "GET", "/agents", null)).get("agents"), "sick");
     assertEquals("ejected", sick.get("state").asText(), sick.toString());
     assertTrue(sick.get("ejections").asInt() >= 1);
     JsonNode stats = Admin.json(Admin.call(hub, ADMIN, "GET", "/stats", null));
@@ -377,7 +402,11 @@ class TrafficPolicyIT {
             Slime.url(hub, "/pool/echo/urgent"), "Slime-Block", "1", "Slime-Priority", "9");
     HttpResponse<String> impatient =
         Client.get(
-            Slime.url(hub, "/pool/echo/impatient"), "Slime-Block", "1", "Slime-Block-Timeout", "200ms");
+            Slime.url(hub, "/pool/echo/impatient"),
+            "Slime-Block",
+            "1",
+            "Slime-Block-Timeout",
+            "200ms");
     assertEquals(503, impatient.statusCode());
     assertEquals("wait-timeout", Client.header(impatient, "Slime-Error"));
     for (CompletableFuture<HttpResponse<String>> f : hold) {
@@ -389,8 +418,7 @@ class TrafficPolicyIT {
     assertTrue(
         served.indexOf("/pool/echo/urgent") < served.indexOf("/pool/echo/normal"),
         "priority 9 was served first: " + served);
-    HttpResponse<String> bad =
-        Client.get(Slime.url(hub, "/pool/echo"), "Slime-Priority", "11");
+    HttpResponse<String> bad = Client.get(Slime.url(hub, "/pool/echo"), "Slime-Priority", "11");
     assertEquals(400, bad.statusCode());
     assertEquals("bad-header", Client.header(bad, "Slime-Error"));
   }
@@ -409,7 +437,8 @@ class TrafficPolicyIT {
     assertEquals("<redacted>", hubConfig.get("admin-token").asText());
     assertFalse(config.body().contains(ADMIN), "the admin token never shows");
     assertFalse(config.body().contains(Slime.SECRET), "the secret never shows");
-    assertEquals("weighted", hubConfig.get("routing").get("routes").get("weighted").get("policy").asText());
+    assertEquals(
+        "weighted", hubConfig.get("routing").get("routes").get("weighted").get("policy").asText());
 
     HttpResponse<String> status = Client.get(Slime.url(hub, "/_slime/status"));
     assertEquals(200, status.statusCode(), "the summary needs no token");

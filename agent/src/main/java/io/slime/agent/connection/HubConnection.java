@@ -623,7 +623,10 @@ public final class HubConnection {
       String reason =
           switch (why == null ? UpstreamConnection.FailedException.Why.NO_RESPONSE : why) {
             case BROKE_OFF ->
-                "upstream " + upstreamName + " broke off its response head: " + failure.getMessage();
+                "upstream "
+                    + upstreamName
+                    + " broke off its response head: "
+                    + failure.getMessage();
             case CLOSED -> "upstream " + upstreamName + " closed the connection without answering";
             default ->
                 "upstream " + upstreamName + " unreachable: " + ResponseFrames.describe(failure);

@@ -47,7 +47,9 @@ final class JdkHubSocket {
 
   private JdkHubSocket() {}
 
-  /** Starts the upgrade; fails with {@link java.net.http.WebSocketHandshakeException} on refusal. */
+  /**
+   * Starts the upgrade; fails with {@link java.net.http.WebSocketHandshakeException} on refusal.
+   */
   static CompletableFuture<JdkHubSocket> open(
       HttpClient client, URI uri, Map<String, String> headers, Duration timeout) {
     JdkHubSocket hubSocket = new JdkHubSocket();

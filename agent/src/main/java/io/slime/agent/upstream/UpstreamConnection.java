@@ -196,8 +196,7 @@ public final class UpstreamConnection {
           closed ? "connection closed before the response" : ResponseFrames.describe(failure);
       FailedException.Why unanswered =
           closed ? FailedException.Why.CLOSED : FailedException.Why.NO_RESPONSE;
-      return new FailedException(
-          watch.started() ? FailedException.Why.BROKE_OFF : unanswered, why);
+      return new FailedException(watch.started() ? FailedException.Why.BROKE_OFF : unanswered, why);
     }
 
     boolean usable() {

@@ -125,8 +125,12 @@ public final class AdminApi {
     String problem = authProblem(request);
     if (problem != null) {
       request.discardEntityBytes(materializer);
-      log.warn("Admin request {} {} from {} refused: {}", request.method().value(),
-          request.getUri().path(), clientIp, problem);
+      log.warn(
+          "Admin request {} {} from {} refused: {}",
+          request.method().value(),
+          request.getUri().path(),
+          clientIp,
+          problem);
       return done(error(401, "unauthorized", problem));
     }
     String path = request.getUri().path().substring(PREFIX.length());
@@ -140,9 +144,12 @@ public final class AdminApi {
     }
     request.discardEntityBytes(materializer);
     return switch (parts[0]) {
-      case "cluster" -> path.equals("cluster") ? get(method, this::cluster) : notFound(method, path);
+      case "cluster" ->
+          path.equals("cluster") ? get(method, this::cluster) : notFound(method, path);
       case "config" ->
-          path.equals("config") ? get(method, () -> done(json(200, effectiveConfig))) : notFound(method, path);
+          path.equals("config")
+              ? get(method, () -> done(json(200, effectiveConfig)))
+              : notFound(method, path);
       case "stats" -> stats(method, parts, path);
       case "agents" -> agents(method, parts, path);
       default -> notFound(method, path);
@@ -163,11 +170,13 @@ public final class AdminApi {
           : done(error(405, "method-not-allowed", "GET shows the agent, PUT changes it"));
     }
     return switch (parts[2]) {
-      case "drain" -> switch (method) {
-        case "POST" -> drain(agentId, true);
-        case "DELETE" -> drain(agentId, false);
-        default -> done(error(405, "method-not-allowed", "POST starts a drain, DELETE ends it"));
-      };
+      case "drain" ->
+          switch (method) {
+            case "POST" -> drain(agentId, true);
+            case "DELETE" -> drain(agentId, false);
+            default ->
+                done(error(405, "method-not-allowed", "POST starts a drain, DELETE ends it"));
+          };
       case "disconnect" ->
           method.equals("POST")
               ? disconnect(agentId)
@@ -221,7 +230,9 @@ public final class AdminApi {
     return withAgent(agentId, agent -> json(200, agent));
   }
 
-  /** Answers with {@code answer} of the agent as the API shows it, or 404 when none is connected. */
+  /**
+   * Answers with {@code answer} of the agent as the API shows it, or 404 when none is connected.
+   */
   private CompletionStage<HttpResponse> withAgent(
       String agentId, Function<Map<String, Object>, HttpResponse> answer) {
     return gathered(
@@ -262,8 +273,7 @@ public final class AdminApi {
   /** Starts or ends draining an agent on every node. */
   private CompletionStage<HttpResponse> drain(String agentId, boolean on) {
     log.info("{} agent id [{}]", on ? "Draining" : "No longer draining", agentId);
-    return changeControl(
-            agentId, c -> new AgentControl(c.weight(), c.rpm(), c.bpm(), on))
+    return changeControl(agentId, c -> new AgentControl(c.weight(), c.rpm(), c.bpm(), on))
         .thenApply(control -> json(200, ordered("agent", agentId, "draining", on)));
   }
 
@@ -427,9 +437,7 @@ public final class AdminApi {
 
   private static CompletionStage<HttpResponse> get(
       String method, java.util.function.Supplier<CompletionStage<HttpResponse>> answer) {
-    return method.equals("GET")
-        ? answer.get()
-        : done(error(405, "method-not-allowed", "use GET"));
+    return method.equals("GET") ? answer.get() : done(error(405, "method-not-allowed", "use GET"));
   }
 
   private static CompletionStage<HttpResponse> notFound(String method, String path) {

@@ -7,8 +7,8 @@ import java.util.Iterator;
 import java.util.Set;
 
 /**
- * The body of {@code PUT /_slime/api/v1/agents/{id}}: the fields given change, those left out
- * stay; a null clears an override, so the token's or agent's own value holds again.
+ * The body of {@code PUT /_slime/api/v1/agents/{id}}: the fields given change, those left out stay;
+ * a null clears an override, so the token's or agent's own value holds again.
  */
 record AgentUpdate(
     boolean setsWeight,

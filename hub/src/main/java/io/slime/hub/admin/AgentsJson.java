@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The admin API's agents: each agent's workers from every node merged into one entry, as JSON
- * maps. An agent whose workers are on several nodes is one agent.
+ * The admin API's agents: each agent's workers from every node merged into one entry, as JSON maps.
+ * An agent whose workers are on several nodes is one agent.
  */
 final class AgentsJson {
   private static final List<String> UNAVAILABLE =

@@ -3,8 +3,8 @@ package io.slime.hub.cluster;
 import io.slime.hub.CborSerializable;
 
 /**
- * What an operator set for one agent through the admin API, on every node: a weight and limits
- * that win over the token's and the agent's (null: not set), and whether it is drained.
+ * What an operator set for one agent through the admin API, on every node: a weight and limits that
+ * win over the token's and the agent's (null: not set), and whether it is drained.
  */
 public record AgentControl(Integer weight, Long rpm, Long bpm, boolean draining)
     implements CborSerializable {

@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.UnaryOperator;
-import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -52,50 +51,52 @@ public final class AgentControls {
         context -> {
           SelfUniqueAddress self = DistributedData.get(context.getSystem()).selfUniqueAddress();
           Map<String, AgentControl> known = new HashMap<>();
-          return DistributedData.<Command, LWWMap<String, AgentControl>>withReplicatorMessageAdapter(
-              replicator -> {
-                replicator.subscribe(KEY, Changed::new);
-                return Behaviors.receive(Command.class)
-                    .onMessage(
-                        Change.class,
-                        m -> {
-                          // Computed on the local replica, so the reply names what was written.
-                          AgentControl value = apply(known, m);
-                          replicator.askUpdate(
-                              replyTo ->
-                                  new Replicator.Update<>(
-                                      KEY,
-                                      LWWMap.create(),
-                                      new Replicator.WriteMajority(WRITE_TIMEOUT),
-                                      replyTo,
-                                      map ->
-                                          value.isNone()
-                                              ? map.remove(self, m.agentId())
-                                              : map.put(self, m.agentId(), value)),
-                              // On a timeout the write still spreads from this node.
-                              response -> new Written(m.replyTo(), value));
-                          return Behaviors.same();
-                        })
-                    .onMessage(
-                        Changed.class,
-                        m -> {
-                          if (m.response()
-                              instanceof Replicator.Changed<LWWMap<String, AgentControl>> changed) {
-                            known.clear();
-                            known.putAll(changed.get(KEY).getEntries());
-                            dispatcher.tell(new Dispatcher.ControlsChanged(Map.copyOf(known)));
-                          }
-                          return Behaviors.same();
-                        })
-                    .onMessage(
-                        Written.class,
-                        m -> {
-                          m.replyTo().tell(m.value());
-                          return Behaviors.same();
-                        })
-                    .onMessage(Get.class, m -> answer(m, known))
-                    .build();
-              });
+          return DistributedData
+              .<Command, LWWMap<String, AgentControl>>withReplicatorMessageAdapter(
+                  replicator -> {
+                    replicator.subscribe(KEY, Changed::new);
+                    return Behaviors.receive(Command.class)
+                        .onMessage(
+                            Change.class,
+                            m -> {
+                              // Computed on the local replica, so the reply names what was written.
+                              AgentControl value = apply(known, m);
+                              replicator.askUpdate(
+                                  replyTo ->
+                                      new Replicator.Update<>(
+                                          KEY,
+                                          LWWMap.create(),
+                                          new Replicator.WriteMajority(WRITE_TIMEOUT),
+                                          replyTo,
+                                          map ->
+                                              value.isNone()
+                                                  ? map.remove(self, m.agentId())
+                                                  : map.put(self, m.agentId(), value)),
+                                  // On a timeout the write still spreads from this node.
+                                  response -> new Written(m.replyTo(), value));
+                              return Behaviors.same();
+                            })
+                        .onMessage(
+                            Changed.class,
+                            m -> {
+                              if (m.response()
+                                  instanceof
+                                  Replicator.Changed<LWWMap<String, AgentControl>> changed) {
+                                known.clear();
+                                known.putAll(changed.get(KEY).getEntries());
+                                dispatcher.tell(new Dispatcher.ControlsChanged(Map.copyOf(known)));
+                              }
+                              return Behaviors.same();
+                            })
+                        .onMessage(
+                            Written.class,
+                            m -> {
+                              m.replyTo().tell(m.value());
+                              return Behaviors.same();
+                            })
+                        .onMessage(Get.class, m -> answer(m, known))
+                        .build();
+                  });
         });
   }
 

@@ -6,8 +6,8 @@ import io.slime.hub.dispatch.Demand;
 
 /**
  * One agent's workers on one node, as that node tells the others every status interval: what they
- * accept, how many are idle and busy, and what the traffic policy needs to treat the agent the
- * same on every node.
+ * accept, how many are idle and busy, and what the traffic policy needs to treat the agent the same
+ * on every node.
  *
  * @param name its token's name
  * @param tokenId its token's id: an agent id belongs to one token across the cluster

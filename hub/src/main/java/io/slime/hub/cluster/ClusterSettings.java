@@ -97,7 +97,9 @@ public record ClusterSettings(
     return !host.isEmpty();
   }
 
-  /** Pekko settings for a clustered node: remoting address, seeds, and the rest from cluster.conf. */
+  /**
+   * Pekko settings for a clustered node: remoting address, seeds, and the rest from cluster.conf.
+   */
   public Config pekkoConfig() {
     List<String> seedNodes = new ArrayList<>();
     for (String seed : seeds) {
@@ -107,12 +109,13 @@ public record ClusterSettings(
         kubernetes
             ? ConfigFactory.parseMap(
                     java.util.Map.of(
-                        "pekko.management.http.hostname", host,
+                        "pekko.management.http.hostname",
+                        host,
                         "pekko.management.cluster.bootstrap.contact-point-discovery.service-name",
-                            serviceName,
+                        serviceName,
                         "pekko.management.cluster.bootstrap.contact-point-discovery"
                             + ".required-contact-point-nr",
-                            requiredContactPoints))
+                        requiredContactPoints))
                 .withFallback(ConfigFactory.parseResources("io/slime/hub/kubernetes.conf"))
             : ConfigFactory.empty();
     return bootstrap

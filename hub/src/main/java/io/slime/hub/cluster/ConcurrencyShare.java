@@ -58,9 +58,14 @@ public final class ConcurrencyShare {
                     int share = share(total, up.size(), up.indexOf(self));
                     if (share != current[0]) {
                       current[0] = share;
-                      context.getLog().info(
-                          "{} {}: this node admits {} of them ({} node(s) up)",
-                          what, total, share, up.size());
+                      context
+                          .getLog()
+                          .info(
+                              "{} {}: this node admits {} of them ({} node(s) up)",
+                              what,
+                              total,
+                              share,
+                              up.size());
                       resize.accept(share);
                     }
                     return Behaviors.same();

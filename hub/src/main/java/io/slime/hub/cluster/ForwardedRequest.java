@@ -17,10 +17,10 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
 /**
- * A request this node's application sent, served by a worker on another node. Offers the request
- * to the peer's dispatcher, streams the body once the peer accepted, and answers the application
- * with what comes back. A declined offer hands the exchange back to this node's dispatcher
- * untouched (its body not yet read), so it is never lost between nodes.
+ * A request this node's application sent, served by a worker on another node. Offers the request to
+ * the peer's dispatcher, streams the body once the peer accepted, and answers the application with
+ * what comes back. A declined offer hands the exchange back to this node's dispatcher untouched
+ * (its body not yet read), so it is never lost between nodes.
  */
 public final class ForwardedRequest {
 
@@ -135,7 +135,9 @@ public final class ForwardedRequest {
   }
 
   private Behavior<Command> onDeclined() {
-    context.getLog().debug("Peer declined {} {}; dispatching it here", exchange.method(), exchange.target());
+    context
+        .getLog()
+        .debug("Peer declined {} {}; dispatching it here", exchange.method(), exchange.target());
     home.tell(new Dispatcher.Redispatch(exchange));
     return Behaviors.stopped();
   }

@@ -36,8 +36,10 @@ public final class PeerBoard {
   private static final class Peer {
     final Map<String, AgentSummary> agents = new LinkedHashMap<>();
     final Map<String, Integer> idleLeft = new LinkedHashMap<>();
+
     /** When this node last counted one of an agent's workers idle again (nanoTime). */
     final Map<String, Long> freedAt = new LinkedHashMap<>();
+
     final List<Waiter> waiting;
     final int waitingCount;
 
@@ -97,7 +99,8 @@ public final class PeerBoard {
         (ref, peer) ->
             peer.agents.forEach(
                 (id, agent) -> {
-                  if (peer.idleLeft.get(id) > 0 && agent.unavailable() == null
+                  if (peer.idleLeft.get(id) > 0
+                      && agent.unavailable() == null
                       && agent.accepts(demand)) {
                     out.add(new PeerAgent(ref, agent));
                   }

@@ -3,11 +3,11 @@ package io.slime.hub.cluster;
 import io.slime.hub.dispatch.Exchange;
 import io.slime.hub.dispatch.RequestTraits;
 import io.slime.hub.policy.Policy;
-import java.time.Duration;
 import io.slime.hub.worker.ExchangeFrames;
 import io.slime.shared.protocol.Frame;
 import io.slime.shared.protocol.Header;
 import io.slime.shared.protocol.SlimeHeaders;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.NotUsed;
@@ -66,7 +66,8 @@ public final class PeerHttp {
   }
 
   /** The head of a worker's answer, with its body inline when small, else as a stream ref. */
-  static RemoteResponse response(HttpResponse response, int inlineLimit, Materializer materializer) {
+  static RemoteResponse response(
+      HttpResponse response, int inlineLimit, Materializer materializer) {
     List<Header> headers = new ArrayList<>();
     String agentName = "";
     for (HttpHeader h : response.getHeaders()) {
@@ -108,7 +109,9 @@ public final class PeerHttp {
             response.contentType(),
             response.contentLength(),
             inline,
-            inline ? ByteString.fromArrayUnsafe(response.inlineBody()) : ByteString.emptyByteString());
+            inline
+                ? ByteString.fromArrayUnsafe(response.inlineBody())
+                : ByteString.emptyByteString());
     return ExchangeFrames.relayed(start, inline ? null : body, response.agentName(), headRequest);
   }
 }

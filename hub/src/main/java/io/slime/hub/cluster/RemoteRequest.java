@@ -7,9 +7,9 @@ import java.util.List;
 
 /**
  * An application request as it crosses to the node whose worker serves it: the head, what it needs
- * of its worker ({@code demand}), and the body
- * when small enough to ride along ({@code inlineBody}); otherwise the body follows as a stream once
- * the serving node accepted ({@link PeerRequest.Body}).
+ * of its worker ({@code demand}), and the body when small enough to ride along ({@code
+ * inlineBody}); otherwise the body follows as a stream once the serving node accepted ({@link
+ * PeerRequest.Body}).
  */
 public record RemoteRequest(
     String method,

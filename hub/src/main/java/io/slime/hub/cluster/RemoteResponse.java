@@ -7,8 +7,8 @@ import org.apache.pekko.stream.SourceRef;
 import org.apache.pekko.util.ByteString;
 
 /**
- * A worker's answer on its way back to the node the application is connected to: the head, and
- * the body either inline ({@code inlineBody}) or as a stream ({@code body}), never both.
+ * A worker's answer on its way back to the node the application is connected to: the head, and the
+ * body either inline ({@code inlineBody}) or as a stream ({@code body}), never both.
  */
 public record RemoteResponse(
     int status,

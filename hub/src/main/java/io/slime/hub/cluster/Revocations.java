@@ -16,15 +16,17 @@ import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
 
 /**
  * The ids of revoked agent tokens. On a cluster node they live in Distributed Data (a grow-only
- * set, spread to every node within seconds), on a node that runs alone in memory. Every change
- * goes to the {@link RevokedTokens} the upgrade path reads, and to the dispatcher, which
- * disconnects live workers that use a revoked token.
+ * set, spread to every node within seconds), on a node that runs alone in memory. Every change goes
+ * to the {@link RevokedTokens} the upgrade path reads, and to the dispatcher, which disconnects
+ * live workers that use a revoked token.
  */
 public final class Revocations {
 
   public sealed interface Command {}
 
-  /** Revokes a token id; {@code replyTo} hears once a majority of nodes has it (or it timed out). */
+  /**
+   * Revokes a token id; {@code replyTo} hears once a majority of nodes has it (or it timed out).
+   */
   public record Revoke(long tokenId, ActorRef<Done> replyTo) implements Command {}
 
   private record Changed(Replicator.SubscribeResponse<GSet<Long>> response) implements Command {}

@@ -3,8 +3,8 @@ package io.slime.hub.cluster;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
- * The state every node of a cluster shares, and the front door reads or changes: revoked tokens
- * and the operators' settings per agent (drain, weight, limits).
+ * The state every node of a cluster shares, and the front door reads or changes: revoked tokens and
+ * the operators' settings per agent (drain, weight, limits).
  */
 public record SharedState(
     RevokedTokens revoked,

@@ -4,8 +4,8 @@ import io.slime.hub.CborSerializable;
 import io.slime.hub.dispatch.Demand;
 
 /**
- * A request waiting at some node, as other nodes see it: what it needs, its priority and since
- * when it waits.
+ * A request waiting at some node, as other nodes see it: what it needs, its priority and since when
+ * it waits.
  */
 public record Waiter(Demand demand, int priority, long sinceMillis) implements CborSerializable {
 

@@ -49,6 +49,13 @@ public record DispatchSettings(
 
   public DispatchSettings withPeers(Peers peers) {
     return new DispatchSettings(
-        maxWaiting, maxWait, maxPriority, agentDefaults, passiveHealth, retries, ipHashFallback, peers);
+        maxWaiting,
+        maxWait,
+        maxPriority,
+        agentDefaults,
+        passiveHealth,
+        retries,
+        ipHashFallback,
+        peers);
   }
 }

@@ -51,16 +51,16 @@ import org.apache.pekko.util.ByteString;
 /**
  * Gives each application request to exactly one idle worker. Holds this node's agents and their
  * workers ({@link Pool}) and the requests waiting with {@code Slime-Block: 1} ({@link
- * WaitingRequests}: by priority, then first come, first served), and matches them the moment
- * either side arrives: no polling. Among several idle workers the request's {@link Policy} chooses,
- * across the cluster. One per hub node.
+ * WaitingRequests}: by priority, then first come, first served), and matches them the moment either
+ * side arrives: no polling. Among several idle workers the request's {@link Policy} chooses, across
+ * the cluster. One per hub node.
  *
  * <p>Talks to: the front door ({@link Dispatch}, {@link Abandon}); {@link AgentWorker}s, which
  * report {@link WorkerJoined}, {@link WorkerIdle}, {@link WorkerReported}, {@link Retry} and {@link
  * WorkerLeft} and receive {@link AgentWorker.Assign}; the dispatchers of other nodes ({@link
  * PeerStatus}, {@link Offer}, {@link Lend}); and the admin API. A leaving worker is answered {@link
- * AgentWorker.Released} only after the dispatcher forgot it, so an assignment already on its way
- * is bounced back, never lost.
+ * AgentWorker.Released} only after the dispatcher forgot it, so an assignment already on its way is
+ * bounced back, never lost.
  */
 public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
@@ -165,8 +165,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
    * Another node holds one of its idle workers for this node's first waiting request that the
    * worker accepts: offer it one (quoting {@code loan}) or return the loan. {@code rival} is the
    * lender's own first waiting request for the worker, null when it has none: the loan is for a
-   * request served before it. The lender's view of this node's queue can be a status interval
-   * old, and a request it lent for may already be served.
+   * request served before it. The lender's view of this node's queue can be a status interval old,
+   * and a request it lent for may already be served.
    */
   public record Lend(ActorRef<Command> lender, long loan, WorkerProfile profile, Waiter rival)
       implements Command, CborSerializable {}
@@ -209,7 +209,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   public record GetNodeView(ActorRef<NodeView> replyTo) implements Command, CborSerializable {}
 
   /** Dispatchers of all hub nodes register under this key. */
-  public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "slime-dispatcher");
+  public static final ServiceKey<Command> KEY =
+      ServiceKey.create(Command.class, "slime-dispatcher");
 
   private record PeersListed(Receptionist.Listing listing) implements Command {}
 
@@ -240,7 +241,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private record Loan(ActorRef<AgentWorker.Command> worker, WorkerProfile profile) {}
 
   /** Where a request goes: one of this node's workers, or an agent at another node. */
-  private record Pick(ActorRef<AgentWorker.Command> worker, ActorRef<Command> peer, String agentId) {}
+  private record Pick(
+      ActorRef<AgentWorker.Command> worker, ActorRef<Command> peer, String agentId) {}
 
   /** How long a lent worker is held for the borrower before it is idle here again. */
   private static final Duration LOAN_TIMEOUT = Duration.ofSeconds(3);
@@ -268,7 +270,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   // Cluster only; settings.peers() is null on a node that runs alone.
   private final Set<ActorRef<Command>> peers = new HashSet<>();
   private final Map<Long, Loan> loans = new HashMap<>();
-  // Requests crossing nodes, by the node at the other end: failed at once if it becomes unreachable.
+  // Requests crossing nodes, by the node at the other end: failed at once if it becomes
+  // unreachable.
   private final Map<ActorRef<ForwardedRequest.Command>, Address> forwarded = new HashMap<>();
   private final Map<ActorRef<PeerRequest.Command>, Address> servedForPeers = new HashMap<>();
   private long lastLoan;
@@ -290,19 +293,22 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     this.waiting = new WaitingRequests(settings.maxPriority(), settings.maxWait().toNanos());
     this.balancer = new Balancer(RandomGenerator.getDefault());
     this.retryBudget =
-        new RetryBudget(settings.retries().budgetPercent(), settings.retries().budgetMinPerSecond());
+        new RetryBudget(
+            settings.retries().budgetPercent(), settings.retries().budgetMinPerSecond());
     timers.startTimerWithFixedDelay(Tick.INSTANCE, TICK);
   }
 
   /** The dispatcher of a node that runs alone, with the hub's defaults but for the queue bounds. */
   public static Behavior<Command> create(int maxWaiting, Duration maxWait) {
     return create(
-        DispatchSettings.alone(maxWaiting, maxWait), new AgentTrafficRegistry(), new TrafficStats());
+        DispatchSettings.alone(maxWaiting, maxWait),
+        new AgentTrafficRegistry(),
+        new TrafficStats());
   }
 
   /**
-   * A node's dispatcher; when {@code settings.peers()} is set it finds the other nodes'
-   * dispatchers and shares its pool with them.
+   * A node's dispatcher; when {@code settings.peers()} is set it finds the other nodes' dispatchers
+   * and shares its pool with them.
    */
   public static Behavior<Command> create(
       DispatchSettings settings, AgentTrafficRegistry traffic, TrafficStats nodeTraffic) {
@@ -460,7 +466,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       if (worker != null) {
         return new Pick(worker, null, null);
       }
-      for (PeerBoard.PeerAgent remote : settings.peers() == null ? List.<PeerBoard.PeerAgent>of() : board.idleFor(demand)) {
+      for (PeerBoard.PeerAgent remote :
+          settings.peers() == null ? List.<PeerBoard.PeerAgent>of() : board.idleFor(demand)) {
         if (!remote.agent().agentId().equals(avoidAgent)) {
           return new Pick(null, remote.peer(), remote.agent().agentId());
         }
@@ -710,8 +717,13 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     }
     exchange.markRetried();
     nodeTraffic.retried();
-    getContext().getLog().debug("Retrying {} {} after agent [{}] failed it", exchange.method(),
-        exchange.target(), retry.failedAgent());
+    getContext()
+        .getLog()
+        .debug(
+            "Retrying {} {} after agent [{}] failed it",
+            exchange.method(),
+            exchange.target(),
+            retry.failedAgent());
     deliver(exchange, pick, now);
     return changed();
   }
@@ -752,34 +764,50 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     WorkerProfile profile = joined.profile();
     if (holder(profile.agentId(), profile.tokenId()) instanceof AgentIdTaken taken) {
       // Another token's worker joined between this one's check and its upgrade: it keeps the id.
-      getContext().getLog().warn(
-          "Agent id [{}] worker [{}]: token [{}] ({}) may not take the slots of token [{}] ({})"
-              + " at {}; closing its connection",
-          profile.agentId(), profile.workerIndex(), profile.agentName(), profile.tokenId(),
-          taken.tokenName(), taken.tokenId(), taken.node());
+      getContext()
+          .getLog()
+          .warn(
+              "Agent id [{}] worker [{}]: token [{}] ({}) may not take the slots of token [{}] ({})"
+                  + " at {}; closing its connection",
+              profile.agentId(),
+              profile.workerIndex(),
+              profile.agentName(),
+              profile.tokenId(),
+              taken.tokenName(),
+              taken.tokenId(),
+              taken.node());
       joined.worker().tell(AgentWorker.Disconnect.INSTANCE);
       return this;
     }
     Pool.Joined result = pool.join(joined.worker(), profile);
     if (result.replaced() != null) {
-      getContext().getLog().info(
-          "Agent [{}] id [{}] worker [{}] reconnected; replacing its old connection",
-          profile.agentName(), profile.agentId(), profile.workerIndex());
+      getContext()
+          .getLog()
+          .info(
+              "Agent [{}] id [{}] worker [{}] reconnected; replacing its old connection",
+              profile.agentName(),
+              profile.agentId(),
+              profile.workerIndex());
       result.replaced().tell(AgentWorker.Replace.INSTANCE);
       int churn =
           slotChurn.replaced(profile.agentId(), result.agent().workers.size(), System.nanoTime());
       if (churn > 0) {
-        getContext().getLog().warn(
-            "Agent [{}] id [{}]: its workers' connections were replaced {} times in the last"
-                + " minute; two agent processes probably share this id and replace each other."
-                + " Give each its own --agentID, or leave it unset so each derives its own",
-            profile.agentName(), profile.agentId(), churn);
+        getContext()
+            .getLog()
+            .warn(
+                "Agent [{}] id [{}]: its workers' connections were replaced {} times in the last"
+                    + " minute; two agent processes probably share this id and replace each other."
+                    + " Give each its own --agentID, or leave it unset so each derives its own",
+                profile.agentName(),
+                profile.agentId(),
+                churn);
       }
     }
     getContext().watchWith(joined.worker(), new WorkerStopped(joined.worker()));
     if (result.newAgent()) {
-      getContext().getLog().info(
-          "Agent [{}] id [{}] joined", profile.agentName(), profile.agentId());
+      getContext()
+          .getLog()
+          .info("Agent [{}] id [{}] joined", profile.agentName(), profile.agentId());
     }
     return workerFree(joined.worker());
   }
@@ -813,11 +841,14 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     long now = System.nanoTime();
     if (agent.health.failure(now)) {
       agent.traffic.stats().error("ejected");
-      getContext().getLog().warn(
-          "Agent [{}] id [{}] ejected for {} ms after {} failures in a row",
-          agent.profile.agentName(), agent.id,
-          (agent.health.ejectedUntilNanos() - now) / 1_000_000,
-          settings.passiveHealth().failures());
+      getContext()
+          .getLog()
+          .warn(
+              "Agent [{}] id [{}] ejected for {} ms after {} failures in a row",
+              agent.profile.agentName(),
+              agent.id,
+              (agent.health.ejectedUntilNanos() - now) / 1_000_000,
+              settings.passiveHealth().failures());
     }
   }
 
@@ -880,13 +911,20 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     agent.report = reported.report();
     if (before.healthy() != agent.report.healthy()) {
       if (agent.report.healthy()) {
-        getContext().getLog().info(
-            "Agent [{}] id [{}] reports its upstream healthy again", agent.profile.agentName(),
-            agent.id);
+        getContext()
+            .getLog()
+            .info(
+                "Agent [{}] id [{}] reports its upstream healthy again",
+                agent.profile.agentName(),
+                agent.id);
       } else {
-        getContext().getLog().warn(
-            "Agent [{}] id [{}] reports its upstream unhealthy: {}; it takes no requests",
-            agent.profile.agentName(), agent.id, agent.report.healthDetail());
+        getContext()
+            .getLog()
+            .warn(
+                "Agent [{}] id [{}] reports its upstream unhealthy: {}; it takes no requests",
+                agent.profile.agentName(),
+                agent.id,
+                agent.report.healthDetail());
       }
       checkAvailability(agent, System.nanoTime());
     }
@@ -897,9 +935,12 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private void checkAvailability(LocalAgent agent, long now) {
     String unavailable = pool.unavailable(agent, now);
     if (agent.health.readmitted()) {
-      getContext().getLog().info(
-          "Agent [{}] id [{}] readmitted after its ejection (slow start)",
-          agent.profile.agentName(), agent.id);
+      getContext()
+          .getLog()
+          .info(
+              "Agent [{}] id [{}] readmitted after its ejection (slow start)",
+              agent.profile.agentName(),
+              agent.id);
     }
     if (unavailable == null && drainedReplies == null) {
       serveWaiting(agent);
@@ -934,10 +975,16 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       AgentControl was = before.getOrDefault(agent.id, AgentControl.NONE);
       AgentControl is = pool.control(agent.id);
       if (!was.equals(is)) {
-        getContext().getLog().info(
-            "Agent [{}] id [{}] settings now: draining {}, weight {}, rpm {}, bpm {}",
-            agent.profile.agentName(), agent.id, is.draining(), pool.weight(agent),
-            pool.terms(agent).rpm(), pool.terms(agent).bpm());
+        getContext()
+            .getLog()
+            .info(
+                "Agent [{}] id [{}] settings now: draining {}, weight {}, rpm {}, bpm {}",
+                agent.profile.agentName(),
+                agent.id,
+                is.draining(),
+                pool.weight(agent),
+                pool.terms(agent).rpm(),
+                pool.terms(agent).bpm());
       }
       checkAvailability(agent, now);
     }
@@ -945,15 +992,20 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   }
 
   private Behavior<Command> onTokensRevoked(TokensRevoked revoked) {
-    pool.workers().forEach(
-        (worker, profile) -> {
-          if (revoked.tokenIds().contains(profile.tokenId())) {
-            getContext().getLog().info(
-                "Agent [{}] id [{}] worker [{}] disconnected: its token was revoked",
-                profile.agentName(), profile.agentId(), profile.workerIndex());
-            worker.tell(AgentWorker.Disconnect.INSTANCE);
-          }
-        });
+    pool.workers()
+        .forEach(
+            (worker, profile) -> {
+              if (revoked.tokenIds().contains(profile.tokenId())) {
+                getContext()
+                    .getLog()
+                    .info(
+                        "Agent [{}] id [{}] worker [{}] disconnected: its token was revoked",
+                        profile.agentName(),
+                        profile.agentId(),
+                        profile.workerIndex());
+                worker.tell(AgentWorker.Disconnect.INSTANCE);
+              }
+            });
     return this;
   }
 
@@ -962,9 +1014,12 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     int count = agent == null ? 0 : agent.workers.size();
     if (agent != null) {
       agent.workers.forEach(worker -> worker.tell(AgentWorker.Disconnect.INSTANCE));
-      getContext().getLog().info(
-          "Agent id [{}]: {} worker connection(s) closed by the admin API", disconnect.agentId(),
-          count);
+      getContext()
+          .getLog()
+          .info(
+              "Agent id [{}]: {} worker connection(s) closed by the admin API",
+              disconnect.agentId(),
+              count);
     }
     disconnect.replyTo().tell(count);
     return this;
@@ -1069,9 +1124,14 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     List<NodePool> nodes = new ArrayList<>();
     int idle = pool.availableIdle(now);
     if (settings.peers() == null) {
-      nodes.add(new NodePool(
-          getContext().getSystem().address().toString(), "Up", true, pool.workerCount(), idle,
-          waiting.size()));
+      nodes.add(
+          new NodePool(
+              getContext().getSystem().address().toString(),
+              "Up",
+              true,
+              pool.workerCount(),
+              idle,
+              waiting.size()));
     } else {
       Map<Address, PeerBoard.Summary> known = board.summaries();
       Address selfAddress = Cluster.get(getContext().getSystem()).selfMember().address();
@@ -1082,8 +1142,14 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
             self
                 ? new PeerBoard.Summary(pool.workerCount(), idle, waiting.size())
                 : known.getOrDefault(address, new PeerBoard.Summary(0, 0, 0));
-        nodes.add(new NodePool(address.toString(), member.status().toString(), self,
-            summary.workers(), summary.idle(), summary.waiting()));
+        nodes.add(
+            new NodePool(
+                address.toString(),
+                member.status().toString(),
+                self,
+                summary.workers(),
+                summary.idle(),
+                summary.waiting()));
       }
     }
     get.replyTo().tell(new PoolView(nodes, agentIds.size()));
@@ -1114,8 +1180,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   }
 
   /**
-   * A node stopped answering: offer it nothing more, fail the requests it serves for this node
-   * (502 at once rather than when it is finally removed) and cancel those this node serves for it.
+   * A node stopped answering: offer it nothing more, fail the requests it serves for this node (502
+   * at once rather than when it is finally removed) and cancel those this node serves for it.
    */
   private Behavior<Command> onUnreachable(Unreachable unreachable) {
     Address address = unreachable.event().member().address();
@@ -1150,7 +1216,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       LocalAgent agent = pool.agent(remote.agentId());
       if (agent != null && remote.ejectedUntilMillis() > nowMillis) {
         // Ejected there: out here too, so the agent is treated the same on every node.
-        agent.health.ejectedElsewhere(now + (remote.ejectedUntilMillis() - nowMillis) * 1_000_000, now);
+        agent.health.ejectedElsewhere(
+            now + (remote.ejectedUntilMillis() - nowMillis) * 1_000_000, now);
       }
     }
     if (drainedReplies != null) {
@@ -1189,7 +1256,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private Behavior<Command> onLend(Lend lend) {
     Exchange exchange =
         drainedReplies == null ? waiting.first(e -> lend.profile().accepts(e.demand())) : null;
-    if (exchange != null && lend.rival() != null
+    if (exchange != null
+        && lend.rival() != null
         && lend.rival().before(exchange.traits().priority(), sinceMillis(exchange))) {
       exchange = null; // the lender's own request comes first
     }
@@ -1219,7 +1287,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     } else if (drainedReplies == null) {
       Demand demand = offer.request().demand();
       LocalAgent wanted = offer.agentId() == null ? null : pool.agent(offer.agentId());
-      if (wanted != null && !wanted.idle.isEmpty() && wanted.profile.accepts(demand)
+      if (wanted != null
+          && !wanted.idle.isEmpty()
+          && wanted.profile.accepts(demand)
           && pool.unavailable(wanted, now) == null) {
         worker = pool.idleOf(wanted);
       } else {
@@ -1252,8 +1322,13 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   }
 
   private void forward(Exchange exchange, ActorRef<Command> peer, long loan, String agentId) {
-    getContext().getLog().debug("Request {} {} goes to hub node {}", exchange.method(),
-        exchange.target(), peer.path().address());
+    getContext()
+        .getLog()
+        .debug(
+            "Request {} {} goes to hub node {}",
+            exchange.method(),
+            exchange.target(),
+            peer.path().address());
     ActorRef<ForwardedRequest.Command> request =
         getContext()
             .spawnAnonymous(
@@ -1299,9 +1374,22 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   }
 
   private static AgentSummary offeringNothing(AgentSummary a) {
-    return new AgentSummary(a.agentId(), a.name(), a.tokenId(), a.acceptance(), a.weight(),
-        a.ramp(), a.workers(), 0, a.busy(), "draining", a.latencyMs(), a.load(),
-        a.requestsLastMinute(), a.bytesLastMinute(), a.ejectedUntilMillis());
+    return new AgentSummary(
+        a.agentId(),
+        a.name(),
+        a.tokenId(),
+        a.acceptance(),
+        a.weight(),
+        a.ramp(),
+        a.workers(),
+        0,
+        a.busy(),
+        "draining",
+        a.latencyMs(),
+        a.load(),
+        a.requestsLastMinute(),
+        a.bytesLastMinute(),
+        a.ejectedUntilMillis());
   }
 
   private static Waiter waiterOf(Exchange exchange) {
@@ -1319,8 +1407,10 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   }
 
   private void respond(Exchange exchange, HttpResponse response) {
-    getContext().getLog().debug("Request {} {} rejected: {}", exchange.method(), exchange.target(),
-        response.status());
+    getContext()
+        .getLog()
+        .debug(
+            "Request {} {} rejected: {}", exchange.method(), exchange.target(), response.status());
     exchange.respond(response);
     exchange.finish();
   }

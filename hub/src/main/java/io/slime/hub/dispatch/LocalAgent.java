@@ -18,15 +18,20 @@ import org.apache.pekko.actor.typed.ActorRef;
 final class LocalAgent {
   final String id;
   final Set<ActorRef<AgentWorker.Command>> workers = new HashSet<>();
+
   /** Idle workers, the longest idle first. */
   final LinkedHashSet<ActorRef<AgentWorker.Command>> idle = new LinkedHashSet<>();
+
   final AgentTraffic traffic;
   final PassiveHealth health;
   final long joinedAtMillis = System.currentTimeMillis();
+
   /** Of the latest worker to join: name, token, what it accepts, its terms. */
   WorkerProfile profile;
+
   /** Weight and limits as they hold now; set again when the profile or the control changes. */
   AgentTerms terms;
+
   AgentReport report = AgentReport.NONE;
 
   LocalAgent(WorkerProfile profile, AgentTraffic traffic, PassiveHealth health) {
@@ -40,10 +45,11 @@ final class LocalAgent {
     return workers.size() - idle.size();
   }
 
-  /** The terms that hold now: the operator's control over the token's and agent's, over defaults. */
+  /**
+   * The terms that hold now: the operator's control over the token's and agent's, over defaults.
+   */
   static AgentTerms effective(AgentTerms terms, AgentControl control, AgentTerms defaults) {
-    AgentTerms controlled =
-        new AgentTerms(control.weight(), null, control.rpm(), control.bpm());
+    AgentTerms controlled = new AgentTerms(control.weight(), null, control.rpm(), control.bpm());
     return controlled.over(terms.over(defaults));
   }
 }

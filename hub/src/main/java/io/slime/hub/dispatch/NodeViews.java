@@ -11,12 +11,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 final class NodeViews {
   private NodeViews() {}
 
-  static NodeView of(
-      String node,
-      Pool pool,
-      int waiting,
-      TrafficSnapshot traffic,
-      long nowNanos) {
+  static NodeView of(String node, Pool pool, int waiting, TrafficSnapshot traffic, long nowNanos) {
     long nowMillis = System.currentTimeMillis();
     List<NodeView.Agent> agents = new ArrayList<>();
     for (LocalAgent agent : pool.agents()) {
@@ -24,8 +19,7 @@ final class NodeViews {
       List<NodeView.Worker> workers = new ArrayList<>();
       for (ActorRef<AgentWorker.Command> worker : agent.workers) {
         WorkerProfile profile = pool.profile(worker);
-        String state =
-            !pool.isIdle(worker) ? "busy" : unavailable != null ? unavailable : "idle";
+        String state = !pool.isIdle(worker) ? "busy" : unavailable != null ? unavailable : "idle";
         workers.add(
             new NodeView.Worker(
                 profile.workerIndex(),
@@ -37,8 +31,7 @@ final class NodeViews {
       workers.sort((a, b) -> Integer.compare(a.index(), b.index()));
       AgentTerms terms = pool.terms(agent);
       long ejectedUntil = agent.health.ejectedUntilNanos();
-      String state =
-          unavailable != null ? unavailable : agent.idle.isEmpty() ? "busy" : "idle";
+      String state = unavailable != null ? unavailable : agent.idle.isEmpty() ? "busy" : "idle";
       agents.add(
           new NodeView.Agent(
               agent.id,

@@ -27,6 +27,7 @@ final class Pool {
   private final Map<String, ActorRef<AgentWorker.Command>> workerBySlot = new HashMap<>();
   private final Map<ActorRef<AgentWorker.Command>, WorkerProfile> profiles = new HashMap<>();
   private final Map<ActorRef<AgentWorker.Command>, Long> joinedAtMillis = new HashMap<>();
+
   /** Idle workers of every agent, longest idle first, with when they turned idle. */
   private final LinkedHashMap<ActorRef<AgentWorker.Command>, Long> idleOrder =
       new LinkedHashMap<>();
@@ -67,10 +68,13 @@ final class Pool {
     agentOf.put(worker, agent);
     profiles.put(worker, profile);
     joinedAtMillis.put(worker, System.currentTimeMillis());
-    return new Joined(agent, newAgent, previous != null && !previous.equals(worker) ? previous : null);
+    return new Joined(
+        agent, newAgent, previous != null && !previous.equals(worker) ? previous : null);
   }
 
-  /** Forgets a worker; returns its agent when that was its last worker here (it left), else null. */
+  /**
+   * Forgets a worker; returns its agent when that was its last worker here (it left), else null.
+   */
   LocalAgent leave(ActorRef<AgentWorker.Command> worker) {
     LocalAgent agent = agentOf.remove(worker);
     WorkerProfile profile = profiles.remove(worker);
@@ -154,8 +158,8 @@ final class Pool {
   }
 
   /**
-   * The longest-idle worker, of any available agent, that may serve {@code demand} (skipping
-   * {@code avoidAgent}'s, when not null); null when none.
+   * The longest-idle worker, of any available agent, that may serve {@code demand} (skipping {@code
+   * avoidAgent}'s, when not null); null when none.
    */
   ActorRef<AgentWorker.Command> firstIdle(Demand demand, String avoidAgent, long nowNanos) {
     LocalAgent lastChecked = null;
@@ -202,8 +206,8 @@ final class Pool {
   }
 
   /**
-   * Why the agent takes no request now ("draining", "weight 0", "unhealthy", "ejected",
-   * "limited"), or null when it takes them.
+   * Why the agent takes no request now ("draining", "weight 0", "unhealthy", "ejected", "limited"),
+   * or null when it takes them.
    */
   String unavailable(LocalAgent agent, long nowNanos) {
     if (control(agent.id).draining()) {
@@ -226,8 +230,7 @@ final class Pool {
   private boolean limited(LocalAgent agent, AgentTerms terms, long nowNanos) {
     long rpm = terms.rpm() == null ? 0 : terms.rpm();
     long bpm = terms.bpm() == null ? 0 : terms.bpm();
-    if (rpm > 0
-        && agent.traffic.requestsLastMinute(nowNanos) + elsewhere(agent.id, true) >= rpm) {
+    if (rpm > 0 && agent.traffic.requestsLastMinute(nowNanos) + elsewhere(agent.id, true) >= rpm) {
       return true;
     }
     return bpm > 0 && agent.traffic.bytesLastMinute(nowNanos) + elsewhere(agent.id, false) >= bpm;

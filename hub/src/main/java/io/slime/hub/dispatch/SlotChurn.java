@@ -12,6 +12,7 @@ import java.util.Map;
  */
 final class SlotChurn {
   static final long WINDOW_NANOS = 60_000_000_000L;
+
   /** More replacements of one agent's workers than this within the window is churn. */
   static final int LIMIT = 3;
 

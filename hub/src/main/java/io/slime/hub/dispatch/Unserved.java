@@ -34,13 +34,19 @@ final class Unserved {
     }
     return named.isEmpty()
         ? ProxyError.NO_AVAILABLE_WORKER.reason()
-        : "every agent that accepts this request takes nothing now (" + String.join(", ", named)
-            + ")" + WAIT;
+        : "every agent that accepts this request takes nothing now ("
+            + String.join(", ", named)
+            + ")"
+            + WAIT;
   }
 
-  /** The body of a 503 {@code no-matching-worker} when only the selected labels kept workers out. */
+  /**
+   * The body of a 503 {@code no-matching-worker} when only the selected labels kept workers out.
+   */
   static String noLabels(Map<String, String> select) {
-    return "no connected agent has the labels Slime-Select asks for (" + Labels.format(select) + ")"
+    return "no connected agent has the labels Slime-Select asks for ("
+        + Labels.format(select)
+        + ")"
         + WAIT;
   }
 }

@@ -15,8 +15,8 @@ import java.util.function.Predicate;
  * The requests waiting for a worker on one node: highest {@code Slime-Priority} first, first come
  * first served within a priority, each until its own deadline. Owned by the {@link Dispatcher}.
  *
- * <p>A request whose application left stays in place until it is met (skipped and dropped then),
- * so leaving costs nothing; {@link #size} counts only the live ones, which the dispatcher tells it
+ * <p>A request whose application left stays in place until it is met (skipped and dropped then), so
+ * leaving costs nothing; {@link #size} counts only the live ones, which the dispatcher tells it
  * about through {@link #remove}.
  */
 final class WaitingRequests {

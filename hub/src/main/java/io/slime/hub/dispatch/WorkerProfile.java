@@ -43,7 +43,11 @@ public record WorkerProfile(
   }
 
   public WorkerProfile(
-      String agentId, String agentName, int workerIndex, List<String> scopes, List<String> scopePaths) {
+      String agentId,
+      String agentName,
+      int workerIndex,
+      List<String> scopes,
+      List<String> scopePaths) {
     this(agentId, agentName, workerIndex, scopes, scopePaths, 0);
   }
 

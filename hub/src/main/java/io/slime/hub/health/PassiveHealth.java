@@ -5,8 +5,8 @@ import java.time.Duration;
 /**
  * The hub's own judgement of one agent, from how its requests end: after {@code failures}
  * consecutive failures (the agent could not reach its upstream, or timed out, or 5xx when counted)
- * the agent is ejected for a cooldown that doubles on each repeat up to {@code maxCooldown}; then it
- * comes back in slow start, its share ramping from 10% to full over {@code slowStart}. A quiet
+ * the agent is ejected for a cooldown that doubles on each repeat up to {@code maxCooldown}; then
+ * it comes back in slow start, its share ramping from 10% to full over {@code slowStart}. A quiet
  * spell of {@code maxCooldown} after coming back forgets the repeats. Used by the dispatcher only.
  */
 public final class PassiveHealth {
@@ -51,7 +51,8 @@ public final class PassiveHealth {
     }
     long cooldown =
         Math.min(
-            settings.cooldown().toNanos() << Math.min(repeats, 20), settings.maxCooldown().toNanos());
+            settings.cooldown().toNanos() << Math.min(repeats, 20),
+            settings.maxCooldown().toNanos());
     ejectedUntilNanos = nowNanos + cooldown;
     ejected = true;
     repeats++;

@@ -25,7 +25,8 @@ final class AdmissionGate {
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private int active;
 
-  private record Waiter(Exchange exchange, CompletableFuture<ProxyError> admitted, Cancellable timeout) {}
+  private record Waiter(
+      Exchange exchange, CompletableFuture<ProxyError> admitted, Cancellable timeout) {}
 
   AdmissionGate(
       int limit, int maxWaiting, Duration maxWait, Scheduler scheduler, ExecutionContext executor) {

@@ -7,17 +7,18 @@ import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.dispatch.WorkerProfile;
 import io.slime.shared.agent.AgentTerms;
 import io.slime.shared.agent.Labels;
-import java.util.Map;
 import io.slime.shared.protocol.SlimeHeaders;
 import io.slime.shared.token.AgentToken;
 import io.slime.shared.token.InvalidTokenException;
 import io.slime.shared.token.TokenCodec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.regex.Pattern;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -26,9 +27,8 @@ import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.ws.Message;
-import org.apache.pekko.stream.javadsl.Flow;
-import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgrade;
+import org.apache.pekko.stream.javadsl.Flow;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,8 +77,12 @@ final class AgentSocketHandler {
       return refuse(ProxyError.AGENT_TOKEN_REFUSED, "agent token refused: " + e.reason());
     }
     if (revoked.contains(token.id())) {
-      logRefusal(upgrading, "Refused an agent connection from {}: token {} ({}) is revoked", clientIp,
-          token.id(), token.name());
+      logRefusal(
+          upgrading,
+          "Refused an agent connection from {}: token {} ({}) is revoked",
+          clientIp,
+          token.id(),
+          token.name());
       return refuse(ProxyError.AGENT_TOKEN_REFUSED, "agent token refused: revoked");
     }
     String agentId = header(request, SlimeHeaders.AGENT_ID).orElse("");
@@ -89,7 +93,8 @@ final class AgentSocketHandler {
       workerIndex = -1;
     }
     if (!AGENT_ID.matcher(agentId).matches() || workerIndex < 0) {
-      logRefusal(upgrading, "Refused an agent connection from {}: bad agent id or worker index", clientIp);
+      logRefusal(
+          upgrading, "Refused an agent connection from {}: bad agent id or worker index", clientIp);
       return refuse(ProxyError.BAD_AGENT_HANDSHAKE, ProxyError.BAD_AGENT_HANDSHAKE.reason());
     }
     AgentTerms agentsOwn;
@@ -146,7 +151,9 @@ final class AgentSocketHandler {
           profile.tokenId());
       return refuse(
           ProxyError.AGENT_ID_TAKEN,
-          "agent id " + profile.agentId() + " belongs to another token's workers; give this agent"
+          "agent id "
+              + profile.agentId()
+              + " belongs to another token's workers; give this agent"
               + " its own --agentID");
     }
     // Checked last, so a plain GET with the handshake's headers learns any other refusal.
@@ -206,8 +213,13 @@ final class AgentSocketHandler {
       return new AgentTerms(weight, labels, rpm, bpm);
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(
-          "malformed " + SlimeHeaders.AGENT_WEIGHT + ", " + SlimeHeaders.AGENT_RPM + " or "
-              + SlimeHeaders.AGENT_BPM + ": whole numbers expected");
+          "malformed "
+              + SlimeHeaders.AGENT_WEIGHT
+              + ", "
+              + SlimeHeaders.AGENT_RPM
+              + " or "
+              + SlimeHeaders.AGENT_BPM
+              + ": whole numbers expected");
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("malformed agent terms: " + e.getMessage());
     }

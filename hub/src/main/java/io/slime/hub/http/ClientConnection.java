@@ -6,8 +6,8 @@ import java.util.function.Consumer;
 /**
  * One client TCP connection, shared by its {@link HeadGuard} (which reads its bytes) and the
  * handler (which answers its requests, numbered from 1 in arrival order). Pekko HTTP serves its
- * requests one at a time, so it has at most one exchange waiting for an answer; when the
- * connection closes first, that exchange's application has gone away.
+ * requests one at a time, so it has at most one exchange waiting for an answer; when the connection
+ * closes first, that exchange's application has gone away.
  *
  * <p>The guard refuses a request by its number: one it has not handed on yet (its head broke the
  * rules) is answered by the handler when it arrives, so the refusal comes after the answers to the

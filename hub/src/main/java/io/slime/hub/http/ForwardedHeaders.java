@@ -19,17 +19,17 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.scaladsl.model.headers.SyntheticHeader;
 
 /**
- * The application's request headers as the upstream gets them, and the Slime-* control headers
- * read on the way: one pass over the headers per request. A malformed control header is reported
- * in {@link #problem} rather than guessed at.
+ * The application's request headers as the upstream gets them, and the Slime-* control headers read
+ * on the way: one pass over the headers per request. A malformed control header is reported in
+ * {@link #problem} rather than guessed at.
  *
- * <p>What passes is {@link HeaderRules#request}'s to say. The forwarding headers are the hub's
- * own: {@code X-Forwarded-For}, {@code X-Forwarded-Proto}, {@code X-Forwarded-Host}, {@code
- * X-Real-IP} and {@code Forwarded} are always set, and what the client sent of them is kept only
- * when the connection comes from a trusted proxy ({@link RealIp#isTrusted}): then its
- * X-Forwarded-For and Forwarded lists are extended by this hop, its X-Forwarded-Proto and
- * X-Forwarded-Host kept. Anyone else's are replaced, so a client cannot pass itself off as
- * another. Repeated fields count as one list, in order.
+ * <p>What passes is {@link HeaderRules#request}'s to say. The forwarding headers are the hub's own:
+ * {@code X-Forwarded-For}, {@code X-Forwarded-Proto}, {@code X-Forwarded-Host}, {@code X-Real-IP}
+ * and {@code Forwarded} are always set, and what the client sent of them is kept only when the
+ * connection comes from a trusted proxy ({@link RealIp#isTrusted}): then its X-Forwarded-For and
+ * Forwarded lists are extended by this hop, its X-Forwarded-Proto and X-Forwarded-Host kept. Anyone
+ * else's are replaced, so a client cannot pass itself off as another. Repeated fields count as one
+ * list, in order.
  */
 final class ForwardedHeaders {
   /** The scheme applications reach the hub by. */
@@ -47,11 +47,15 @@ final class ForwardedHeaders {
   final boolean block;
   final String clientIp;
   final Map<String, String> select;
+
   /** The Slime-Priority given, or -1. */
   final int priority;
+
   /** The Slime-Block-Timeout given, or null. */
   final Duration blockTimeout;
+
   final Protocol protocol;
+
   /** What is wrong with a Slime-* header, or null. */
   final String problem;
 
@@ -212,7 +216,9 @@ final class ForwardedHeaders {
   private static Duration timeout(String value) {
     try {
       Duration d =
-          value.matches("[0-9]+") ? Duration.ofSeconds(Long.parseLong(value)) : GoDuration.parse(value);
+          value.matches("[0-9]+")
+              ? Duration.ofSeconds(Long.parseLong(value))
+              : GoDuration.parse(value);
       return d.isNegative() ? null : d;
     } catch (RuntimeException e) {
       return null;

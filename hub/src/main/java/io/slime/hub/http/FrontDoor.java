@@ -54,8 +54,8 @@ import org.slf4j.LoggerFactory;
  * The hub's one port: applications and agents alike. Binds with Pekko's TCP and puts, on each
  * connection, Pekko HTTP's server layer behind a {@link HeadGuard}: the guard checks each request
  * head's bytes before Pekko's parser reads them and times heads, while each connection's end is
- * seen: a request still waiting when its connection closes has lost its application, and leaves
- * the queue or has its upstream call cancelled. Holds at most {@link ConnectionLimit} connections,
+ * seen: a request still waiting when its connection closes has lost its application, and leaves the
+ * queue or has its upstream call cancelled. Holds at most {@link ConnectionLimit} connections,
  * sized from the process's descriptor limit, and refuses more with 503 too-many-connections.
  */
 public final class FrontDoor {
@@ -86,9 +86,11 @@ public final class FrontDoor {
   private final ActorRef<Dispatcher.Command> dispatcher;
   private final ServerSettings serverSettings;
   private ConnectionLimit limit;
+
   /** Open client connections (agents' included), each with when it ends. */
   private final Map<ClientConnection, CompletionStage<Done>> connections =
       new ConcurrentHashMap<>();
+
   private final LogThrottle refusals = new LogThrottle(Duration.ofSeconds(10));
 
   /** {@code config} is the whole merged configuration, for the admin API's view of it. */
@@ -176,8 +178,8 @@ public final class FrontDoor {
   }
 
   /**
-   * On shutdown: stop accepting connections, answer waiting and new requests 503 shutting-down,
-   * and give requests being served until {@code slime.hub.shutdown-grace} to finish.
+   * On shutdown: stop accepting connections, answer waiting and new requests 503 shutting-down, and
+   * give requests being served until {@code slime.hub.shutdown-grace} to finish.
    */
   private void stopGracefully(Tcp.ServerBinding binding) {
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
@@ -284,8 +286,7 @@ public final class FrontDoor {
     ClientConnection.Refusal refused = client.refusalOf(n);
     if (refused != null) {
       request.discardEntityBytes(materializer);
-      return CompletableFuture.completedFuture(
-          refused.error().closingResponse(refused.reason()));
+      return CompletableFuture.completedFuture(refused.error().closingResponse(refused.reason()));
     }
     return route(request, client)
         .thenApply(

@@ -33,10 +33,10 @@ import scala.Tuple2;
  * <p>A head that breaks the rules, or that does not arrive within {@code headTimeout}, never
  * reaches Pekko: the requests before it are handed on, then a stand-in request that the handler
  * answers with the refusal (through {@link ClientConnection#refuse}), and nothing after it. Pekko
- * answers in order, so the refusal follows the answers to the requests before it, and it closes
- * the connection. A body that breaks the rules is cut where it does; its request is answered with
- * the refusal, if it was not answered yet, and the connection closes. Bytes after a refusal are
- * read and dropped until then.
+ * answers in order, so the refusal follows the answers to the requests before it, and it closes the
+ * connection. A body that breaks the rules is cut where it does; its request is answered with the
+ * refusal, if it was not answered yet, and the connection closes. Bytes after a refusal are read
+ * and dropped until then.
  *
  * <p>Demand: while a head is incomplete the guard reads on whether Pekko asks or not (a head is
  * bounded, and its timeout must not depend on Pekko); otherwise it reads only what Pekko asks for.
@@ -85,19 +85,27 @@ final class HeadGuard
 
   private final class Logic extends TimerGraphStageLogic {
     private final CompletableFuture<Done> ended;
+
     /** Bytes read from the client and not handed to Pekko yet. */
     private ByteString pending = ByteString.emptyByteString();
+
     /** How many of {@link #pending} the framer has read. */
     private int scanned;
+
     /** Where in {@link #pending} the unfinished head starts, or -1. */
     private int headStart = -1;
+
     /** Heads handed on: the number of the last request Pekko will read. */
     private int heads;
+
     private boolean awaitingSwitch;
     private boolean switched;
+
     /** Nothing more is read: once {@link #pending} is handed on, Pekko's input ends. */
     private boolean closing;
+
     private boolean stopAsked;
+
     /** Hears from the handler whether a request that asked to switch protocols did. */
     private AsyncCallback<Boolean> decided;
 

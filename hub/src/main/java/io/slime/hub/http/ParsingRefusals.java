@@ -11,8 +11,7 @@ import org.apache.pekko.http.scaladsl.settings.ServerSettings;
  * The hub's answer to a request Pekko's parser refuses (a target too long or malformed, too many
  * headers, an unknown method, a missing Host): the status Pekko chose, with a Slime-Error like
  * every answer the hub makes, and Connection: close, since Pekko reads nothing after it. Set as
- * {@code pekko.http.server.parsing.error-handler}; Pekko makes it with its no-argument
- * constructor.
+ * {@code pekko.http.server.parsing.error-handler}; Pekko makes it with its no-argument constructor.
  */
 public final class ParsingRefusals extends ParsingErrorHandler {
 

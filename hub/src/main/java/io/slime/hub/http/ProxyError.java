@@ -101,8 +101,8 @@ public enum ProxyError {
   }
 
   /**
-   * The answer after which the connection closes: sent when what follows on the connection was
-   * not read, so the client knows its later requests were not handled.
+   * The answer after which the connection closes: sent when what follows on the connection was not
+   * read, so the client knows its later requests were not handled.
    */
   public HttpResponse closingResponse(String detail) {
     return response(detail).addHeader(Connection.create("close"));

@@ -7,8 +7,8 @@ import org.apache.pekko.util.ByteString;
  * head, and of a chunked body's framing, before Pekko's parser reads them. One per connection, fed
  * the connection's bytes in order; body bytes are skipped, never read.
  *
- * <p>Stricter than RFC 9112 wherever a lenient reading could differ from Pekko's, so that a
- * request it passes is framed the same way by both:
+ * <p>Stricter than RFC 9112 wherever a lenient reading could differ from Pekko's, so that a request
+ * it passes is framed the same way by both:
  *
  * <ul>
  *   <li>request line: a method token, one SP, a target of visible ASCII, one SP, {@code HTTP/1.0}
@@ -107,6 +107,7 @@ final class RequestFramer {
 
   private int state = BOUNDARY;
   private Stop stop = Stop.MORE;
+
   /** Set once refused; the state stays where the refusal happened. */
   private Refusal refusal;
 
@@ -181,7 +182,8 @@ final class RequestFramer {
         default -> {
           int b = data.apply(i) & 0xFF;
           if (inHead() && ++headBytes > maxHeadBytes) {
-            return refuse(i, ProxyError.HEADERS_TOO_LARGE, "the head is over " + maxHeadBytes + " bytes");
+            return refuse(
+                i, ProxyError.HEADERS_TOO_LARGE, "the head is over " + maxHeadBytes + " bytes");
           }
           Stop result = step(b);
           i++;

@@ -4,8 +4,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The per-client request rate at the hub: a token bucket per client IP that refills at {@code
- * perMinute} / 60 a second and holds at most {@code burst}. In a cluster each node gets its share of
- * the rate ({@link #resize}). Thread-safe; buckets of clients gone quiet are dropped now and then.
+ * perMinute} / 60 a second and holds at most {@code burst}. In a cluster each node gets its share
+ * of the rate ({@link #resize}). Thread-safe; buckets of clients gone quiet are dropped now and
+ * then.
  */
 public final class ClientRateLimiter {
   private static final long MINUTE_NANOS = 60_000_000_000L;
@@ -43,8 +44,8 @@ public final class ClientRateLimiter {
   }
 
   /**
-   * Takes one request for {@code client}: 0 when it may go ahead, else the nanoseconds until it
-   * may (for Retry-After).
+   * Takes one request for {@code client}: 0 when it may go ahead, else the nanoseconds until it may
+   * (for Retry-After).
    */
   public long acquire(String client, long nowNanos) {
     maybePrune(nowNanos);
@@ -69,11 +70,14 @@ public final class ClientRateLimiter {
       }
       sincePrune = 0;
     }
-    buckets.entrySet().removeIf(e -> {
-      Bucket b = e.getValue();
-      synchronized (b) {
-        return b.tokens + (nowNanos - b.updatedNanos) * perNano >= capacity;
-      }
-    });
+    buckets
+        .entrySet()
+        .removeIf(
+            e -> {
+              Bucket b = e.getValue();
+              synchronized (b) {
+                return b.tokens + (nowNanos - b.updatedNanos) * perNano >= capacity;
+              }
+            });
   }
 }

@@ -1,8 +1,8 @@
 package io.slime.hub.limit;
 
 /**
- * Counts over a sliding window made of equal slots (a minute as 60 seconds, say): what was added
- * in the last window, to within one slot. Thread-safe; memory is one long per slot.
+ * Counts over a sliding window made of equal slots (a minute as 60 seconds, say): what was added in
+ * the last window, to within one slot. Thread-safe; memory is one long per slot.
  */
 public final class RateWindow {
   private final long slotNanos;

@@ -21,7 +21,8 @@ public final class Balancer {
 
   /**
    * The index in {@code choices} (not empty) of the agent to serve the request. {@link
-   * Policy#IP_HASH} is decided by the dispatcher with {@link RendezvousHash}; here it falls to FIFO.
+   * Policy#IP_HASH} is decided by the dispatcher with {@link RendezvousHash}; here it falls to
+   * FIFO.
    */
   public int pick(Policy policy, List<? extends Choice> choices) {
     if (choices.size() == 1) {

@@ -42,8 +42,7 @@ public enum Policy {
         return policy;
       }
     }
-    throw new IllegalArgumentException(
-        "unknown policy '" + name + "'; one of " + names());
+    throw new IllegalArgumentException("unknown policy '" + name + "'; one of " + names());
   }
 
   static String names() {

@@ -77,7 +77,8 @@ public record Routing(List<Route> routes, Policy ipHashFallback) {
       try {
         ipHashFallback = Policy.parse(fallback);
       } catch (IllegalArgumentException e) {
-        throw new ConfigException.BadValue(prefix + ".ip-hash-fallback", e.getMessage() + ", or wait");
+        throw new ConfigException.BadValue(
+            prefix + ".ip-hash-fallback", e.getMessage() + ", or wait");
       }
       if (ipHashFallback == Policy.IP_HASH) {
         throw new ConfigException.BadValue(

@@ -24,7 +24,9 @@ public final class AgentTrafficRegistry {
 
   /** Forgets agents not seen for {@code nanos}; {@code present} are here now and always kept. */
   public void forgetOlderThan(long nanos, long nowNanos, java.util.Set<String> present) {
-    byAgent.entrySet().removeIf(
-        e -> !present.contains(e.getKey()) && nowNanos - e.getValue().lastSeenNanos() > nanos);
+    byAgent
+        .entrySet()
+        .removeIf(
+            e -> !present.contains(e.getKey()) && nowNanos - e.getValue().lastSeenNanos() > nanos);
   }
 }

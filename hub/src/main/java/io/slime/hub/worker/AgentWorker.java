@@ -126,6 +126,7 @@ public final class AgentWorker {
   private final WorkerSettings settings;
   private final AgentTraffic traffic;
   private int exchangeCounter;
+
   /** A report that came before the socket was seen open; passed on once the worker joined. */
   private AgentReport earlyReport;
 
@@ -173,8 +174,7 @@ public final class AgentWorker {
                   AgentWorker worker =
                       new AgentWorker(context, timers, profile, dispatcher, settings, traffic);
                   flowTo.tell(worker.transport.flow());
-                  context.pipeToSelf(
-                      worker.transport.opened(), (done, failure) -> Opened.INSTANCE);
+                  context.pipeToSelf(worker.transport.opened(), (done, failure) -> Opened.INSTANCE);
                   timers.startSingleTimer(OpenTimedOut.INSTANCE, OPEN_TIMEOUT);
                   return worker.opening();
                 }));
@@ -245,13 +245,16 @@ public final class AgentWorker {
       requestBody = KillSwitches.shared("request-" + n);
       sent =
           transport.send(
-              ExchangeFrames.request(n, exchange, requestBody, bytes -> traffic.bytes(bytes, true)));
+              ExchangeFrames.request(
+                  n, exchange, requestBody, bytes -> traffic.bytes(bytes, true)));
     }
     if (!sent) {
       dispatcher.tell(new Dispatcher.Redispatch(exchange));
       return closing();
     }
-    context.getLog().debug("Worker {} carries {} {}", profile.slot(), exchange.method(), exchange.target());
+    context
+        .getLog()
+        .debug("Worker {} carries {} {}", profile.slot(), exchange.method(), exchange.target());
     ActorRef<Command> self = context.getSelf();
     exchange.whenGone(() -> self.tell(new ClientGone(n)));
     return busy(new Ongoing(n, exchange, requestBody), false);
@@ -261,13 +264,13 @@ public final class AgentWorker {
     return Behaviors.receive(Command.class)
         .onMessage(WrappedInbound.class, m -> onBusyEvent(ongoing, answered, m.event()))
         .onMessage(
-            ClientGone.class,
-            m -> m.exchange() == ongoing.n() ? cancel(ongoing) : Behaviors.same())
+            ClientGone.class, m -> m.exchange() == ongoing.n() ? cancel(ongoing) : Behaviors.same())
         .onMessage(
             ResponseBodyEnded.class,
             // The body stopped before its last frame came: unless the agent broke it off (its
             // Failure or Closed event is on the way), the application went away.
-            m -> m.exchange() == ongoing.n() && !m.byTheAgent() ? cancel(ongoing) : Behaviors.same())
+            m ->
+                m.exchange() == ongoing.n() && !m.byTheAgent() ? cancel(ongoing) : Behaviors.same())
         .onMessage(Assign.class, this::onAssignWhileBusy)
         .onMessageEquals(Replace.INSTANCE, () -> lose(ongoing, answered))
         .onMessageEquals(Disconnect.INSTANCE, () -> lose(ongoing, answered))
@@ -321,9 +324,9 @@ public final class AgentWorker {
   }
 
   /**
-   * Answers an exchange the agent could not get a response for, as its failure's kind says:
-   * through the dispatcher's retry (once, by its rules) when another attempt may help and the
-   * agent did not already send the request twice, else at once.
+   * Answers an exchange the agent could not get a response for, as its failure's kind says: through
+   * the dispatcher's retry (once, by its rules) when another attempt may help and the agent did not
+   * already send the request twice, else at once.
    */
   private void answerFailure(Exchange exchange, Frame.Failure failure) {
     ProxyError error = errorOf(failure.kind());
@@ -353,8 +356,8 @@ public final class AgentWorker {
   }
 
   /**
-   * What a failure says of the agent's health: the upstream's failures count, once per request
-   * and agent; a request the agent refused, or one cancelled, says nothing.
+   * What a failure says of the agent's health: the upstream's failures count, once per request and
+   * agent; a request the agent refused, or one cancelled, says nothing.
    */
   private Dispatcher.Outcome outcomeOf(Exchange exchange, Frame.Failure.Kind kind) {
     boolean upstreamFailed =
@@ -381,13 +384,16 @@ public final class AgentWorker {
       try {
         return AgentReport.fromJson(report.json());
       } catch (IllegalArgumentException e) {
-        context.getLog().warn("Worker {} sent a malformed report ({}); closing it", profile.slot(),
-            e.getMessage());
+        context
+            .getLog()
+            .warn(
+                "Worker {} sent a malformed report ({}); closing it",
+                profile.slot(),
+                e.getMessage());
       }
     }
     return null;
   }
-
 
   private Behavior<Command> cancel(Ongoing ongoing) {
     context.getLog().debug("Worker {}: application went away, cancelling", profile.slot());
@@ -404,9 +410,12 @@ public final class AgentWorker {
         .onMessage(
             CancelTimedOut.class,
             m -> {
-              context.getLog().warn(
-                  "Worker {} did not confirm a cancel within {}; closing it",
-                  profile.slot(), settings.cancelTimeout());
+              context
+                  .getLog()
+                  .warn(
+                      "Worker {} did not confirm a cancel within {}; closing it",
+                      profile.slot(),
+                      settings.cancelTimeout());
               return closing();
             })
         .onMessage(Assign.class, this::onAssignWhileBusy)
@@ -502,14 +511,14 @@ public final class AgentWorker {
               return bytes;
             })
         .watchTermination(
-        (notUsed, done) -> {
-          done.whenComplete(
-              (ok, failure) -> {
-                exchange.finish();
-                self.tell(new ResponseBodyEnded(n, failure instanceof BodyLostException));
-              });
-          return notUsed;
-        });
+            (notUsed, done) -> {
+              done.whenComplete(
+                  (ok, failure) -> {
+                    exchange.finish();
+                    self.tell(new ResponseBodyEnded(n, failure instanceof BodyLostException));
+                  });
+              return notUsed;
+            });
   }
 
   private static boolean isHead(Ongoing ongoing) {

@@ -50,14 +50,14 @@ public final class ExchangeFrames {
   static Frame.RequestStart inlineRequest(int n, Exchange exchange) {
     RequestEntity entity = exchange.entity();
     return new Frame.RequestStart(
-            n,
-            exchange.method(),
-            exchange.target(),
-            exchange.headers(),
-            contentTypeOf(entity),
-            entity.getContentLengthOption().orElse(Frame.UNKNOWN_LENGTH),
-            true,
-            ((HttpEntity.Strict) entity).getData());
+        n,
+        exchange.method(),
+        exchange.target(),
+        exchange.headers(),
+        contentTypeOf(entity),
+        entity.getContentLengthOption().orElse(Frame.UNKNOWN_LENGTH),
+        true,
+        ((HttpEntity.Strict) entity).getData());
   }
 
   /**
@@ -167,13 +167,14 @@ public final class ExchangeFrames {
   }
 
   /**
-   * Whether Pekko's parser made this Content-Type up: it gives a body that came without one its
-   * own application/octet-stream constant, while a header the client sent parses to a new value
-   * (equal, but another object). No header is forwarded that the client did not send.
+   * Whether Pekko's parser made this Content-Type up: it gives a body that came without one its own
+   * application/octet-stream constant, while a header the client sent parses to a new value (equal,
+   * but another object). No header is forwarded that the client did not send.
    */
   private static boolean defaulted(ContentType type) {
-    return type == org.apache.pekko.http.scaladsl.model.ContentTypes$.MODULE$
-        .application$divoctet$minusstream();
+    return type
+        == org.apache.pekko.http.scaladsl.model.ContentTypes$.MODULE$
+            .application$divoctet$minusstream();
   }
 
   /** A Content-Type as it travelled; octet-stream when it does not parse. */
@@ -191,5 +192,4 @@ public final class ExchangeFrames {
       return ContentTypes.APPLICATION_OCTET_STREAM;
     }
   }
-
 }

@@ -32,7 +32,8 @@ class ClusterSettingsTest {
 
   @Test
   void seedsBecomePekkoAddressesOfTheSameSystem() {
-    ClusterSettings s = settings("host = \"10.0.0.1\", seeds = [\"10.0.0.1:7355\", \"10.0.0.2:7355\"]");
+    ClusterSettings s =
+        settings("host = \"10.0.0.1\", seeds = [\"10.0.0.1:7355\", \"10.0.0.2:7355\"]");
     assertTrue(s.enabled());
     assertEquals(
         List.of("pekko://slime-hub@10.0.0.1:7355", "pekko://slime-hub@10.0.0.2:7355"),
@@ -56,7 +57,8 @@ class ClusterSettingsTest {
     Config pekko = settings("host = \"10.1.2.3\", bootstrap = kubernetes").pekkoConfig();
     assertEquals(
         "kubernetes-api",
-        pekko.getString("pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method"));
+        pekko.getString(
+            "pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method"));
     assertEquals(
         "slime-hub",
         pekko.getString("pekko.management.cluster.bootstrap.contact-point-discovery.service-name"));

@@ -33,7 +33,8 @@ class PeerBoardTest {
     return testKit.<Dispatcher.Command>createTestProbe().ref();
   }
 
-  private static AgentSummary agent(String id, Acceptance accepts, int idle, int workers, String unavailable) {
+  private static AgentSummary agent(
+      String id, Acceptance accepts, int idle, int workers, String unavailable) {
     return agent(id, 7, accepts, idle, workers, unavailable);
   }
 
@@ -97,13 +98,14 @@ class PeerBoardTest {
     Acceptance llama = new Acceptance(List.of(), List.of(), Map.of("model", "llama3"));
     board.update(
         peer(),
-        List.of(agent("drained", Acceptance.ANY, 1, 1, "draining"), agent("llama", llama, 1, 1, null)),
+        List.of(
+            agent("drained", Acceptance.ANY, 1, 1, "draining"), agent("llama", llama, 1, 1, null)),
         List.of(),
-        0, 0);
+        0,
+        0);
     List<PeerBoard.PeerAgent> any = board.idleFor(Demand.of(null, "/x"));
     assertEquals(List.of("llama"), any.stream().map(p -> p.agent().agentId()).toList());
-    assertTrue(
-        board.idleFor(new Demand(null, "/x", Map.of("model", "mistral"), null)).isEmpty());
+    assertTrue(board.idleFor(new Demand(null, "/x", Map.of("model", "mistral"), null)).isEmpty());
     assertTrue(board.idleFor(Demand.of(null, "/x").pinnedTo("drained")).isEmpty());
     assertEquals(1, board.idleFor(Demand.of(null, "/x").pinnedTo("llama")).size());
   }
@@ -129,8 +131,10 @@ class PeerBoardTest {
         early,
         List.of(),
         List.of(
-            new Waiter(Demand.of(null, "/v2/a"), 0, 50), new Waiter(Demand.of(null, "/v1/b"), 0, 100)),
-        2, 0);
+            new Waiter(Demand.of(null, "/v2/a"), 0, 50),
+            new Waiter(Demand.of(null, "/v1/b"), 0, 100)),
+        2,
+        0);
     PeerBoard.PeerWaiter first = board.firstWaiter(V1_WORKER);
     assertEquals(early, first.peer());
     assertEquals("/v1/b", first.waiter().demand().path());

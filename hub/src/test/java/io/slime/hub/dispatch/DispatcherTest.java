@@ -418,8 +418,7 @@ class DispatcherTest {
     TestProbe<Dispatcher.Command> peer = testKit.createTestProbe();
     TestProbe<Dispatcher.AgentIdAnswer> answers = testKit.createTestProbe();
     AgentSummary there =
-        new AgentSummary(
-            "b", "gpu-b", 7, Acceptance.ANY, 1, 1, 1, 1, 0, null, 0, 0, 0, 0, 0);
+        new AgentSummary("b", "gpu-b", 7, Acceptance.ANY, 1, 1, 1, 1, 0, null, 0, 0, 0, 0, 0);
     dispatcher.tell(new Dispatcher.PeerStatus(peer.ref(), List.of(there), List.of(), 0));
 
     dispatcher.tell(new Dispatcher.CheckAgentId("b", 7, answers.ref()));

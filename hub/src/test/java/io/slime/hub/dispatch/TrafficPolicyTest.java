@@ -29,8 +29,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The dispatcher's traffic policy with probes for workers: policies, labels, priorities, per-request
- * wait bounds, per-minute limits, health, operator controls and retries.
+ * The dispatcher's traffic policy with probes for workers: policies, labels, priorities,
+ * per-request wait bounds, per-minute limits, health, operator controls and retries.
  */
 class TrafficPolicyTest {
   private static final ActorTestKit testKit = ActorTestKit.create();
@@ -49,8 +49,7 @@ class TrafficPolicyTest {
   private static ActorRef<Dispatcher.Command> dispatcher(
       AgentTerms defaults, PassiveHealth.Settings health, Policy ipHashFallback) {
     DispatchSettings settings =
-        new DispatchSettings(
-            100, LONG_WAIT, 9, defaults, health, RETRY_GET, ipHashFallback, null);
+        new DispatchSettings(100, LONG_WAIT, 9, defaults, health, RETRY_GET, ipHashFallback, null);
     return testKit.spawn(
         Dispatcher.create(settings, new AgentTrafficRegistry(), new TrafficStats()));
   }
@@ -61,8 +60,14 @@ class TrafficPolicyTest {
 
   private static WorkerProfile agent(String id, int index, AgentTerms terms) {
     return new WorkerProfile(
-        id, "agent-" + id, index, 0, new Acceptance(List.of(), List.of(), terms.labels()), terms,
-        "127.0.0.1", "test");
+        id,
+        "agent-" + id,
+        index,
+        0,
+        new Acceptance(List.of(), List.of(), terms.labels()),
+        terms,
+        "127.0.0.1",
+        "test");
   }
 
   private static WorkerProfile agent(String id, int index) {
@@ -79,7 +84,11 @@ class TrafficPolicyTest {
 
   private static Exchange request(RequestTraits traits) {
     return new Exchange(
-        "GET", traits.demand().path(), traits.demand().path(), List.of(), HttpEntities.EMPTY,
+        "GET",
+        traits.demand().path(),
+        traits.demand().path(),
+        List.of(),
+        HttpEntities.EMPTY,
         traits);
   }
 
@@ -150,14 +159,21 @@ class TrafficPolicyTest {
   void slimeSelectNarrowsTheCandidatesToAgentsWithThoseLabels() throws Exception {
     ActorRef<Dispatcher.Command> dispatcher = dispatcher();
     TestProbe<AgentWorker.Command> mistral =
-        join(dispatcher, agent("m", 0, new AgentTerms(null, Map.of("model", "mistral"), null, null)));
+        join(
+            dispatcher,
+            agent("m", 0, new AgentTerms(null, Map.of("model", "mistral"), null, null)));
     TestProbe<AgentWorker.Command> llama =
-        join(dispatcher, agent("l", 0, new AgentTerms(null, Map.of("model", "llama3"), null, null)));
+        join(
+            dispatcher, agent("l", 0, new AgentTerms(null, Map.of("model", "llama3"), null, null)));
     Exchange wantsLlama =
         request(
             new RequestTraits(
-                new Demand(null, "/x", Map.of("model", "llama3"), null), false, 0, LONG_WAIT,
-                Policy.FIFO, ""));
+                new Demand(null, "/x", Map.of("model", "llama3"), null),
+                false,
+                0,
+                LONG_WAIT,
+                Policy.FIFO,
+                ""));
     dispatcher.tell(new Dispatcher.Dispatch(wantsLlama));
     llama.expectMessage(new AgentWorker.Assign(wantsLlama));
     mistral.expectNoMessage(Duration.ofMillis(50));
@@ -165,8 +181,12 @@ class TrafficPolicyTest {
     Exchange wantsGpt =
         request(
             new RequestTraits(
-                new Demand(null, "/x", Map.of("model", "gpt"), null), false, 0, LONG_WAIT,
-                Policy.FIFO, ""));
+                new Demand(null, "/x", Map.of("model", "gpt"), null),
+                false,
+                0,
+                LONG_WAIT,
+                Policy.FIFO,
+                ""));
     dispatcher.tell(new Dispatcher.Dispatch(wantsGpt));
     HttpResponse refused = answer(wantsGpt);
     assertEquals("no-matching-worker", code(refused));
@@ -315,7 +335,8 @@ class TrafficPolicyTest {
     TestProbe<AgentWorker.Command> worker = join(dispatcher, agent("a", 0));
     dispatcher.tell(
         new Dispatcher.WorkerReported(
-            worker.ref(), new AgentReport(false, "GET /health answered 503", null, null, null, null)));
+            worker.ref(),
+            new AgentReport(false, "GET /health answered 503", null, null, null, null)));
     Exchange refused = request(traits(Policy.FIFO, false));
     dispatcher.tell(new Dispatcher.Dispatch(refused));
     assertEquals("no-available-worker", code(answer(refused)));
@@ -400,8 +421,7 @@ class TrafficPolicyTest {
     TestProbe<AgentWorker.Command> other = join(dispatcher, agent("b", 0));
     Exchange post =
         new Exchange(
-            "POST", "/x", "/x", List.of(), HttpEntities.create("{}"),
-            traits(Policy.FIFO, false));
+            "POST", "/x", "/x", List.of(), HttpEntities.create("{}"), traits(Policy.FIFO, false));
     dispatcher.tell(new Dispatcher.Retry(post, "a", ProxyError.UPSTREAM_FAILED.response("x")));
     assertEquals(502, answer(post).status().intValue());
     other.expectNoMessage(Duration.ofMillis(50));

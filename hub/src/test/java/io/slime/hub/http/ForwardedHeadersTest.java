@@ -179,7 +179,11 @@ class ForwardedHeadersTest {
             .toList();
     assertEquals(
         List.of(
-            "X-Kept", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Real-IP",
+            "X-Kept",
+            "X-Forwarded-For",
+            "X-Forwarded-Proto",
+            "X-Forwarded-Host",
+            "X-Real-IP",
             "Forwarded"),
         names);
   }
@@ -213,7 +217,8 @@ class ForwardedHeadersTest {
   @Test
   void badRealIpSettingsNameTheirKey() {
     ConfigException noTrust =
-        assertThrows(ConfigException.class, () -> realIp("header = X-Real-IP, trusted-proxies = []"));
+        assertThrows(
+            ConfigException.class, () -> realIp("header = X-Real-IP, trusted-proxies = []"));
     assertTrue(noTrust.getMessage().contains("slime.hub.real-ip.trusted-proxies"));
     ConfigException badCidr =
         assertThrows(

@@ -125,7 +125,8 @@ class RequestFramerTest {
         ProxyError.BAD_FRAMING,
         refusal(h + "Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n").error());
     assertEquals(
-        ProxyError.BAD_FRAMING, refusal(h + "Content-Length: 1\r\nContent-Length: 1\r\n\r\n").error());
+        ProxyError.BAD_FRAMING,
+        refusal(h + "Content-Length: 1\r\nContent-Length: 1\r\n\r\n").error());
     assertEquals(ProxyError.BAD_FRAMING, refusal(h + "Content-Length: 1,1\r\n\r\n").error());
     assertEquals(ProxyError.BAD_FRAMING, refusal(h + "Content-Length: -1\r\n\r\n").error());
     assertEquals(
@@ -137,7 +138,8 @@ class RequestFramerTest {
         ProxyError.BAD_FRAMING,
         refusal(h + "Transfer-Encoding: chunked" + " ".repeat(70) + "x\r\n\r\n").error());
     assertEquals(
-        ProxyError.NOT_IMPLEMENTED, refusal(h + "Transfer-Encoding: gzip, chunked\r\n\r\n").error());
+        ProxyError.NOT_IMPLEMENTED,
+        refusal(h + "Transfer-Encoding: gzip, chunked\r\n\r\n").error());
     assertEquals(
         ProxyError.BAD_FRAMING,
         refusal("POST /a HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n").error());
@@ -169,7 +171,9 @@ class RequestFramerTest {
       ProxyError error = framer.refusal().error();
       // A trailer line is a header line: its bytes break the header rules.
       assertEquals(
-          body.startsWith("0\r\nX") && !body.contains("X: 1\r\nX") ? ProxyError.BAD_HEADER : ProxyError.BAD_FRAMING,
+          body.startsWith("0\r\nX") && !body.contains("X: 1\r\nX")
+              ? ProxyError.BAD_HEADER
+              : ProxyError.BAD_FRAMING,
           error,
           body);
     }

@@ -64,7 +64,8 @@ class BalancerTest {
 
   @Test
   void weightedPicksInProportionToWeight() {
-    List<Agent> agents = List.of(Agent.of("a").weight(1), Agent.of("b").weight(3), Agent.of("c").weight(6));
+    List<Agent> agents =
+        List.of(Agent.of("a").weight(1), Agent.of("b").weight(3), Agent.of("c").weight(6));
     Map<String, Integer> counts = picks(new Balancer(new Random(1)), Policy.WEIGHTED, agents);
     assertShare(counts, "a", 0.1);
     assertShare(counts, "b", 0.3);
@@ -100,9 +101,9 @@ class BalancerTest {
   @Test
   void fifoPicksTheLongestIdle() {
     List<Agent> agents =
-        List.of(Agent.of("a").idleSince(50), Agent.of("b").idleSince(-20), Agent.of("c").idleSince(0));
-    assertEquals(
-        "b", agents.get(new Balancer(new Random(1)).pick(Policy.FIFO, agents)).agentId());
+        List.of(
+            Agent.of("a").idleSince(50), Agent.of("b").idleSince(-20), Agent.of("c").idleSince(0));
+    assertEquals("b", agents.get(new Balancer(new Random(1)).pick(Policy.FIFO, agents)).agentId());
   }
 
   @Test
@@ -136,7 +137,8 @@ class BalancerTest {
             List.of(Agent.of("steady").idleSince(10), Agent.of("back").ramp(0.25).idleSince(0)));
     assertShare(fifo, "back", 0.25); // longest idle, but let through a quarter of the time
     assertEquals(
-        0, new Balancer(new Random(6)).pick(Policy.FIFO, List.of(Agent.of("only").ramp(0.01))),
+        0,
+        new Balancer(new Random(6)).pick(Policy.FIFO, List.of(Agent.of("only").ramp(0.01))),
         "the only agent is used whatever its ramp");
   }
 

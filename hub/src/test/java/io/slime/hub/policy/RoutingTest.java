@@ -44,7 +44,8 @@ class RoutingTest {
 
   @Test
   void everyBadValueNamesItsKey() {
-    assertKey("slime.hub.routing.routes.chat.policy", "routes { chat { path = /, policy = fastest } }");
+    assertKey(
+        "slime.hub.routing.routes.chat.policy", "routes { chat { path = /, policy = fastest } }");
     assertKey("slime.hub.routing.routes.chat.path", "routes { chat { path = v1, policy = fifo } }");
     assertKey(
         "slime.hub.routing.routes.chat.protocols.grpc",

@@ -59,7 +59,9 @@ class AgentWorkerTest {
     TestProbe<Dispatcher.Command> dispatcher = testKit.createTestProbe();
     TestProbe<Flow<Message, Message, NotUsed>> flows = testKit.createTestProbe();
     ActorRef<AgentWorker.Command> worker =
-        testKit.spawn(AgentWorker.create(PROFILE, dispatcher.ref(), SETTINGS, new AgentTraffic(), flows.ref()));
+        testKit.spawn(
+            AgentWorker.create(
+                PROFILE, dispatcher.ref(), SETTINGS, new AgentTraffic(), flows.ref()));
     Flow<Message, Message, NotUsed> flow = flows.receiveMessage();
 
     dispatcher.expectNoMessage(Duration.ofMillis(200));
@@ -118,7 +120,8 @@ class AgentWorkerTest {
     assertEquals("gpu-box", response.getHeader("Slime-Agent").orElseThrow().value());
     assertEquals(ContentTypes.APPLICATION_JSON, response.entity().getContentType());
     assertEquals("{}", body(response));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
+    agent.dispatcher.expectMessage(
+        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
     exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
@@ -156,7 +159,8 @@ class AgentWorkerTest {
 
     assertEquals("c", body.expectNext().utf8String());
     body.expectComplete();
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
+    agent.dispatcher.expectMessage(
+        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
     exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
@@ -190,7 +194,8 @@ class AgentWorkerTest {
     agent.send(
         new Frame.ResponseStart(1, 204, List.of(), "", 0, true, ByteString.emptyByteString()));
     assertEquals(204, answer(exchange).status().intValue());
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
+    agent.dispatcher.expectMessage(
+        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
   }
 
   @Test
@@ -211,12 +216,14 @@ class AgentWorkerTest {
     agent.send(new Frame.Failure(1, "upstream reset"));
 
     assertEquals("upstream reset", body.expectError().getMessage());
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
+    agent.dispatcher.expectMessage(
+        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
     exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
   @Test
-  void shouldHandTheDispatcherABadGatewayWithTheAgentsReasonWhenItFailsBeforeTheHead() throws Exception {
+  void shouldHandTheDispatcherABadGatewayWithTheAgentsReasonWhenItFailsBeforeTheHead()
+      throws Exception {
     Agent agent = Agent.connect();
     Exchange exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
@@ -229,7 +236,8 @@ class AgentWorkerTest {
     assertEquals(502, response.status().intValue());
     assertEquals("upstream-failed", response.getHeader("Slime-Error").orElseThrow().value());
     assertEquals("slime: upstream 127.0.0.1:9 refused the connection\n", body(response));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
+    agent.dispatcher.expectMessage(
+        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
   }
 
   @Test
@@ -245,7 +253,8 @@ class AgentWorkerTest {
     assertEquals(504, response.status().intValue());
     assertEquals("upstream-timeout", response.getHeader("Slime-Error").orElseThrow().value());
     assertEquals("slime: no head in 10m\n", body(response));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
+    agent.dispatcher.expectMessage(
+        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
   }
 
   @Test
@@ -260,7 +269,8 @@ class AgentWorkerTest {
     HttpResponse response = answer(exchange);
     assertEquals(400, response.status().intValue());
     assertEquals("bad-header", response.getHeader("Slime-Error").orElseThrow().value());
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.NEUTRAL));
+    agent.dispatcher.expectMessage(
+        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.NEUTRAL));
   }
 
   @Test
@@ -273,7 +283,8 @@ class AgentWorkerTest {
     agent.send(new Frame.Failure(1, "closed again", Frame.Failure.Kind.UNREACHABLE, true));
 
     assertEquals(502, answer(exchange).status().intValue());
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
+    agent.dispatcher.expectMessage(
+        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
   }
 
   @Test
@@ -285,7 +296,8 @@ class AgentWorkerTest {
       agent.worker.tell(new AgentWorker.Assign(exchange));
       agent.receive(Frame.RequestStart.class);
       agent.send(
-          new Frame.Failure(n, "sent a malformed response: x", Frame.Failure.Kind.MALFORMED, false));
+          new Frame.Failure(
+              n, "sent a malformed response: x", Frame.Failure.Kind.MALFORMED, false));
       HttpResponse response = expectRetry(agent, exchange);
       assertEquals(502, response.status().intValue());
       assertEquals("upstream-failed", response.getHeader("Slime-Error").orElseThrow().value());
@@ -421,13 +433,15 @@ class AgentWorkerTest {
     HttpResponse response = answer(next);
     assertEquals(200, response.status().intValue());
     assertEquals("ok", body(response));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
+    agent.dispatcher.expectMessage(
+        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
   }
 
   @Test
   void shouldPassTheAgentsReportOnWhetherIdleOrBusy() throws Exception {
     Agent agent = Agent.connect();
-    AgentReport unhealthy = new AgentReport(false, "GET /health answered 503", 12.5, 40.0, 0.5, null);
+    AgentReport unhealthy =
+        new AgentReport(false, "GET /health answered 503", 12.5, 40.0, 0.5, null);
 
     agent.send(new Frame.Report(unhealthy.toJson()));
     agent.dispatcher.expectMessage(new Dispatcher.WorkerReported(agent.worker, unhealthy));
@@ -495,7 +509,9 @@ class AgentWorkerTest {
       TestProbe<Dispatcher.Command> dispatcher = testKit.createTestProbe();
       TestProbe<Flow<Message, Message, NotUsed>> flows = testKit.createTestProbe();
       ActorRef<AgentWorker.Command> worker =
-          testKit.spawn(AgentWorker.create(PROFILE, dispatcher.ref(), SETTINGS, new AgentTraffic(), flows.ref()));
+          testKit.spawn(
+              AgentWorker.create(
+                  PROFILE, dispatcher.ref(), SETTINGS, new AgentTraffic(), flows.ref()));
       Pair<TestPublisher.Probe<Message>, TestSubscriber.Probe<Message>> sides =
           TestSource.<Message>create(system)
               .via(flows.receiveMessage())

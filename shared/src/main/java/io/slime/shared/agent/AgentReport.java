@@ -29,7 +29,8 @@ public record AgentReport(
     List<Gpu> gpus) {
 
   /** One GPU as nvidia-smi reports it. */
-  public record Gpu(int index, String name, double utilPercent, long memoryUsedMiB, long memoryTotalMiB) {}
+  public record Gpu(
+      int index, String name, double utilPercent, long memoryUsedMiB, long memoryTotalMiB) {}
 
   /** What a hub assumes before an agent's first report. */
   public static final AgentReport NONE = new AgentReport(true, null, null, null, null, List.of());

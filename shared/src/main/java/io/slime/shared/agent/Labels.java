@@ -46,7 +46,9 @@ public final class Labels {
     String value = entry.substring(eq + 1).strip();
     if (!KEY.matcher(key).matches()) {
       throw new IllegalArgumentException(
-          "label key '" + key + "' must be 1 to 63 letters, digits or . _ / - (starting with a"
+          "label key '"
+              + key
+              + "' must be 1 to 63 letters, digits or . _ / - (starting with a"
               + " letter or digit)");
     }
     if (!VALUE.matcher(value).matches()) {

@@ -16,15 +16,14 @@ import java.util.Set;
  *   <li>the hop-by-hop fields of RFC 9110 section 7.6.1 ({@code Connection}, {@code Keep-Alive},
  *       {@code Proxy-Connection}, {@code TE}, {@code Trailer}, {@code Transfer-Encoding}, {@code
  *       Upgrade}), the proxy authentication fields of section 11.7 ({@code Proxy-Authenticate},
- *       {@code Proxy-Authorization}, {@code Proxy-Authentication-Info}) and {@code
- *       HTTP2-Settings};
+ *       {@code Proxy-Authorization}, {@code Proxy-Authentication-Info}) and {@code HTTP2-Settings};
  *   <li>every field named in any {@code Connection} field of the same message (several fields,
  *       comma lists, any case);
  *   <li>{@code Slime-*}: the hub's own control and answer headers, which only the hub sets;
  *   <li>what Pekko HTTP models as headers but are attributes of one process ({@code
- *       Timeout-Access}, {@code Remote-Address}, {@code Raw-Request-URI}, {@code
- *       Tls-Session-Info}, {@code UpgradeToWebSocket}, {@code
- *       UpgradeToOtherProtocolResponseHeader}), whoever sent a field of that name.
+ *       Timeout-Access}, {@code Remote-Address}, {@code Raw-Request-URI}, {@code Tls-Session-Info},
+ *       {@code UpgradeToWebSocket}, {@code UpgradeToOtherProtocolResponseHeader}), whoever sent a
+ *       field of that name.
  * </ul>
  *
  * Requests also lose every {@code Proxy-*} field and {@code Proxy} (which CGI-style servers turn

@@ -5,8 +5,8 @@ import java.util.function.Function;
 
 /**
  * Remembers what parsing a header value gave. Pekko wants Date, Server, Content-Type and the like
- * as parsed models, parsing them costs more than the rest of a request, and peers send the same
- * few values over and over (Date changes once a second).
+ * as parsed models, parsing them costs more than the rest of a request, and peers send the same few
+ * values over and over (Date changes once a second).
  */
 public final class ParsedValues<T> {
   private static final int MAX_ENTRIES = 256;

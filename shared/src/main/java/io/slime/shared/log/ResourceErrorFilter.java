@@ -63,10 +63,13 @@ public final class ResourceErrorFilter extends TurboFilter {
       return FilterReply.DENY;
     }
     if (quiet > 0) {
-      logger.getLoggerContext().getLogger(OWN_LOGGER).error(
-          "{} more errors for lack of file descriptors in the last {} ms were not logged",
-          quiet,
-          interval.toMillis());
+      logger
+          .getLoggerContext()
+          .getLogger(OWN_LOGGER)
+          .error(
+              "{} more errors for lack of file descriptors in the last {} ms were not logged",
+              quiet,
+              interval.toMillis());
     }
     return FilterReply.NEUTRAL;
   }

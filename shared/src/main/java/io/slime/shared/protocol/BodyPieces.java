@@ -21,8 +21,8 @@ public final class BodyPieces {
    * A body's bytes as the {@link Frame.BodyChunk}s of one exchange, ending with the last one. What
    * arrives while the socket is still busy with the previous frame joins the next one, up to {@link
    * #MAX}, and so does the end: a bulk transfer costs a few large messages instead of one per
-   * network read. A trickle of events still goes out piece by piece, each as soon as the socket
-   * can take it; so does the end of a short body that arrives after its bytes went out.
+   * network read. A trickle of events still goes out piece by piece, each as soon as the socket can
+   * take it; so does the end of a short body that arrives after its bytes went out.
    */
   public static Flow<ByteString, Frame, NotUsed> chunks(int exchange) {
     return Flow.<ByteString>create()

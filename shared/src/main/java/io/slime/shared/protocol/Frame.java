@@ -9,10 +9,10 @@ import org.apache.pekko.util.ByteString;
  * be recognised and dropped when they arrive late.
  *
  * <p>An exchange is: hub sends {@link RequestStart} (with the whole body inline when small), then
- * {@link BodyChunk}s until one is {@code last}; the agent answers {@link ResponseStart}, then chunks
- * until one is {@code last}, or a {@link Failure} at any point. The hub may send {@link Cancel} when
- * the application went away; the agent then aborts the upstream call and answers {@link Failure}
- * unless it had already finished.
+ * {@link BodyChunk}s until one is {@code last}; the agent answers {@link ResponseStart}, then
+ * chunks until one is {@code last}, or a {@link Failure} at any point. The hub may send {@link
+ * Cancel} when the application went away; the agent then aborts the upstream call and answers
+ * {@link Failure} unless it had already finished.
  */
 public sealed interface Frame {
   int exchange();

@@ -44,6 +44,7 @@ public final class FrameCodec {
   private static final int LAST = 1;
   private static final int RESENT = 1;
   private static final Frame.Failure.Kind[] KINDS = Frame.Failure.Kind.values();
+
   /** kind, exchange and flags. */
   private static final int BODY_CHUNK_HEAD = 6;
 

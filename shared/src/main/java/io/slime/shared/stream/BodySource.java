@@ -68,8 +68,7 @@ final class BodySource extends GraphStage<SourceShape<ByteString>> {
             .whenComplete(
                 (done, failure) -> {
                   if (failure != null) {
-                    signals.invoke(
-                        new Signal.Failed(new BodyLostException("connection closed")));
+                    signals.invoke(new Signal.Failed(new BodyLostException("connection closed")));
                   }
                 });
       }

@@ -20,11 +20,11 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
 /**
- * A worker connection's WebSocket flow, with handles for its owner: {@link #send} takes one
- * frame, or one Source of frames, per send (played one after another, each with backpressure), and
- * inbound frames go to {@link InboundFrames}, which tells the listener. Both ends are fused into
- * the socket's own stream when it runs, so a frame crosses no extra thread on its way. Closing
- * either direction closes the connection.
+ * A worker connection's WebSocket flow, with handles for its owner: {@link #send} takes one frame,
+ * or one Source of frames, per send (played one after another, each with backpressure), and inbound
+ * frames go to {@link InboundFrames}, which tells the listener. Both ends are fused into the
+ * socket's own stream when it runs, so a frame crosses no extra thread on its way. Closing either
+ * direction closes the connection.
  */
 public final class FrameTransport {
   private static final int OUTBOUND_ITEMS = 16;
@@ -102,8 +102,8 @@ public final class FrameTransport {
   }
 
   /**
-   * Queues a stream of frames (a streamed body), played to its end before anything queued after
-   * it; false when the connection is not up.
+   * Queues a stream of frames (a streamed body), played to its end before anything queued after it;
+   * false when the connection is not up.
    */
   public boolean send(Source<Frame, NotUsed> frames) {
     OutboundFrames.Queue queue = outbound;

@@ -74,8 +74,7 @@ public final class SilenceTimeout<T> extends GraphStage<FlowShape<T, T>> {
         }
         long waited = System.nanoTime() - askedAt;
         if (waited >= limit.toNanos()) {
-          failStage(
-              new TimeoutException("the peer sent nothing for " + limit.toMillis() + " ms"));
+          failStage(new TimeoutException("the peer sent nothing for " + limit.toMillis() + " ms"));
         } else {
           scheduleOnce(TIMER, limit.minusNanos(waited));
         }

@@ -39,7 +39,8 @@ class ResourceErrorFilterTest {
     String summary = appender.list.get(2).getFormattedMessage();
     assertTrue(summary.matches("\\d+ more errors .*"), summary);
     assertTrue(Long.parseLong(summary.split(" ")[0]) >= 9999, summary);
-    assertEquals("Accept error: could not accept new connection",
+    assertEquals(
+        "Accept error: could not accept new connection",
         appender.list.get(3).getFormattedMessage());
   }
 }

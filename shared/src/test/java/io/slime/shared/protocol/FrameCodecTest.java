@@ -96,7 +96,8 @@ class FrameCodecTest {
   @Test
   void shouldSliceABodyChunkOutOfAJoinedMessageWithoutCopyingIt() {
     ByteString body = bytes(64 * 1024).concat(bytes(64 * 1024));
-    ByteString joined = FrameCodec.encode(new Frame.BodyChunk(3, ByteString.emptyByteString(), true));
+    ByteString joined =
+        FrameCodec.encode(new Frame.BodyChunk(3, ByteString.emptyByteString(), true));
     joined = joined.concat(body.take(64 * 1024)).concat(body.drop(64 * 1024));
 
     Frame.BodyChunk decoded = (Frame.BodyChunk) FrameCodec.decode(joined);

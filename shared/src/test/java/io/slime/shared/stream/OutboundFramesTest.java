@@ -84,7 +84,8 @@ class OutboundFramesTest {
     AtomicInteger produced = new AtomicInteger();
     // Runs fused inside the stage, so what it produces is what the socket asked for.
     Source<Frame, NotUsed> endless =
-        Source.fromIterator(() -> Stream.generate(() -> cancel(produced.incrementAndGet())).iterator());
+        Source.fromIterator(
+            () -> Stream.generate(() -> cancel(produced.incrementAndGet())).iterator());
     stage.first().offer(endless);
 
     TestSubscriber.Probe<Frame> out = stage.second();

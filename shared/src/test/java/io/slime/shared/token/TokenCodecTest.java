@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.slime.shared.agent.AgentTerms;
 import io.slime.shared.token.InvalidTokenException.Kind;
 import java.time.Instant;
 import java.util.Base64;
-import io.slime.shared.agent.AgentTerms;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
