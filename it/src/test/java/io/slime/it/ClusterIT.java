@@ -63,7 +63,7 @@ class ClusterIT {
   }
 
   @Test
-  void requestAtANodeWithoutWorkersIsServedByAWorkerOfAnother() throws Exception {
+  void shouldServeARequestAtANodeWithoutWorkersByAWorkerOfAnother() throws Exception {
     for (int i = 0; i < 20; i++) {
       HttpResponse<String> response = Client.get(Slime.url(nodeA, "/echo/" + i + "?q=" + i));
       assertEquals(200, response.statusCode(), response.body());
@@ -75,7 +75,7 @@ class ClusterIT {
   }
 
   @Test
-  void largeBodiesStreamAcrossNodesBothWays() throws Exception {
+  void shouldStreamLargeBodiesAcrossNodesBothWays() throws Exception {
     long size = 24L * 1024 * 1024;
     byte[] upload = new byte[(int) size];
     TestUpstream.pattern(0, upload, upload.length);
@@ -100,7 +100,8 @@ class ClusterIT {
   }
 
   @Test
-  void blockedRequestWaitsForTheWorkerOfAnotherNodeAndFailsFastWithoutBlock() throws Exception {
+  void shouldMakeABlockedRequestWaitForTheWorkerOfAnotherNodeAndFailFastWithoutBlock()
+      throws Exception {
     // Occupy the only worker, through node B.
     CompletableFuture<HttpResponse<String>> busy =
         Client.getAsync(Slime.url(nodeB, "/slow?ms=1500"), "Slime-Block", "1");
@@ -118,7 +119,7 @@ class ClusterIT {
   }
 
   @Test
-  void waitersOnBothNodesAreServedFirstComeFirstServed() throws Exception {
+  void shouldServeWaitersOnBothNodesFirstComeFirstServed() throws Exception {
     CompletableFuture<HttpResponse<String>> busy =
         Client.getAsync(Slime.url(nodeB, "/slow?ms=1000"), "Slime-Block", "1");
     awaitInFlight(1);
@@ -141,7 +142,7 @@ class ClusterIT {
   }
 
   @Test
-  void aNodeThatLeavesIsNoLongerOfferedWork() throws Exception {
+  void shouldNoLongerOfferWorkToANodeThatLeaves() throws Exception {
     TestUpstream nearUpstream = TestUpstream.start();
     Hub nodeC = clusterNode(Slime.freePort());
     String onlyAtC = Slime.token("near", List.of("near"), List.of());
@@ -167,7 +168,7 @@ class ClusterIT {
   }
 
   @Test
-  void anAgentGivenSeveralHubsMovesOnFromOneItCannotReach() throws Exception {
+  void shouldMoveAnAgentGivenSeveralHubsOnFromOneItCannotReach() throws Exception {
     TestUpstream ownUpstream = TestUpstream.start();
     String unreachable = "127.0.0.1:" + Slime.freePort();
     String token = Slime.token("mover", List.of("mover"), List.of());
@@ -183,7 +184,7 @@ class ClusterIT {
   }
 
   @Test
-  void everyNodeListsTheMembersAndTheirWorkersToAnAdmin() throws Exception {
+  void shouldListTheMembersAndTheirWorkersToAnAdminAtEveryNode() throws Exception {
     for (Hub node : List.of(nodeA, nodeB)) {
       HttpResponse<String> r =
           Client.get(
@@ -207,7 +208,7 @@ class ClusterIT {
   }
 
   @Test
-  void aRevokedTokenIsRefusedByEveryNodeAndItsWorkersAreDisconnected() throws Exception {
+  void shouldRefuseARevokedTokenAtEveryNodeAndDisconnectItsWorkers() throws Exception {
     TestUpstream ownUpstream = TestUpstream.start();
     String token = Slime.token("doomed", List.of("doomed"), List.of());
     Agents doomed = Slime.agent(nodeB, token, ownUpstream.address(), 1, "doomed");
@@ -259,7 +260,7 @@ class ClusterIT {
   }
 
   @Test
-  void aDrainedAgentFinishesItsRequestAndTakesNoNewOneOnAnyNode() throws Exception {
+  void shouldLetADrainedAgentFinishItsRequestAndGiveItNoNewOneOnAnyNode() throws Exception {
     CompletableFuture<HttpResponse<String>> busy =
         Client.getAsync(Slime.url(nodeA, "/slow?ms=800"), "Slime-Block", "1");
     awaitInFlight(1);

@@ -98,7 +98,7 @@ class ClusterPolicyIT {
   }
 
   @Test
-  void aWeightedRouteWeighsAgentsOfBothNodes() {
+  void shouldWeighAgentsOfBothNodesOnAWeightedRoute() {
     Map<String, Integer> counts = new TreeMap<>();
     int n = 160;
     for (int i = 0; i < n; i++) {
@@ -113,7 +113,7 @@ class ClusterPolicyIT {
   }
 
   @Test
-  void aPerMinuteLimitHoldsForTheWholeCluster() throws Exception {
+  void shouldHoldAPerMinuteLimitForTheWholeCluster() throws Exception {
     int served = 0;
     int refused = 0;
     for (int i = 0; i < 8; i++) {
@@ -135,7 +135,7 @@ class ClusterPolicyIT {
   }
 
   @Test
-  void eitherNodeShowsTheSameAgentsAndAChangeAtOneHoldsAtTheOther() throws Exception {
+  void shouldShowTheSameAgentsAtEitherNodeAndHoldAChangeAtOneAtTheOther() throws Exception {
     for (Hub node : List.of(nodeA, nodeB)) {
       HttpResponse<String> r = Admin.call(node, ADMIN, "GET", "/agents", null);
       assertEquals(200, r.statusCode());

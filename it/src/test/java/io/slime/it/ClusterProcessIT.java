@@ -88,7 +88,7 @@ class ClusterProcessIT {
 
   @Test
   @Order(1)
-  void aFirstSeedRestartedAfterSigkillRejoinsTheLiveCluster() throws Exception {
+  void shouldLetAFirstSeedRestartedAfterSigkillRejoinTheLiveCluster() throws Exception {
     hubs.get(0).destroyForcibly(); // SIGKILL
     assertTrue(hubs.get(0).waitFor(5, TimeUnit.SECONDS), "node 0 is dead");
     hubs.set(0, startHub(0));
@@ -115,7 +115,7 @@ class ClusterProcessIT {
 
   @Test
   @Order(2)
-  void killingANodeUnderLoadHangsNothingAndThroughputRecovers() throws Exception {
+  void shouldHangNothingAndRecoverThroughputWhenANodeIsKilledUnderLoad() throws Exception {
     ConcurrentLinkedQueue<Outcome> outcomes = new ConcurrentLinkedQueue<>();
     long start = System.nanoTime();
     long killAt = start + TimeUnit.SECONDS.toNanos(6);

@@ -43,7 +43,7 @@ class ReadmeIT {
   }
 
   @Test
-  void theHandRunBlockServesARequest() throws Exception {
+  void shouldServeARequestFromTheHandRunBlock() throws Exception {
     String block = block("--name gpu-1)");
     upstream = TestUpstream.start();
 
@@ -53,7 +53,7 @@ class ReadmeIT {
   }
 
   @Test
-  void theClusterBlockServesARequestThroughTheBalancer() throws Exception {
+  void shouldServeARequestThroughTheBalancerFromTheClusterBlock() throws Exception {
     String block = block("haproxy -f config/cluster/haproxy.cfg");
     upstream = TestUpstream.start();
     Map<String, String> ports =

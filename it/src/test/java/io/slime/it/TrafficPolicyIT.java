@@ -170,7 +170,7 @@ class TrafficPolicyIT {
   }
 
   @Test
-  void theWeightedRouteSpreadsByTheWeightsInTheTokens() {
+  void shouldSpreadByTheWeightsInTheTokensOnTheWeightedRoute() {
     Map<String, Integer> counts = servedBy("/pool/weighted/echo", 200);
     double heavy = counts.getOrDefault("w3", 0) / 200.0;
     // Expected 75%; 200 requests give a standard error of 3%, so 12% is a wide margin.
@@ -178,7 +178,7 @@ class TrafficPolicyIT {
   }
 
   @Test
-  void theRoundRobinRouteAlternatesAndTheDefaultRouteServesTheLongestIdle() {
+  void shouldAlternateOnTheRoundRobinRouteAndServeTheLongestIdleOnTheDefaultRoute() {
     List<String> order = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       order.add(Client.header(Client.get(Slime.url(hub, "/pool/rr/echo")), "Slime-Agent"));
@@ -193,13 +193,13 @@ class TrafficPolicyIT {
   }
 
   @Test
-  void theIpHashRouteKeepsAClientOnOneAgent() {
+  void shouldKeepAClientOnOneAgentOnTheIpHashRoute() {
     Map<String, Integer> counts = servedBy("/pool/iphash/echo", 12);
     assertEquals(1, counts.size(), "one client, one agent: " + counts);
   }
 
   @Test
-  void theLeastBusyRouteAvoidsTheAgentWhoseWorkerIsBusy() throws Exception {
+  void shouldAvoidTheAgentWhoseWorkerIsBusyOnTheLeastBusyRoute() throws Exception {
     CompletableFuture<HttpResponse<String>> slow =
         Client.getAsync(Slime.url(hub, "/lb/slow?ms=1500"), "Slime-Block", "1");
     Slime.awaitValue(
@@ -212,7 +212,7 @@ class TrafficPolicyIT {
   }
 
   @Test
-  void thePerformanceRouteFavoursTheAgentThatAnswersFaster() {
+  void shouldFavourTheAgentThatAnswersFasterOnThePerformanceRoute() {
     // p-slow's upstream takes 100 ms longer for everything; the hub measures both as they serve.
     Map<String, Integer> counts = servedBy("/perf/echo", 80);
     // Scores of about 1/2 against 1/102 once measured (the weighted route would give each half);
@@ -221,7 +221,7 @@ class TrafficPolicyIT {
   }
 
   @Test
-  void anAdminCanChangeAWeightAtRunTimeAndSeesEveryAgent() throws Exception {
+  void shouldLetAnAdminChangeAWeightAtRunTimeAndSeeEveryAgent() throws Exception {
     HttpResponse<String> list = Admin.call(hub, ADMIN, "GET", "/agents", null);
     assertEquals(200, list.statusCode());
     JsonNode w3 = find(Admin.json(list).get("agents"), "w3");
@@ -254,7 +254,7 @@ class TrafficPolicyIT {
   }
 
   @Test
-  void anAgentWhoseUpstreamFailsItsHealthCheckIsWithdrawnAndRestored() throws Exception {
+  void shouldWithdrawAndRestoreAnAgentWhoseUpstreamFailsItsHealthCheck() throws Exception {
     awaitState("checked", "idle", 10_000);
     JsonNode checked =
         find(Admin.json(Admin.call(hub, ADMIN, "GET", "/agents", null)).get("agents"), "checked");
@@ -289,7 +289,7 @@ class TrafficPolicyIT {
   }
 
   @Test
-  void anAgentTakesNoMoreThanItsRequestsPerMinute() {
+  void shouldGiveAnAgentNoMoreThanItsRequestsPerMinute() {
     for (int i = 0; i < 3; i++) {
       assertEquals(200, Client.get(Slime.url(hub, "/capped/echo")).statusCode());
     }
@@ -306,7 +306,7 @@ class TrafficPolicyIT {
   }
 
   @Test
-  void anAgentTakesNoNewRequestOnceItsBytesPerMinuteAreUsed() {
+  void shouldGiveAnAgentNoNewRequestOnceItsBytesPerMinuteAreUsed() {
     // 2,000 bytes down: under the 3,000 limit, so the next one goes; then it is over.
     assertEquals(200, Client.get(Slime.url(hub, "/bytes-capped/bytes?size=2000")).statusCode());
     assertEquals(200, Client.get(Slime.url(hub, "/bytes-capped/bytes?size=2000")).statusCode());
@@ -319,7 +319,7 @@ class TrafficPolicyIT {
   }
 
   @Test
-  void aFailingAgentIsRetriedAroundThenEjectedAndReadmittedAfterItsCooldown() throws Exception {
+  void shouldRetryAroundAFailingAgentThenEjectAndReadmitItAfterItsCooldown() throws Exception {
     // GETs that land on the sick agent are retried on the good one: the application sees 200.
     Map<String, Integer> agentsThatAnswered = new TreeMap<>();
     for (int i = 0; i < 8; i++) {
@@ -366,7 +366,7 @@ class TrafficPolicyIT {
   }
 
   @Test
-  void aClientOverItsRateGets429AndOthersBehindTheSameProxyDoNot() {
+  void shouldAnswer429ToAClientOverItsRateButNotToOthersBehindTheSameProxy() {
     for (int i = 0; i < 3; i++) {
       assertEquals(
           200,
@@ -386,7 +386,7 @@ class TrafficPolicyIT {
   }
 
   @Test
-  void anUrgentRequestOvertakesTheQueueAndAShortTimeoutEndsItsOwnWait() throws Exception {
+  void shouldLetAnUrgentRequestOvertakeTheQueueAndAShortTimeoutEndItsOwnWait() throws Exception {
     // The pool has two workers: occupy both, one far longer, then queue. The first to free takes
     // the first waiting request alone, so the order the upstream sees is the queue's.
     List<CompletableFuture<HttpResponse<String>>> hold = new ArrayList<>();
@@ -424,7 +424,7 @@ class TrafficPolicyIT {
   }
 
   @Test
-  void theAdminApiRefusesAMissingOrWrongTokenAndShowsConfigWithoutSecrets() {
+  void shouldRefuseAMissingOrWrongTokenAtTheAdminApiAndShowConfigWithoutSecrets() {
     HttpResponse<String> none = Admin.call(hub, null, "GET", "/agents", null);
     assertEquals(401, none.statusCode());
     assertEquals("unauthorized", Admin.json(none).get("error").asText());

@@ -26,12 +26,12 @@ class ClusterSettingsTest {
   }
 
   @Test
-  void aNodeWithoutAHostRunsAlone() {
+  void shouldRunANodeWithoutAHostAlone() {
     assertFalse(settings("").enabled());
   }
 
   @Test
-  void seedsBecomePekkoAddressesOfTheSameSystem() {
+  void shouldTurnSeedsIntoPekkoAddressesOfTheSameSystem() {
     ClusterSettings s =
         settings("host = \"10.0.0.1\", seeds = [\"10.0.0.1:7355\", \"10.0.0.2:7355\"]");
     assertTrue(s.enabled());
@@ -42,7 +42,7 @@ class ClusterSettingsTest {
   }
 
   @Test
-  void badValuesNameTheirKey() {
+  void shouldNameTheKeyOfEveryBadValue() {
     assertTrue(failure("host = \"a\", seeds = [\"nohost\"]").contains("slime.hub.cluster.seeds"));
     assertTrue(failure("seeds = [\"a:1\"]").contains("slime.hub.cluster.host"));
     assertTrue(failure("host = \"0.0.0.0\"").contains("slime.hub.cluster.host"));
@@ -53,7 +53,7 @@ class ClusterSettingsTest {
   }
 
   @Test
-  void kubernetesBootstrapFindsPodsByTheirAppLabel() {
+  void shouldFindPodsByTheirAppLabelInKubernetesBootstrap() {
     Config pekko = settings("host = \"10.1.2.3\", bootstrap = kubernetes").pekkoConfig();
     assertEquals(
         "kubernetes-api",

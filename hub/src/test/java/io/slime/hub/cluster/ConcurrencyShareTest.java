@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 class ConcurrencyShareTest {
 
   @Test
-  void splitsTheLimitEvenlyWithTheRemainderToTheFirstNodes() {
+  void shouldSplitTheLimitEvenlyWithTheRemainderToTheFirstNodes() {
     assertEquals(4, ConcurrencyShare.share(10, 3, 0));
     assertEquals(3, ConcurrencyShare.share(10, 3, 1));
     assertEquals(3, ConcurrencyShare.share(10, 3, 2));
@@ -19,7 +19,7 @@ class ConcurrencyShareTest {
   }
 
   @Test
-  void givesEveryNodeAtLeastOneSlotAndANodeAloneAll() {
+  void shouldGiveEveryNodeAtLeastOneSlotAndANodeAloneAll() {
     assertEquals(1, ConcurrencyShare.share(2, 3, 2));
     assertEquals(8, ConcurrencyShare.share(8, 1, 0));
   }

@@ -45,7 +45,7 @@ class PeerBoardTest {
   }
 
   @Test
-  void namesTheNodeWhereAnotherTokenHoldsAnAgentId() {
+  void shouldNameTheNodeWhereAnotherTokenHoldsAnAgentId() {
     PeerBoard board = new PeerBoard(HOLD);
     ActorRef<Dispatcher.Command> peer = peer();
     board.update(peer, List.of(agent("a", 7, V1_ONLY, 1, 1, null)), List.of(), 0, 0);
@@ -58,7 +58,7 @@ class PeerBoardTest {
   }
 
   @Test
-  void countsOffWhatItHandsOutUntilThePeerSaysOtherwise() {
+  void shouldCountOffWhatItHandsOutUntilThePeerSaysOtherwise() {
     PeerBoard board = new PeerBoard(HOLD);
     ActorRef<Dispatcher.Command> peer = peer();
     board.update(peer, List.of(agent("a", V1_ONLY, 1, 2, null)), List.of(), 0, 0);
@@ -73,7 +73,7 @@ class PeerBoardTest {
   }
 
   @Test
-  void keepsAWorkerItCountedIdleAgainAgainstAStatusSentWhileItWasBusy() {
+  void shouldKeepAWorkerItCountedIdleAgainAgainstAStatusSentWhileItWasBusy() {
     PeerBoard board = new PeerBoard(HOLD);
     ActorRef<Dispatcher.Command> peer = peer();
     Demand v1 = Demand.of(null, "/v1/x");
@@ -93,7 +93,7 @@ class PeerBoardTest {
   }
 
   @Test
-  void offersNoWorkerOfAnAgentThatTakesNothingAndHonoursLabelsAndPins() {
+  void shouldOfferNoWorkerOfAnAgentThatTakesNothingAndHonourLabelsAndPins() {
     PeerBoard board = new PeerBoard(HOLD);
     Acceptance llama = new Acceptance(List.of(), List.of(), Map.of("model", "llama3"));
     board.update(
@@ -111,7 +111,7 @@ class PeerBoardTest {
   }
 
   @Test
-  void knowsWhetherAnyNodeHasWorkersWhateverTheyAccept() {
+  void shouldKnowWhetherAnyNodeHasWorkersWhateverTheyAccept() {
     PeerBoard board = new PeerBoard(HOLD);
     assertFalse(board.anyWorker());
     board.update(peer(), List.of(agent("a", V1_ONLY, 0, 1, null)), List.of(), 0, 0);
@@ -121,7 +121,7 @@ class PeerBoardTest {
   }
 
   @Test
-  void offersTheFirstWaiterAWorkerAcceptsOnceHigherPriorityFirst() {
+  void shouldOfferTheFirstWaiterAWorkerAcceptsOnceHigherPriorityFirst() {
     PeerBoard board = new PeerBoard(HOLD);
     ActorRef<Dispatcher.Command> early = peer();
     ActorRef<Dispatcher.Command> late = peer();

@@ -136,7 +136,7 @@ class TrafficPolicyTest {
   }
 
   @Test
-  void weightedSpreadsRequestsByWeightAmongIdleAgents() {
+  void shouldSpreadRequestsByWeightAmongIdleAgentsUnderWeighted() {
     ActorRef<Dispatcher.Command> dispatcher = dispatcher();
     Map<String, TestProbe<AgentWorker.Command>> workers = new HashMap<>();
     workers.put("light", join(dispatcher, agent("light", 0, new AgentTerms(1, null, null, null))));
@@ -156,7 +156,7 @@ class TrafficPolicyTest {
   }
 
   @Test
-  void slimeSelectNarrowsTheCandidatesToAgentsWithThoseLabels() throws Exception {
+  void shouldNarrowTheCandidatesToAgentsWithTheLabelsOfSlimeSelect() throws Exception {
     ActorRef<Dispatcher.Command> dispatcher = dispatcher();
     TestProbe<AgentWorker.Command> mistral =
         join(
@@ -194,7 +194,7 @@ class TrafficPolicyTest {
   }
 
   @Test
-  void noAvailableWorkerNamesEachAgentAndWhyItTakesNothing() throws Exception {
+  void shouldNameEachAgentAndWhyItTakesNothingWhenNoWorkerIsAvailable() throws Exception {
     ActorRef<Dispatcher.Command> dispatcher = dispatcher();
     join(dispatcher, agent("idle-but-weightless", 0, new AgentTerms(0, null, null, null)));
 
@@ -207,7 +207,7 @@ class TrafficPolicyTest {
   }
 
   @Test
-  void ipHashKeepsAClientOnOneAgentAndWaitsForItWhenConfigured() throws Exception {
+  void shouldKeepAClientOnOneAgentByIpHashAndWaitForItWhenConfigured() throws Exception {
     ActorRef<Dispatcher.Command> dispatcher =
         dispatcher(new AgentTerms(1, null, 0L, 0L), PassiveHealth.Settings.OFF, null);
     Map<String, TestProbe<AgentWorker.Command>> workers = new HashMap<>();
@@ -239,7 +239,7 @@ class TrafficPolicyTest {
   }
 
   @Test
-  void ipHashFallsBackToAnotherPolicyWhenItsAgentIsBusy() {
+  void shouldFallBackFromIpHashToAnotherPolicyWhenItsAgentIsBusy() {
     ActorRef<Dispatcher.Command> dispatcher = dispatcher();
     Map<String, TestProbe<AgentWorker.Command>> workers = new HashMap<>();
     for (String id : List.of("a", "b")) {
@@ -254,7 +254,7 @@ class TrafficPolicyTest {
   }
 
   @Test
-  void higherPriorityOvertakesFirstComeFirstServedWithinOne() {
+  void shouldLetHigherPriorityOvertakeAndServeFirstComeFirstServedWithinOne() {
     ActorRef<Dispatcher.Command> dispatcher = dispatcher();
     TestProbe<AgentWorker.Command> worker = join(dispatcher, agent("a", 0));
     Exchange busy = request(traits(Policy.FIFO, false));
@@ -278,7 +278,7 @@ class TrafficPolicyTest {
   }
 
   @Test
-  void aRequestWaitsNoLongerThanItsOwnTimeout() throws Exception {
+  void shouldNotLetARequestWaitLongerThanItsOwnTimeout() throws Exception {
     ActorRef<Dispatcher.Command> dispatcher = dispatcher();
     TestProbe<AgentWorker.Command> worker = join(dispatcher, agent("a", 0));
     dispatcher.tell(new Dispatcher.Dispatch(request(traits(Policy.FIFO, false))));
@@ -301,7 +301,7 @@ class TrafficPolicyTest {
   }
 
   @Test
-  void anAgentAtItsRequestsPerMinuteTakesNoMoreAnd429SaysWhenToComeBack() throws Exception {
+  void shouldGiveAnAgentAtItsRequestsPerMinuteNoMoreAndSayWhenToComeBackIn429() throws Exception {
     ActorRef<Dispatcher.Command> dispatcher = dispatcher();
     TestProbe<AgentWorker.Command> worker =
         join(dispatcher, agent("a", 0, new AgentTerms(null, null, 2L, null)));
@@ -330,7 +330,7 @@ class TrafficPolicyTest {
   }
 
   @Test
-  void anUnhealthyAgentTakesNothingUntilItReportsHealthyAgain() throws Exception {
+  void shouldGiveAnUnhealthyAgentNothingUntilItReportsHealthyAgain() throws Exception {
     ActorRef<Dispatcher.Command> dispatcher = dispatcher();
     TestProbe<AgentWorker.Command> worker = join(dispatcher, agent("a", 0));
     dispatcher.tell(
@@ -349,7 +349,7 @@ class TrafficPolicyTest {
   }
 
   @Test
-  void anAgentThatKeepsFailingIsEjectedForItsCooldownThenComesBack() throws Exception {
+  void shouldEjectAnAgentThatKeepsFailingForItsCooldownThenLetItBack() throws Exception {
     ActorRef<Dispatcher.Command> dispatcher =
         dispatcher(new AgentTerms(1, null, 0L, 0L), EJECT_AFTER_2, Policy.FIFO);
     TestProbe<AgentWorker.Command> failing = join(dispatcher, agent("bad", 0));
@@ -372,7 +372,7 @@ class TrafficPolicyTest {
   }
 
   @Test
-  void aDrainedOrWeightZeroAgentTakesNothing() throws Exception {
+  void shouldGiveADrainedOrWeightZeroAgentNothing() throws Exception {
     ActorRef<Dispatcher.Command> dispatcher = dispatcher();
     TestProbe<AgentWorker.Command> worker = join(dispatcher, agent("a", 0));
     dispatcher.tell(
@@ -387,7 +387,7 @@ class TrafficPolicyTest {
   }
 
   @Test
-  void aFailedIdempotentRequestIsRetriedOnceOnAnotherAgent() throws Exception {
+  void shouldRetryAFailedIdempotentRequestOnceOnAnotherAgent() throws Exception {
     ActorRef<Dispatcher.Command> dispatcher = dispatcher();
     TestProbe<AgentWorker.Command> first = join(dispatcher, agent("a", 0));
     TestProbe<AgentWorker.Command> second = join(dispatcher, agent("b", 0));
@@ -409,7 +409,7 @@ class TrafficPolicyTest {
   }
 
   @Test
-  void aPostOrAFailureWithNoOtherIdleWorkerIsAnsweredNotRetried() throws Exception {
+  void shouldAnswerNotRetryAPostOrAFailureWithNoOtherIdleWorker() throws Exception {
     ActorRef<Dispatcher.Command> dispatcher = dispatcher();
     TestProbe<AgentWorker.Command> only = join(dispatcher, agent("a", 0));
     Exchange get = request(traits(Policy.FIFO, true));

@@ -24,7 +24,7 @@ class WaitingRequestsTest {
   }
 
   @Test
-  void servesByPriorityThenArrivalAndSkipsWhatTheWorkerDoesNotAccept() {
+  void shouldServeByPriorityThenArrivalAndSkipWhatTheWorkerDoesNotAccept() {
     WaitingRequests queue = new WaitingRequests(9, Duration.ofMinutes(5).toNanos());
     Exchange a = waiting("/a", 0, Duration.ofMinutes(1));
     Exchange b = waiting("/b", 5, Duration.ofMinutes(1));
@@ -46,7 +46,7 @@ class WaitingRequestsTest {
   }
 
   @Test
-  void expiresEachAtItsOwnDeadlineCappedByTheHubsBound() throws Exception {
+  void shouldExpireEachAtItsOwnDeadlineCappedByTheHubsBound() throws Exception {
     WaitingRequests queue = new WaitingRequests(9, Duration.ofMillis(300).toNanos());
     Exchange patient = waiting("/patient", 0, Duration.ofMinutes(1));
     Exchange quick = waiting("/quick", 9, Duration.ofMillis(50));
@@ -64,7 +64,7 @@ class WaitingRequestsTest {
   }
 
   @Test
-  void manyRequestsThatComeAndGoLeaveNoGarbageBehind() {
+  void shouldLeaveNoGarbageBehindWhenManyRequestsComeAndGo() {
     WaitingRequests queue = new WaitingRequests(9, Duration.ofMinutes(5).toNanos());
     List<Exchange> kept = new ArrayList<>();
     for (int i = 0; i < 50_000; i++) {

@@ -14,7 +14,7 @@ class PassiveHealthTest {
           3, Duration.ofSeconds(10), Duration.ofSeconds(35), false, Duration.ofSeconds(20));
 
   @Test
-  void ejectsAfterThatManyFailuresInARowOnly() {
+  void shouldEjectOnlyAfterThatManyFailuresInARow() {
     PassiveHealth health = new PassiveHealth(SETTINGS);
     long now = 0;
     assertFalse(health.failure(now));
@@ -29,7 +29,7 @@ class PassiveHealthTest {
   }
 
   @Test
-  void theCooldownDoublesOnRepeatsUpToItsMaximumAndSlowStartRamps() {
+  void shouldDoubleTheCooldownOnRepeatsUpToItsMaximumAndRampTheSlowStart() {
     PassiveHealth health = new PassiveHealth(SETTINGS);
     long now = 0;
     now = ejectAndWait(health, now, 10);
@@ -58,7 +58,7 @@ class PassiveHealthTest {
   }
 
   @Test
-  void anEjectionAtAnotherNodeHoldsHereTooAndOffMeansNever() {
+  void shouldHoldAnEjectionAtAnotherNodeHereTooAndNeverEjectWhenOff() {
     PassiveHealth health = new PassiveHealth(SETTINGS);
     health.ejectedElsewhere(5 * SECOND, 0);
     assertTrue(health.isEjected(4 * SECOND));

@@ -41,7 +41,7 @@ class AdmissionGateTest {
   }
 
   @Test
-  void aLargerShareLetsWaitingRequestsInAndASmallerOneTakesEffectAsRequestsFinish()
+  void shouldLetWaitingRequestsInOnALargerShareAndApplyASmallerOneAsRequestsFinish()
       throws Exception {
     AdmissionGate gate = gate(1);
     Exchange first = exchange();

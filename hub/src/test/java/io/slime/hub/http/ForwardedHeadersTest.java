@@ -47,7 +47,7 @@ class ForwardedHeadersTest {
   }
 
   @Test
-  void readsTheControlHeadersAndNeverForwardsThem() {
+  void shouldReadTheControlHeadersAndNeverForwardThem() {
     ForwardedHeaders h =
         ForwardedHeaders.of(
             request(
@@ -73,7 +73,7 @@ class ForwardedHeadersTest {
   }
 
   @Test
-  void aMalformedControlHeaderIsAProblemNotAGuess() {
+  void shouldTreatAMalformedControlHeaderAsAProblemNotAGuess() {
     assertTrue(problem("Slime-Priority", "10").contains("0 to 9"));
     assertTrue(problem("Slime-Priority", "high").contains("Slime-Priority"));
     assertTrue(problem("Slime-Block-Timeout", "soon").contains("Slime-Block-Timeout"));
@@ -82,7 +82,7 @@ class ForwardedHeadersTest {
   }
 
   @Test
-  void slimeBlockTakesTheUsualSpellingsOfYesAndNo() {
+  void shouldTakeTheUsualSpellingsOfYesAndNoForSlimeBlock() {
     for (String yes : List.of("1", "true", "TRUE", "yes", "on", " 1 ")) {
       ForwardedHeaders h =
           ForwardedHeaders.of(request("Slime-Block", yes), "1.2.3.4", RealIp.NONE, 9);
@@ -102,7 +102,7 @@ class ForwardedHeadersTest {
   }
 
   @Test
-  void anUntrustedClientsForwardingHeadersAreReplacedByTheHubsOwn() {
+  void shouldReplaceAnUntrustedClientsForwardingHeadersWithTheHubsOwn() {
     HttpRequest claims =
         request(
             "Host", "hub.example:8080",
@@ -126,7 +126,7 @@ class ForwardedHeadersTest {
   }
 
   @Test
-  void aTrustedProxysForwardingHeadersAreKeptAndExtendedWithRepeatsJoinedInOrder() {
+  void shouldKeepAndExtendATrustedProxysForwardingHeadersWithRepeatsJoinedInOrder() {
     ForwardedHeaders h =
         ForwardedHeaders.of(
             request(
@@ -151,14 +151,14 @@ class ForwardedHeadersTest {
   }
 
   @Test
-  void anIpv6PeerIsQuotedInForwarded() {
+  void shouldQuoteAnIpv6PeerInForwarded() {
     assertEquals(
         "for=\"[::1]\";host=localhost;proto=http",
         ForwardedHeaders.forwardedElement("::1", "localhost"));
   }
 
   @Test
-  void hopByHopProxyAndPekkoHeadersNeverPass() {
+  void shouldNeverPassHopByHopProxyAndPekkoHeaders() {
     HttpRequest request =
         request(
                 "Connection", "X-A",
@@ -189,7 +189,7 @@ class ForwardedHeadersTest {
   }
 
   @Test
-  void aTrustedProxysHeaderNamesTheClientAndAnUntrustedClientCannotForgeIt() {
+  void shouldLetATrustedProxysHeaderNameTheClientAndStopAnUntrustedClientForgingIt() {
     ForwardedHeaders viaProxy =
         ForwardedHeaders.of(
             request("X-Forwarded-For", "203.0.113.9, 10.2.2.2"), "10.1.1.1", BEHIND_PROXY, 9);
@@ -215,7 +215,7 @@ class ForwardedHeadersTest {
   }
 
   @Test
-  void badRealIpSettingsNameTheirKey() {
+  void shouldNameTheKeyOfEveryBadRealIpSetting() {
     ConfigException noTrust =
         assertThrows(
             ConfigException.class, () -> realIp("header = X-Real-IP, trusted-proxies = []"));

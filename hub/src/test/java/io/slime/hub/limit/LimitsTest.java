@@ -10,7 +10,7 @@ class LimitsTest {
   private static final long SECOND = 1_000_000_000L;
 
   @Test
-  void aMinuteWindowCountsTheLastSixtySecondsAndSaysWhenItDrops() {
+  void shouldCountTheLastSixtySecondsInAMinuteWindowAndSayWhenItDrops() {
     RateWindow window = RateWindow.perMinute();
     long t0 = 1000 * SECOND;
     window.add(t0, 5);
@@ -26,7 +26,7 @@ class LimitsTest {
   }
 
   @Test
-  void aWindowHandlesNegativeNanoTime() {
+  void shouldHandleNegativeNanoTimeInAWindow() {
     RateWindow window = RateWindow.perMinute();
     window.add(-5 * SECOND, 3);
     assertEquals(3, window.sum(-1));
@@ -35,7 +35,7 @@ class LimitsTest {
   }
 
   @Test
-  void theRetryBudgetAllowsAShareOfRequestsPlusAFloor() {
+  void shouldAllowAShareOfRequestsPlusAFloorInTheRetryBudget() {
     RetryBudget budget = new RetryBudget(20, 1);
     long now = 500 * SECOND;
     // Floor: 1 per second over the ten-second window.
@@ -54,7 +54,7 @@ class LimitsTest {
   }
 
   @Test
-  void aClientGetsItsBurstThenItsRateAndIsToldHowLongToWait() {
+  void shouldGiveAClientItsBurstThenItsRateAndTellItHowLongToWait() {
     ClientRateLimiter limiter = new ClientRateLimiter(60, 3); // one a second, three at once
     long now = 100 * SECOND;
     for (int i = 0; i < 3; i++) {

@@ -63,7 +63,7 @@ class BalancerTest {
   }
 
   @Test
-  void weightedPicksInProportionToWeight() {
+  void shouldPickInProportionToWeightUnderWeighted() {
     List<Agent> agents =
         List.of(Agent.of("a").weight(1), Agent.of("b").weight(3), Agent.of("c").weight(6));
     Map<String, Integer> counts = picks(new Balancer(new Random(1)), Policy.WEIGHTED, agents);
@@ -73,7 +73,7 @@ class BalancerTest {
   }
 
   @Test
-  void roundRobinGoesAgentAfterAgentInIdOrder() {
+  void shouldGoAgentAfterAgentInIdOrderUnderRoundRobin() {
     Balancer balancer = new Balancer(new Random(1));
     List<Agent> agents = List.of(Agent.of("c"), Agent.of("a"), Agent.of("b"));
     List<String> order = new ArrayList<>();
@@ -88,7 +88,7 @@ class BalancerTest {
   }
 
   @Test
-  void leastBusyPicksTheAgentWithFewestBusyWorkersThenTheLongestIdle() {
+  void shouldPickTheAgentWithFewestBusyWorkersThenTheLongestIdleUnderLeastBusy() {
     Balancer balancer = new Balancer(new Random(1));
     List<Agent> agents =
         List.of(
@@ -99,7 +99,7 @@ class BalancerTest {
   }
 
   @Test
-  void fifoPicksTheLongestIdle() {
+  void shouldPickTheLongestIdleUnderFifo() {
     List<Agent> agents =
         List.of(
             Agent.of("a").idleSince(50), Agent.of("b").idleSince(-20), Agent.of("c").idleSince(0));
@@ -107,7 +107,7 @@ class BalancerTest {
   }
 
   @Test
-  void performanceFavoursTheFasterAgentButStillTriesTheSlowerOne() {
+  void shouldFavourTheFasterAgentButStillTryTheSlowerOneUnderPerformance() {
     List<Agent> agents = List.of(Agent.of("fast").latency(9), Agent.of("slow").latency(39));
     Map<String, Integer> counts = picks(new Balancer(new Random(2)), Policy.PERFORMANCE, agents);
     // Scores 1/10 and 1/40: 80% and 20%.
@@ -116,7 +116,7 @@ class BalancerTest {
   }
 
   @Test
-  void performanceWeighsLoadAndBusyWorkersToo() {
+  void shouldWeighLoadAndBusyWorkersTooUnderPerformance() {
     Agent idleMachine = Agent.of("idle").latency(9);
     Agent busyMachine = new Agent("busy", 1, 1, 2, 9, 1.0, 0, 1);
     Map<String, Integer> counts =
@@ -126,7 +126,7 @@ class BalancerTest {
   }
 
   @Test
-  void slowStartLetsAnAgentBackInAtItsRamp() {
+  void shouldLetAnAgentBackInAtItsSlowStartRamp() {
     List<Agent> agents = List.of(Agent.of("steady"), Agent.of("back").ramp(0.25));
     Map<String, Integer> weighted = picks(new Balancer(new Random(4)), Policy.WEIGHTED, agents);
     assertShare(weighted, "back", 0.2); // 0.25 against 1
@@ -143,7 +143,7 @@ class BalancerTest {
   }
 
   @Test
-  void rendezvousHashKeepsClientsOnTheirAgentAndMovesOnlyTheLeavingAgentsClients() {
+  void shouldKeepClientsOnTheirAgentAndMoveOnlyTheLeavingAgentsClientsByRendezvousHash() {
     List<String> three = List.of("gpu-1", "gpu-2", "gpu-3");
     Map<String, Integer> perAgent = new HashMap<>();
     Map<String, String> owner = new HashMap<>();

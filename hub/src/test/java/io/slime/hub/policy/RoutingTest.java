@@ -19,7 +19,7 @@ class RoutingTest {
   }
 
   @Test
-  void theLongestMatchingPathWinsAndItsProtocolsOverrideItsPolicy() {
+  void shouldLetTheLongestMatchingPathWinAndItsProtocolsOverrideItsPolicy() {
     Routing routing =
         routing(
             """
@@ -37,13 +37,13 @@ class RoutingTest {
   }
 
   @Test
-  void readsTheIpHashFallbackAndWait() {
+  void shouldReadTheIpHashFallbackAndWait() {
     assertEquals(Policy.LEAST_BUSY, routing("ip-hash-fallback = least-busy").ipHashFallback());
     assertNull(routing("ip-hash-fallback = wait").ipHashFallback());
   }
 
   @Test
-  void everyBadValueNamesItsKey() {
+  void shouldNameTheKeyOfEveryBadValue() {
     assertKey(
         "slime.hub.routing.routes.chat.policy", "routes { chat { path = /, policy = fastest } }");
     assertKey("slime.hub.routing.routes.chat.path", "routes { chat { path = v1, policy = fifo } }");
@@ -60,7 +60,7 @@ class RoutingTest {
   }
 
   @Test
-  void tellsTheProtocolFromTheHeaders() {
+  void shouldTellTheProtocolFromTheHeaders() {
     assertEquals(Protocol.SSE, Protocol.of("text/event-stream", null));
     assertEquals(Protocol.SSE, Protocol.of("application/json, text/event-stream;q=0.9", null));
     assertEquals(Protocol.WEBSOCKET, Protocol.of("*/*", "WebSocket"));

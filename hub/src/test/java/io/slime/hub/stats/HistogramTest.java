@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 class HistogramTest {
 
   @Test
-  void quantilesAreWithinTheBucketWidthAndSnapshotsAddUp() {
+  void shouldKeepQuantilesWithinTheBucketWidthAndAddUpSnapshots() {
     Histogram a = new Histogram();
     Histogram b = new Histogram();
     for (int ms = 1; ms <= 100; ms++) {

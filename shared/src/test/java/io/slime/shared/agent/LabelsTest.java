@@ -42,7 +42,7 @@ class LabelsTest {
   }
 
   @Test
-  void termsOfTheTokenWinOverTheAgentsAndLabelsMergeKeyByKey() {
+  void shouldLetTermsOfTheTokenWinOverTheAgentsAndMergeLabelsKeyByKey() {
     AgentTerms token = new AgentTerms(2, Map.of("model", "llama3"), null, 500L);
     AgentTerms agent = new AgentTerms(5, Map.of("model", "other", "gpu", "a100"), 60L, null);
 
@@ -53,7 +53,7 @@ class LabelsTest {
   }
 
   @Test
-  void aReportRoundTripsAsJsonAndItsLoadIsTheBusiestOfCpuAndGpu() {
+  void shouldRoundTripAReportAsJsonAndTakeItsLoadAsTheBusiestOfCpuAndGpu() {
     AgentReport report =
         new AgentReport(
             false,
