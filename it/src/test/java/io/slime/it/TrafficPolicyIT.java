@@ -428,7 +428,11 @@ class TrafficPolicyIT {
     HttpResponse<String> none = Admin.call(hub, null, "GET", "/agents", null);
     assertEquals(401, none.statusCode());
     assertEquals("unauthorized", Admin.json(none).get("error").asText());
+    assertEquals("unauthorized", Client.header(none, "Slime-Error"));
     assertEquals(401, Admin.call(hub, "wrong", "GET", "/stats", null).statusCode());
+    HttpResponse<String> nowhere = Admin.call(hub, ADMIN, "GET", "/nowhere", null);
+    assertEquals(404, nowhere.statusCode());
+    assertEquals("not-found", Client.header(nowhere, "Slime-Error"));
 
     HttpResponse<String> config = Admin.call(hub, ADMIN, "GET", "/config", null);
     assertEquals(200, config.statusCode());

@@ -13,6 +13,7 @@ import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.dispatch.NodeView;
 import io.slime.hub.http.ProxyError;
 import io.slime.hub.stats.TrafficSnapshot;
+import io.slime.shared.protocol.SlimeHeaders;
 import io.slime.shared.token.AgentToken;
 import io.slime.shared.token.InvalidTokenException;
 import io.slime.shared.token.TokenCodec;
@@ -34,6 +35,7 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.stream.Materializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -444,8 +446,13 @@ public final class AdminApi {
     return done(error(404, "not-found", "no admin endpoint " + method + " " + PREFIX + path));
   }
 
+  /**
+   * An answer the admin API makes itself: its code in the body and, as on every such answer, in
+   * {@code Slime-Error}.
+   */
   static HttpResponse error(int status, String code, String detail) {
-    return json(status, ordered("error", code, "detail", detail));
+    return json(status, ordered("error", code, "detail", detail))
+        .addHeader(RawHeader.create(SlimeHeaders.ERROR, code));
   }
 
   /** A JSON object with its fields in the order given: name, value, name, value. */
