@@ -1,10 +1,8 @@
 package io.slime.it;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -33,9 +31,8 @@ final class HangingUpstream implements AutoCloseable {
   }
 
   static HangingUpstream start() throws IOException {
-    ServerSocket server = new ServerSocket(0, 128, InetAddress.getLoopbackAddress());
-    HangingUpstream upstream = new HangingUpstream(server);
-    upstream.threads.execute(upstream::acceptLoop);
+    HangingUpstream upstream = new HangingUpstream(RawUpstreams.listen());
+    RawUpstreams.acceptOn(upstream.server, upstream.threads, upstream::serve);
     return upstream;
   }
 
@@ -64,26 +61,16 @@ final class HangingUpstream implements AutoCloseable {
     threads.shutdownNow();
   }
 
-  private void acceptLoop() {
-    while (!server.isClosed()) {
-      try {
-        Socket socket = server.accept();
-        threads.execute(() -> serve(socket));
-      } catch (IOException e) {
-        return;
-      }
-    }
-  }
-
   private void serve(Socket socket) {
     try (socket) {
       InputStream in = socket.getInputStream();
       OutputStream out = socket.getOutputStream();
       while (true) {
-        String head = readHead(in);
-        if (head == null) {
+        byte[] raw = RawUpstreams.readHead(in);
+        if (raw == null) {
           return;
         }
+        String head = new String(raw, StandardCharsets.ISO_8859_1);
         String target = head.split(" ", 3)[1];
         targets.add(target);
         arrived.add(target);
@@ -117,19 +104,5 @@ final class HangingUpstream implements AutoCloseable {
     } catch (IOException e) {
       // The agent closed a kept-alive connection: nothing to record.
     }
-  }
-
-  /** The request head up to the blank line, or null at end of stream. */
-  private static String readHead(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    int matched = 0;
-    for (int b; (b = in.read()) >= 0; ) {
-      head.write(b);
-      matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
-      if (matched == 4) {
-        return head.toString(StandardCharsets.US_ASCII);
-      }
-    }
-    return null;
   }
 }

@@ -1,10 +1,8 @@
 package io.slime.it;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -60,9 +58,9 @@ final class HeaderRecordingUpstream implements AutoCloseable {
 
   /** {@code responder} gives the whole raw answer (head and body) for a request target. */
   static HeaderRecordingUpstream start(Function<String, String> responder) throws IOException {
-    ServerSocket server = new ServerSocket(0, 128, InetAddress.getLoopbackAddress());
-    HeaderRecordingUpstream upstream = new HeaderRecordingUpstream(server, responder);
-    upstream.threads.execute(upstream::acceptLoop);
+    HeaderRecordingUpstream upstream =
+        new HeaderRecordingUpstream(RawUpstreams.listen(), responder);
+    RawUpstreams.acceptOn(upstream.server, upstream.threads, upstream::serve);
     return upstream;
   }
 
@@ -86,23 +84,13 @@ final class HeaderRecordingUpstream implements AutoCloseable {
     threads.shutdownNow();
   }
 
-  private void acceptLoop() {
-    while (!server.isClosed()) {
-      try {
-        Socket socket = server.accept();
-        threads.execute(() -> serve(socket));
-      } catch (IOException e) {
-        return;
-      }
-    }
-  }
-
   private void serve(Socket socket) {
     try (socket) {
       InputStream in = socket.getInputStream();
       OutputStream out = socket.getOutputStream();
-      for (String head; (head = readHead(in)) != null; ) {
-        Request request = parse(head);
+      for (byte[] raw; (raw = RawUpstreams.readHead(in)) != null; ) {
+        String head = new String(raw, StandardCharsets.ISO_8859_1);
+        Request request = parse(head.substring(0, head.length() - 4));
         arrived.add(request);
         out.write(responder.apply(request.target()).getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
@@ -121,20 +109,5 @@ final class HeaderRecordingUpstream implements AutoCloseable {
           new String[] {lines[i].substring(0, colon), lines[i].substring(colon + 1).strip()});
     }
     return new Request(lines[0], List.copyOf(fields));
-  }
-
-  /** The request head without its blank line, or null at end of stream. */
-  private static String readHead(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    int matched = 0;
-    for (int b; (b = in.read()) >= 0; ) {
-      head.write(b);
-      matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
-      if (matched == 4) {
-        String text = head.toString(StandardCharsets.ISO_8859_1);
-        return text.substring(0, text.length() - 4);
-      }
-    }
-    return null;
   }
 }

@@ -5,7 +5,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -41,9 +40,8 @@ final class RecordingUpstream implements AutoCloseable {
   }
 
   static RecordingUpstream start() throws IOException {
-    RecordingUpstream upstream =
-        new RecordingUpstream(new ServerSocket(0, 128, InetAddress.getLoopbackAddress()));
-    upstream.threads.execute(upstream::acceptLoop);
+    RecordingUpstream upstream = new RecordingUpstream(RawUpstreams.listen());
+    RawUpstreams.acceptOn(upstream.server, upstream.threads, upstream::serve);
     return upstream;
   }
 
@@ -62,22 +60,11 @@ final class RecordingUpstream implements AutoCloseable {
     threads.shutdownNow();
   }
 
-  private void acceptLoop() {
-    while (!server.isClosed()) {
-      try {
-        Socket socket = server.accept();
-        threads.execute(() -> serve(socket));
-      } catch (IOException e) {
-        return;
-      }
-    }
-  }
-
   private void serve(Socket socket) {
     try (socket) {
       InputStream in = new BufferedInputStream(socket.getInputStream());
       OutputStream out = socket.getOutputStream();
-      for (byte[] head; (head = readHead(in)) != null; ) {
+      for (byte[] head; (head = RawUpstreams.readHead(in)) != null; ) {
         byte[] body = readBody(in, new String(head, StandardCharsets.ISO_8859_1));
         received.add(new Received(head, body));
         out.write(
@@ -88,20 +75,6 @@ final class RecordingUpstream implements AutoCloseable {
     } catch (IOException e) {
       // The agent closed or aborted the connection: a request cut off is not kept.
     }
-  }
-
-  /** The head up to and including the blank line, or null at the end of the stream. */
-  private static byte[] readHead(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    int matched = 0;
-    for (int b; (b = in.read()) >= 0; ) {
-      head.write(b);
-      matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
-      if (matched == 4) {
-        return head.toByteArray();
-      }
-    }
-    return null;
   }
 
   private static byte[] readBody(InputStream in, String head) throws IOException {

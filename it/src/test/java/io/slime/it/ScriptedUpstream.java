@@ -4,7 +4,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -66,9 +65,14 @@ final class ScriptedUpstream implements AutoCloseable {
   }
 
   static ScriptedUpstream start() throws IOException {
-    ScriptedUpstream upstream =
-        new ScriptedUpstream(new ServerSocket(0, 128, InetAddress.getLoopbackAddress()));
-    upstream.threads.execute(upstream::acceptLoop);
+    ScriptedUpstream upstream = new ScriptedUpstream(RawUpstreams.listen());
+    RawUpstreams.acceptOn(
+        upstream.server,
+        upstream.threads,
+        socket -> {
+          upstream.connections.incrementAndGet();
+          upstream.serve(socket);
+        });
     return upstream;
   }
 
@@ -135,18 +139,6 @@ final class ScriptedUpstream implements AutoCloseable {
     threads.shutdownNow();
   }
 
-  private void acceptLoop() {
-    while (!server.isClosed()) {
-      try {
-        Socket socket = server.accept();
-        connections.incrementAndGet();
-        threads.execute(() -> serve(socket));
-      } catch (IOException e) {
-        return;
-      }
-    }
-  }
-
   private void serve(Socket socket) {
     String last = null;
     try (socket) {
@@ -190,10 +182,11 @@ final class ScriptedUpstream implements AutoCloseable {
 
   /** The next request (head and Content-Length or chunked body), or null at end of stream. */
   private static Request read(InputStream in) throws IOException {
-    String head = readHead(in);
-    if (head == null) {
+    byte[] raw = RawUpstreams.readHead(in);
+    if (raw == null) {
       return null;
     }
+    String head = new String(raw, StandardCharsets.ISO_8859_1);
     String[] requestLine = head.substring(0, head.indexOf("\r\n")).split(" ", 3);
     Request partial = new Request(requestLine[0], requestLine[1], head, new byte[0]);
     String length = partial.header("Content-Length");
@@ -213,19 +206,6 @@ final class ScriptedUpstream implements AutoCloseable {
       body = all.toByteArray();
     }
     return new Request(partial.method(), partial.target(), head, body);
-  }
-
-  private static String readHead(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    int matched = 0;
-    for (int b; (b = in.read()) >= 0; ) {
-      head.write(b);
-      matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
-      if (matched == 4) {
-        return head.toString(StandardCharsets.ISO_8859_1);
-      }
-    }
-    return null;
   }
 
   private static String line(InputStream in) throws IOException {
