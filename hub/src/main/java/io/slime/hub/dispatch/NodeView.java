@@ -13,7 +13,7 @@ import java.util.Map;
  * @param traffic the requests applications sent to this node
  */
 public record NodeView(String node, int waiting, TrafficSnapshot traffic, List<Agent> agents)
-    implements CborSerializable {
+    implements Dispatcher.PeerMessage {
 
   /**
    * One agent's workers on the node.

@@ -1,0 +1,206 @@
+package io.slime.hub.dispatch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.slime.hub.cluster.AgentSummary;
+import io.slime.hub.cluster.PeerBoard;
+import io.slime.hub.health.PassiveHealth;
+import io.slime.hub.policy.Balancer;
+import io.slime.hub.policy.Policy;
+import io.slime.hub.stats.AgentTrafficRegistry;
+import io.slime.hub.worker.AgentWorker;
+import io.slime.shared.agent.AgentTerms;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.junit.jupiter.api.Test;
+
+/** Placement on its own: a pool and a board filled by hand, no actors. */
+class PlacementTest {
+  private final PeerBoard board = new PeerBoard(Duration.ZERO);
+  private final Pool pool =
+      new Pool(
+          new AgentTerms(1, null, 0L, 0L),
+          PassiveHealth.Settings.OFF,
+          new AgentTrafficRegistry(),
+          board);
+  private final Placement alone =
+      new Placement(pool, board, new NoPeers("here"), new Balancer(new Random(1)), null);
+
+  @Test
+  void shouldPickTheLongestIdleWorkerThatAcceptsTheRequest() {
+    FakeRef<AgentWorker.Command> a = idle(profile("a", 0, List.of()), 1);
+    FakeRef<AgentWorker.Command> b = idle(profile("b", 0, List.of()), 2);
+
+    assertEquals(a, alone.choose(request("/v1", null), null, now()).worker());
+    assertEquals(b, alone.choose(request("/v1", null), "a", now()).worker(), "a is avoided");
+  }
+
+  @Test
+  void shouldGiveAScopedRequestOnlyToAWorkerOfThatScope() {
+    idle(profile("plain", 0, List.of()), 1);
+    FakeRef<AgentWorker.Command> gpu = idle(profile("gpu", 0, List.of("gpu")), 2);
+
+    assertEquals(gpu, alone.choose(request("/v1", "gpu"), null, now()).worker());
+    assertNull(alone.choose(request("/v1", "tpu"), null, now()));
+  }
+
+  @Test
+  void shouldFindNothingWhenEveryWorkerIsBusy() {
+    FakeRef<AgentWorker.Command> a = idle(profile("a", 0, List.of()), 1);
+    pool.markBusy(a);
+
+    assertNull(alone.choose(request("/v1", null), null, now()));
+    assertRefused(alone.unserved(Demand.of(null, "/v1"), now()), 503, "no-idle-worker");
+  }
+
+  @Test
+  void shouldRefuseNoAgentWhenNoWorkerIsConnectedAnywhere() {
+    assertRefused(alone.unserved(Demand.of(null, "/v1"), now()), 503, "no-agent");
+  }
+
+  @Test
+  void shouldRefuseNoMatchingWorkerAndNameTheLabelsNobodyHas() {
+    idle(profile("a", 0, List.of()), 1);
+
+    assertRefused(alone.unserved(Demand.of("tpu", "/v1"), now()), 503, "no-matching-worker");
+    Demand selecting = new Demand(null, "/v1", Map.of("model", "llama"), null);
+    HttpResponse labels = alone.unserved(selecting, now());
+    assertRefused(labels, 503, "no-matching-worker");
+  }
+
+  @Test
+  void shouldChooseAnIdleAgentAtAnotherNodeOnlyThroughPeers() {
+    FakeRef<Dispatcher.Command> peer = new FakeRef<>("peer");
+    board.update(peer, List.of(summary("far", 1)), List.of(), 0, now());
+    Placement clustered =
+        new Placement(pool, board, new BoardPeers(board), new Balancer(new Random(1)), null);
+
+    Placement.Pick pick = clustered.choose(request("/v1", null), null, now());
+    assertEquals(Placement.Pick.remote(peer, "far"), pick);
+    assertNull(alone.choose(request("/v1", null), null, now()), "alone: the board lends nothing");
+    assertRefused(alone.unserved(Demand.of(null, "/v1"), now()), 503, "no-idle-worker");
+  }
+
+  @Test
+  void shouldPinAnIpHashRequestToItsBusyAgentWhenTheFallbackIsToWait() {
+    FakeRef<AgentWorker.Command> a = idle(profile("a", 0, List.of()), 1);
+    pool.markBusy(a);
+    Exchange exchange =
+        new Exchange(
+            "GET",
+            "/v1",
+            "/v1",
+            List.of(),
+            HttpEntities.EMPTY,
+            new RequestTraits(
+                Demand.of(null, "/v1"), true, 0, Duration.ofMinutes(1), Policy.IP_HASH, "1.2.3.4"));
+
+    assertNull(alone.choose(exchange, null, now()));
+    assertEquals("a", exchange.demand().pinnedAgent());
+  }
+
+  /** Lends from the board as a cluster's peers do, without their actor context. */
+  private record BoardPeers(PeerBoard board) implements Peers {
+    @Override
+    public List<PeerBoard.PeerAgent> idleFor(Demand demand) {
+      return board.idleFor(demand);
+    }
+
+    @Override
+    public PeerBoard.PeerWaiter firstWaiter(WorkerProfile profile) {
+      return board.firstWaiter(profile);
+    }
+
+    @Override
+    public void lend(
+        org.apache.pekko.actor.typed.ActorRef<AgentWorker.Command> worker,
+        WorkerProfile profile,
+        PeerBoard.PeerWaiter remote,
+        io.slime.hub.cluster.Waiter rival) {}
+
+    @Override
+    public void send(Exchange exchange, Placement.Pick pick) {}
+
+    @Override
+    public void lendIdle(long now) {}
+
+    @Override
+    public void onLend(Dispatcher.Lend lend) {}
+
+    @Override
+    public org.apache.pekko.actor.typed.ActorRef<AgentWorker.Command> loanBack(long loan) {
+      return null;
+    }
+
+    @Override
+    public void onOffer(Dispatcher.Offer offer, boolean lendIdle) {}
+
+    @Override
+    public void onStatus(Dispatcher.PeerStatus status) {}
+
+    @Override
+    public void onListed(org.apache.pekko.actor.typed.receptionist.Receptionist.Listing listing) {}
+
+    @Override
+    public void onUnreachable(org.apache.pekko.actor.Address address) {}
+
+    @Override
+    public void forget(org.apache.pekko.actor.typed.ActorRef<AgentWorker.Command> worker) {}
+
+    @Override
+    public void ended(org.apache.pekko.actor.typed.ActorRef<?> request) {}
+
+    @Override
+    public void changed() {}
+
+    @Override
+    public void publishStatus() {}
+
+    @Override
+    public void stopOffering() {}
+
+    @Override
+    public List<org.apache.pekko.actor.typed.ActorRef<Dispatcher.Command>> known() {
+      return List.of();
+    }
+
+    @Override
+    public List<Dispatcher.NodePool> nodePools(NodeCounts self) {
+      return List.of();
+    }
+  }
+
+  private FakeRef<AgentWorker.Command> idle(WorkerProfile profile, long idleSince) {
+    FakeRef<AgentWorker.Command> worker = new FakeRef<>(profile.slot().replace('#', '-'));
+    pool.join(worker, profile);
+    pool.markIdle(worker, idleSince);
+    return worker;
+  }
+
+  private static WorkerProfile profile(String agentId, int index, List<String> scopes) {
+    return new WorkerProfile(agentId, "agent-" + agentId, index, scopes, List.of());
+  }
+
+  private static AgentSummary summary(String agentId, int idle) {
+    return new AgentSummary(
+        agentId, "agent-" + agentId, 0, Acceptance.ANY, 1, 1, idle, idle, 0, null, 0, 0, 0, 0, 0);
+  }
+
+  private static Exchange request(String path, String scope) {
+    return new Exchange("GET", path, path, List.of(), HttpEntities.EMPTY, scope, false);
+  }
+
+  private static long now() {
+    return System.nanoTime();
+  }
+
+  private static void assertRefused(HttpResponse response, int status, String code) {
+    assertEquals(status, response.status().intValue());
+    assertEquals(code, response.getHeader("Slime-Error").orElseThrow().value());
+  }
+}
