@@ -2,7 +2,7 @@ package io.slime.hub.cluster;
 
 import io.slime.hub.CborSerializable;
 import io.slime.hub.dispatch.Dispatcher;
-import io.slime.hub.dispatch.Exchange;
+import io.slime.hub.dispatch.Job;
 import io.slime.hub.dispatch.WorkerProfile;
 import io.slime.hub.http.ProxyError;
 import org.apache.pekko.NotUsed;
@@ -19,8 +19,8 @@ import org.apache.pekko.util.ByteString;
 /**
  * A request this node's application sent, served by a worker on another node. Offers the request to
  * the peer's dispatcher, streams the body once the peer accepted, and answers the application with
- * what comes back. A declined offer hands the exchange back to this node's dispatcher untouched
- * (its body not yet read), so it is never lost between nodes.
+ * what comes back. Holds the job's slot from its start; a declined offer hands the job back to this
+ * node's dispatcher untouched (its body not yet read), so it is never lost between nodes.
  */
 public final class ForwardedRequest {
 
@@ -57,7 +57,7 @@ public final class ForwardedRequest {
   private record PeerLost(String why) implements Command {}
 
   private final ActorContext<Command> context;
-  private final Exchange exchange;
+  private final Job job;
   private final boolean streamedBody;
   private final ActorRef<Dispatcher.Command> home;
   private final ActorRef<Dispatcher.Command> peer;
@@ -67,13 +67,13 @@ public final class ForwardedRequest {
 
   private ForwardedRequest(
       ActorContext<Command> context,
-      Exchange exchange,
+      Job job,
       boolean streamedBody,
       ActorRef<Dispatcher.Command> home,
       ActorRef<Dispatcher.Command> peer,
       Materializer materializer) {
     this.context = context;
-    this.exchange = exchange;
+    this.job = job;
     this.streamedBody = streamedBody;
     this.home = home;
     this.peer = peer;
@@ -81,12 +81,12 @@ public final class ForwardedRequest {
   }
 
   /**
-   * Offers {@code exchange} to {@code peer}, on the worker it lent when {@code loan} is not 0, else
-   * to a worker of {@code agentId} (any agent's when null). {@code home} is this node's dispatcher,
-   * which takes the exchange back if the peer declines.
+   * Offers {@code job} to {@code peer}, on the worker it lent when {@code loan} is not 0, else to a
+   * worker of {@code agentId} (any agent's when null). {@code home} is this node's dispatcher,
+   * which takes the job back if the peer declines.
    */
   public static Behavior<Command> create(
-      Exchange exchange,
+      Job job,
       ActorRef<Dispatcher.Command> home,
       ActorRef<Dispatcher.Command> peer,
       long loan,
@@ -95,12 +95,14 @@ public final class ForwardedRequest {
     return Behaviors.setup(
         context -> {
           context.watchWith(peer, new PeerLost("the hub node serving it left"));
-          exchange.whenGone(() -> context.getSelf().tell(ClientGone.INSTANCE));
-          RemoteRequest request = PeerHttp.request(exchange, inlineLimit);
+          if (!job.slot().assign(() -> context.getSelf().tell(ClientGone.INSTANCE))) {
+            context.getSelf().tell(ClientGone.INSTANCE);
+          }
+          RemoteRequest request = PeerHttp.request(job.request(), inlineLimit);
           peer.tell(new Dispatcher.Offer(request, context.getSelf(), loan, agentId));
           return new ForwardedRequest(
                   context,
-                  exchange,
+                  job,
                   request.streamed(),
                   home,
                   peer,
@@ -130,15 +132,20 @@ public final class ForwardedRequest {
     // Read only now: a declined request still has its whole body for the next worker.
     served.tell(
         new PeerRequest.Body(
-            PeerBody.offer(exchange.entity().withoutSizeLimit().getDataBytes(), materializer)));
+            PeerBody.offer(
+                job.request().entity().withoutSizeLimit().getDataBytes(), materializer)));
     return serving();
   }
 
   private Behavior<Command> onDeclined() {
     context
         .getLog()
-        .debug("Peer declined {} {}; dispatching it here", exchange.method(), exchange.target());
-    home.tell(new Dispatcher.Redispatch(exchange));
+        .debug(
+            "Peer declined {} {}; dispatching it here",
+            job.request().method(),
+            job.request().target());
+    job.slot().handBack();
+    home.tell(new Dispatcher.Redispatch(job));
     return Behaviors.stopped();
   }
 
@@ -153,11 +160,11 @@ public final class ForwardedRequest {
 
   private Behavior<Command> onAnswer(Answer answer) {
     RemoteResponse response = answer.response();
-    boolean head = exchange.method().equals("HEAD");
+    boolean head = job.request().method().equals("HEAD");
     if (response.body() == null) {
       workerFree();
-      exchange.respond(PeerHttp.httpResponse(response, head, null));
-      exchange.finish();
+      job.slot().answer(PeerHttp.httpResponse(response, head, null));
+      job.slot().finish();
       return Behaviors.stopped();
     }
     var self = context.getSelf();
@@ -172,7 +179,7 @@ public final class ForwardedRequest {
                   done.whenComplete((ok, failure) -> self.tell(BodyEnded.INSTANCE));
                   return NotUsed.getInstance();
                 });
-    exchange.respond(PeerHttp.httpResponse(response, head, body));
+    job.slot().answer(PeerHttp.httpResponse(response, head, body));
     return Behaviors.receive(Command.class)
         .onMessageEquals(BodyEnded.INSTANCE, this::onBodyEnded)
         .onMessageEquals(ClientGone.INSTANCE, this::onClientGone)
@@ -194,7 +201,7 @@ public final class ForwardedRequest {
 
   private Behavior<Command> onBodyEnded() {
     workerFree();
-    exchange.finish();
+    job.slot().finish();
     return Behaviors.stopped();
   }
 
@@ -214,13 +221,13 @@ public final class ForwardedRequest {
       // cancelled when it sees this side stop.
       context.getLog().debug("Application left before the peer accepted");
     }
-    exchange.finish();
+    job.slot().finish();
     return Behaviors.stopped();
   }
 
   private Behavior<Command> onPeerLost(PeerLost lost) {
-    exchange.respond(ProxyError.AGENT_LOST.response(lost.why()));
-    exchange.finish();
+    job.slot().answer(ProxyError.AGENT_LOST.response(lost.why()));
+    job.slot().finish();
     return Behaviors.stopped();
   }
 }

@@ -1,6 +1,7 @@
 package io.slime.hub.cluster;
 
-import io.slime.hub.dispatch.Exchange;
+import io.slime.hub.dispatch.Job;
+import io.slime.hub.dispatch.ProxiedRequest;
 import io.slime.hub.dispatch.RequestTraits;
 import io.slime.hub.policy.Policy;
 import io.slime.hub.worker.ExchangeFrames;
@@ -23,30 +24,30 @@ import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
-/** Turns exchanges and responses into the messages that carry them between hub nodes, and back. */
+/** Turns requests and responses into the messages that carry them between hub nodes, and back. */
 public final class PeerHttp {
   private PeerHttp() {}
 
   /** The request for a peer; its body inline when it is in memory and at most {@code limit}. */
-  public static RemoteRequest request(Exchange exchange, int inlineLimit) {
-    RequestEntity entity = exchange.entity();
+  public static RemoteRequest request(ProxiedRequest request, int inlineLimit) {
+    RequestEntity entity = request.entity();
     byte[] inline =
-        ExchangeFrames.isInline(exchange, inlineLimit)
+        ExchangeFrames.isInline(request, inlineLimit)
             ? ((HttpEntity.Strict) entity).getData().toArray()
             : null;
     return new RemoteRequest(
-        exchange.method(),
-        exchange.target(),
-        exchange.path(),
-        exchange.headers(),
-        exchange.demand(),
+        request.method(),
+        request.target(),
+        request.path(),
+        request.headers(),
+        request.demand(),
         ExchangeFrames.contentTypeOf(entity),
         entity.getContentLengthOption().orElse(Frame.UNKNOWN_LENGTH),
         inline);
   }
 
-  /** The serving node's exchange for a peer's request; {@code body} is read when it streams. */
-  public static Exchange exchange(RemoteRequest request, Source<ByteString, NotUsed> body) {
+  /** The serving node's job for a peer's request; {@code body} is read when it streams. */
+  public static Job job(RemoteRequest request, Source<ByteString, NotUsed> body) {
     ContentType type = ExchangeFrames.parseContentType(request.contentType());
     RequestEntity entity;
     if (!request.streamed()) {
@@ -56,13 +57,14 @@ public final class PeerHttp {
     } else {
       entity = HttpEntities.createChunked(type, body);
     }
-    return new Exchange(
-        request.method(),
-        request.target(),
-        request.path(),
-        request.headers(),
-        entity,
-        new RequestTraits(request.demand(), false, 0, Duration.ofDays(1), Policy.FIFO, ""));
+    return Job.of(
+        ProxiedRequest.of(
+            request.method(),
+            request.target(),
+            request.path(),
+            request.headers(),
+            entity,
+            new RequestTraits(request.demand(), false, 0, Duration.ofDays(1), Policy.FIFO, "")));
   }
 
   /** The head of a worker's answer, with its body inline when small, else as a stream ref. */

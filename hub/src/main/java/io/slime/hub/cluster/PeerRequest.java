@@ -1,7 +1,7 @@
 package io.slime.hub.cluster;
 
 import io.slime.hub.CborSerializable;
-import io.slime.hub.dispatch.Exchange;
+import io.slime.hub.dispatch.Job;
 import io.slime.hub.dispatch.WorkerProfile;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.NotUsed;
@@ -42,31 +42,31 @@ public final class PeerRequest {
   }
 
   private final ActorRef<ForwardedRequest.Command> origin;
-  private final Exchange exchange;
+  private final Job job;
   private final CompletableFuture<Source<ByteString, NotUsed>> body;
   private final int inlineLimit;
   private final Materializer materializer;
 
   private PeerRequest(
       ActorRef<ForwardedRequest.Command> origin,
-      Exchange exchange,
+      Job job,
       CompletableFuture<Source<ByteString, NotUsed>> body,
       int inlineLimit,
       Materializer materializer) {
     this.origin = origin;
-    this.exchange = exchange;
+    this.job = job;
     this.body = body;
     this.inlineLimit = inlineLimit;
     this.materializer = materializer;
   }
 
   /**
-   * The serving side of {@code exchange}, whose streamed body (if any) reads from {@code body} once
-   * the origin sends it; tells {@code origin} it was accepted by a worker that accepts what {@code
+   * The serving side of {@code job}, whose streamed body (if any) reads from {@code body} once the
+   * origin sends it; tells {@code origin} it was accepted by a worker that accepts what {@code
    * worker} does.
    */
   public static Behavior<Command> create(
-      Exchange exchange,
+      Job job,
       CompletableFuture<Source<ByteString, NotUsed>> body,
       ActorRef<ForwardedRequest.Command> origin,
       WorkerProfile worker,
@@ -76,14 +76,10 @@ public final class PeerRequest {
           var self = context.getSelf();
           context.watchWith(origin, OriginLost.INSTANCE);
           origin.tell(new ForwardedRequest.Accepted(self, worker));
-          context.pipeToSelf(exchange.response(), Answered::new);
-          exchange.finished().whenComplete((ok, failure) -> self.tell(Finished.INSTANCE));
+          context.pipeToSelf(job.slot().response(), Answered::new);
+          job.slot().finished().whenComplete((ok, failure) -> self.tell(Finished.INSTANCE));
           return new PeerRequest(
-                  origin,
-                  exchange,
-                  body,
-                  inlineLimit,
-                  Materializer.matFromSystem(context.getSystem()))
+                  origin, job, body, inlineLimit, Materializer.matFromSystem(context.getSystem()))
               .serving();
         });
   }
@@ -98,7 +94,7 @@ public final class PeerRequest {
         .onMessageEquals(
             Finished.INSTANCE,
             // A worker answers every exchange but a cancelled one, maybe just after finishing it.
-            () -> exchange.isGone() ? Behaviors.stopped() : finishedUnanswered())
+            () -> job.slot().isGone() ? Behaviors.stopped() : finishedUnanswered())
         .build();
   }
 
@@ -134,12 +130,12 @@ public final class PeerRequest {
 
   private Behavior<Command> onOriginLost() {
     // Once answered, the response's stream ref notices a lost origin by itself.
-    return exchange.isAnswered() ? Behaviors.same() : leave();
+    return job.slot().isAnswered() ? Behaviors.same() : leave();
   }
 
   private Behavior<Command> leave() {
     body.completeExceptionally(new IllegalStateException("the application went away"));
-    exchange.markGone();
+    job.slot().markGone();
     return Behaviors.same();
   }
 }

@@ -51,7 +51,7 @@ final class ClusterPeers implements Peers {
   private final Pool pool;
   private final WaitingRequests waiting;
   private final PeerBoard board;
-  private final ObjLongConsumer<Exchange> counted;
+  private final ObjLongConsumer<Job> counted;
 
   private final Set<ActorRef<Dispatcher.Command>> peers = new HashSet<>();
   private final Map<Long, Loan> loans = new HashMap<>();
@@ -73,7 +73,7 @@ final class ClusterPeers implements Peers {
       Pool pool,
       WaitingRequests waiting,
       PeerBoard board,
-      ObjLongConsumer<Exchange> counted) {
+      ObjLongConsumer<Job> counted) {
     this.context = context;
     this.timers = timers;
     this.settings = settings;
@@ -108,9 +108,9 @@ final class ClusterPeers implements Peers {
   }
 
   @Override
-  public void send(Exchange exchange, Placement.Pick pick) {
+  public void send(Job job, Placement.Pick pick) {
     board.take(pick.peer(), pick.agentId());
-    forward(exchange, pick.peer(), 0, pick.agentId());
+    forward(job, pick.peer(), 0, pick.agentId());
   }
 
   @Override
@@ -134,19 +134,19 @@ final class ClusterPeers implements Peers {
 
   @Override
   public void onLend(Dispatcher.Lend lend) {
-    Exchange exchange = waiting.first(e -> lend.profile().accepts(e.demand()));
-    if (exchange != null
+    Job job = waiting.first(e -> lend.profile().accepts(e.request().demand()));
+    if (job != null
         && lend.rival() != null
-        && lend.rival().before(exchange.traits().priority(), Matching.sinceMillis(exchange))) {
-      exchange = null; // the lender's own request comes first
+        && lend.rival().before(job.request().traits().priority(), Matching.sinceMillis(job))) {
+      job = null; // the lender's own request comes first
     }
-    if (exchange == null) {
+    if (job == null) {
       lend.lender().tell(new Dispatcher.LoanReturned(lend.loan()));
       return;
     }
-    waiting.remove(exchange);
-    counted.accept(exchange, System.nanoTime());
-    forward(exchange, lend.lender(), lend.loan(), lend.profile().agentId());
+    waiting.remove(job);
+    counted.accept(job, System.nanoTime());
+    forward(job, lend.lender(), lend.loan(), lend.profile().agentId());
   }
 
   @Override
@@ -176,18 +176,17 @@ final class ClusterPeers implements Peers {
       return;
     }
     CompletableFuture<Source<ByteString, NotUsed>> body = new CompletableFuture<>();
-    Exchange exchange =
-        PeerHttp.exchange(
+    Job job =
+        PeerHttp.job(
             offer.request(),
             Source.completionStageSource(body).mapMaterializedValue(m -> NotUsed.getInstance()));
     ActorRef<PeerRequest.Command> served =
         context.spawnAnonymous(
-            PeerRequest.create(
-                exchange, body, offer.origin(), profile, settings.inlineBodyLimit()));
+            PeerRequest.create(job, body, offer.origin(), profile, settings.inlineBodyLimit()));
     servedForPeers.put(served, offer.origin().path().address());
     context.watchWith(served, new Dispatcher.CrossingEnded(served));
     pool.agentOf(worker).traffic.started(now);
-    worker.tell(new AgentWorker.Assign(exchange));
+    worker.tell(new AgentWorker.Assign(job));
   }
 
   /** One of the agent the offer asks for when it has an idle worker for it, else the first. */
@@ -203,19 +202,18 @@ final class ClusterPeers implements Peers {
     return pool.firstIdle(demand, null, now);
   }
 
-  private void forward(
-      Exchange exchange, ActorRef<Dispatcher.Command> peer, long loan, String agentId) {
+  private void forward(Job job, ActorRef<Dispatcher.Command> peer, long loan, String agentId) {
     context
         .getLog()
         .debug(
             "Request {} {} goes to hub node {}",
-            exchange.method(),
-            exchange.target(),
+            job.request().method(),
+            job.request().target(),
             peer.path().address());
     ActorRef<ForwardedRequest.Command> request =
         context.spawnAnonymous(
             ForwardedRequest.create(
-                exchange, context.getSelf(), peer, loan, agentId, settings.inlineBodyLimit()));
+                job, context.getSelf(), peer, loan, agentId, settings.inlineBodyLimit()));
     forwarded.put(request, peer.path().address());
     context.watchWith(request, new Dispatcher.CrossingEnded(request));
   }
@@ -314,8 +312,8 @@ final class ClusterPeers implements Peers {
       agents = agents.stream().map(ClusterPeers::offeringNothing).toList();
     }
     List<Waiter> shown = new ArrayList<>();
-    for (Exchange exchange : waiting.firstLive(WAITERS_SHOWN)) {
-      shown.add(Matching.waiterOf(exchange));
+    for (Job job : waiting.firstLive(WAITERS_SHOWN)) {
+      shown.add(Matching.waiterOf(job));
     }
     return new Dispatcher.PeerStatus(context.getSelf(), agents, shown, waiting.size());
   }

@@ -72,13 +72,13 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
           NodeView {}
 
   /** An application request looking for a worker. */
-  public record Dispatch(Exchange exchange) implements Command {}
+  public record Dispatch(Job job) implements Command {}
 
   /** The application of a waiting request went away. */
-  public record Abandon(Exchange exchange) implements Command {}
+  public record Abandon(Job job) implements Command {}
 
   /** A worker could not take an assignment (its connection closed); serve the request first. */
-  public record Redispatch(Exchange exchange) implements Command {}
+  public record Redispatch(Job job) implements Command {}
 
   /**
    * May a connection with token {@code tokenId} take worker slots of {@code agentId}? Asked before
@@ -132,12 +132,11 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
       implements Command {}
 
   /**
-   * A worker failed {@code exchange} before any of the answer reached the application: try it once
-   * more on another worker if it may be, else answer {@code error}. Sent while the failed worker
-   * still counts busy, so it is never the one chosen.
+   * A worker failed {@code job} before any of the answer reached the application: try it once more
+   * on another worker if it may be, else answer {@code error}. Sent while the failed worker still
+   * counts busy, so it is never the one chosen.
    */
-  public record Retry(Exchange exchange, String failedAgent, HttpResponse error)
-      implements Command {}
+  public record Retry(Job job, String failedAgent, HttpResponse error) implements Command {}
 
   /**
    * The hub is stopping: waiting and new requests are answered 503 shutting-down; {@code replyTo}
@@ -337,8 +336,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   }
 
   /** A request left the queue for another node. */
-  private void counted(Exchange exchange, long now) {
-    matching.counted(exchange, now);
+  private void counted(Job job, long now) {
+    matching.counted(job, now);
   }
 
   /** What the handlers both states have do differently in each. */
@@ -380,8 +379,8 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   @Override
   public Receive<Command> createReceive() {
     return common(newReceiveBuilder(), serving)
-        .onMessage(Dispatch.class, m -> changedAfter(() -> matching.dispatch(m.exchange(), false)))
-        .onMessage(Redispatch.class, m -> changedAfter(() -> matching.dispatch(m.exchange(), true)))
+        .onMessage(Dispatch.class, m -> changedAfter(() -> matching.dispatch(m.job(), false)))
+        .onMessage(Redispatch.class, m -> changedAfter(() -> matching.dispatch(m.job(), true)))
         .onMessage(Retry.class, m -> changedAfter(() -> matching.retry(m)))
         .onMessage(Lend.class, m -> changedAfter(() -> peers.onLend(m)))
         .onMessage(Offer.class, m -> changedAfter(() -> peers.onOffer(m, true)))
@@ -392,7 +391,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   /** The handlers of both states; {@code state} says what differs. */
   ReceiveBuilder<Command> common(ReceiveBuilder<Command> builder, State state) {
     return builder
-        .onMessage(Abandon.class, m -> changedAfter(() -> matching.abandon(m.exchange())))
+        .onMessage(Abandon.class, m -> changedAfter(() -> matching.abandon(m.job())))
         .onMessage(CheckAgentId.class, this::onCheckAgentId)
         .onMessage(WorkerJoined.class, m -> onWorkerJoined(m, state))
         .onMessage(WorkerIdle.class, m -> onWorkerIdle(m, state))

@@ -50,8 +50,8 @@ final class Draining extends AbstractBehavior<Command> implements State {
   public Receive<Command> createReceive() {
     return dispatcher
         .common(newReceiveBuilder(), this)
-        .onMessage(Dispatch.class, m -> refuse(m.exchange()))
-        .onMessage(Redispatch.class, m -> refuse(m.exchange()))
+        .onMessage(Dispatch.class, m -> refuse(m.job()))
+        .onMessage(Redispatch.class, m -> refuse(m.job()))
         .onMessage(Retry.class, this::giveUp)
         .onMessage(Lend.class, m -> dispatcher.sameAfter(() -> returnLoan(m)))
         .onMessage(Offer.class, m -> dispatcher.changedAfter(() -> peers.onOffer(m, false)))
@@ -59,14 +59,14 @@ final class Draining extends AbstractBehavior<Command> implements State {
         .build();
   }
 
-  private Behavior<Command> refuse(Exchange exchange) {
-    matching.refuse(exchange, ProxyError.SHUTTING_DOWN);
+  private Behavior<Command> refuse(Job job) {
+    matching.refuse(job, ProxyError.SHUTTING_DOWN);
     return this;
   }
 
   private Behavior<Command> giveUp(Retry retry) {
-    if (retry.exchange().isGone()) {
-      retry.exchange().finish();
+    if (retry.job().slot().isGone()) {
+      retry.job().slot().finish();
     } else {
       matching.giveUp(retry);
     }

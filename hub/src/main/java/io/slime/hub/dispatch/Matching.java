@@ -58,102 +58,110 @@ final class Matching {
   }
 
   /** A request looks for a worker; {@code first}: it waited already, so it goes first in line. */
-  void dispatch(Exchange exchange, boolean first) {
-    if (exchange.isGone()) {
-      exchange.finish(); // frees its --concurrent slot
+  void dispatch(Job job, boolean first) {
+    if (job.slot().isGone()) {
+      job.slot().finish(); // frees its --concurrent slot
       return;
     }
     long now = System.nanoTime();
-    Placement.Pick pick = placement.choose(exchange, null, now);
-    if (pick != null) {
-      counted(exchange, now);
-      deliver(exchange, pick, now);
-    } else if (!exchange.blocks()) {
-      respond(exchange, placement.unserved(exchange.demand(), now));
+    Placement.Pick pick = placement.choose(job.request(), null, now);
+    job = pinned(job, pick);
+    if (pick.found()) {
+      counted(job, now);
+      deliver(job, pick, now);
+    } else if (!job.request().blocks()) {
+      respond(job, placement.unserved(job.request().demand(), now));
     } else if (waiting.size() >= settings.maxWaiting()) {
-      reject(exchange, ProxyError.QUEUE_FULL);
+      reject(job, ProxyError.QUEUE_FULL);
     } else {
-      enqueue(exchange, first);
+      enqueue(job, first);
     }
+  }
+
+  /** The job, pinned to an agent when ip-hash waits for it. */
+  private static Job pinned(Job job, Placement.Pick pick) {
+    return pick.pinnedTo() == null ? job : job.with(job.request().pinnedTo(pick.pinnedTo()));
   }
 
   /** A request leaves the queue (or skips it): its wait, and one more for the retry budget. */
-  void counted(Exchange exchange, long now) {
-    nodeTraffic.waited(now - exchange.createdNanos());
+  void counted(Job job, long now) {
+    nodeTraffic.waited(now - job.request().createdNanos());
     retryBudget.recordRequest(now);
   }
 
-  private void deliver(Exchange exchange, Placement.Pick pick, long now) {
+  private void deliver(Job job, Placement.Pick pick, long now) {
     if (pick.worker() != null) {
-      assign(pick.worker(), exchange, now);
+      assign(pick.worker(), job, now);
     } else {
-      peers.send(exchange, pick);
+      peers.send(job, pick);
     }
   }
 
-  private void assign(ActorRef<AgentWorker.Command> worker, Exchange exchange, long now) {
+  /** Hands the job to {@code worker}, which takes the slot over as it receives it. */
+  private void assign(ActorRef<AgentWorker.Command> worker, Job job, long now) {
     LocalAgent agent = pool.agentOf(worker);
     pool.markBusy(worker);
     agent.traffic.started(now);
-    worker.tell(new AgentWorker.Assign(exchange));
+    worker.tell(new AgentWorker.Assign(job));
   }
 
-  private void enqueue(Exchange exchange, boolean first) {
-    waiting.add(exchange, first);
-    exchange.whenGone(() -> self.tell(new Dispatcher.Abandon(exchange)));
+  private void enqueue(Job job, boolean first) {
+    waiting.add(job, first);
+    job.slot().waitWith(() -> self.tell(new Dispatcher.Abandon(job)));
     scheduleExpiry();
   }
 
   /** The application of a waiting request went away. */
-  void abandon(Exchange exchange) {
-    // Only a queued exchange registers this callback, so it is in the queue (maybe not for long).
-    if (waiting.remove(exchange)) {
-      exchange.finish(); // frees its --concurrent slot
+  void abandon(Job job) {
+    // Only a queued job's slot reports here, so it is in the queue (maybe not for long).
+    if (waiting.remove(job)) {
+      job.slot().finish(); // frees its --concurrent slot
       log.debug("Waiting request left: its client went away");
     }
   }
 
   /** A worker failed a request before any of its answer left: once more elsewhere, if it may. */
   void retry(Dispatcher.Retry retry) {
-    Exchange exchange = retry.exchange();
-    if (exchange.isGone()) {
-      exchange.finish();
+    Job job = retry.job();
+    if (job.slot().isGone()) {
+      job.slot().finish();
       return;
     }
     long now = System.nanoTime();
-    Placement.Pick pick = null;
-    if (mayRetry(exchange) && retryBudget.tryRetry(now)) {
+    Placement.Pick pick = Placement.Pick.NONE;
+    if (mayRetry(job.request()) && retryBudget.tryRetry(now)) {
       // Another agent if one is free, else another worker of the same agent.
-      pick = placement.choose(exchange, retry.failedAgent(), now);
-      if (pick == null) {
-        pick = placement.choose(exchange, null, now);
+      pick = placement.choose(job.request(), retry.failedAgent(), now);
+      job = pinned(job, pick);
+      if (!pick.found()) {
+        pick = placement.choose(job.request(), null, now);
       }
     }
-    if (pick == null) {
+    if (!pick.found()) {
       giveUp(retry);
       return;
     }
-    exchange.markRetried();
+    job = job.with(job.request().asRetry());
     nodeTraffic.retried();
     log.debug(
         "Retrying {} {} after agent [{}] failed it",
-        exchange.method(),
-        exchange.target(),
+        job.request().method(),
+        job.request().target(),
         retry.failedAgent());
-    deliver(exchange, pick, now);
+    deliver(job, pick, now);
   }
 
   /** Answers a failed request with its failure, not trying it again. */
   void giveUp(Dispatcher.Retry retry) {
-    retry.exchange().respond(retry.error());
-    retry.exchange().finish();
+    retry.job().slot().answer(retry.error());
+    retry.job().slot().finish();
   }
 
   /** Idempotent by configuration, whole in memory, and not tried twice already. */
-  private boolean mayRetry(Exchange exchange) {
-    return !exchange.retried()
-        && settings.retries().methods().contains(exchange.method())
-        && exchange.entity() instanceof HttpEntity.Strict;
+  private boolean mayRetry(ProxiedRequest request) {
+    return !request.retried()
+        && settings.retries().methods().contains(request.method())
+        && request.entity() instanceof HttpEntity.Strict;
   }
 
   /** A worker is free: it serves the first waiting request it may, here or elsewhere, or idles. */
@@ -168,16 +176,15 @@ final class Matching {
       return;
     }
     WorkerProfile profile = pool.profile(worker);
-    Exchange local = waiting.first(e -> profile.accepts(e.demand()));
+    Job local = waiting.first(e -> profile.accepts(e.request().demand()));
     PeerBoard.PeerWaiter remote = peers.firstWaiter(profile);
     // Across the cluster: the higher priority first, then whoever waited longer.
     if (remote != null
         && (local == null
-            || remote.waiter().before(local.traits().priority(), sinceMillis(local)))) {
+            || remote.waiter().before(local.request().traits().priority(), sinceMillis(local)))) {
       peers.lend(worker, profile, remote, waiterOf(local));
     } else if (local != null) {
       waiting.remove(local);
-      local.whenGone(() -> {}); // the worker takes over listening
       counted(local, now);
       assign(worker, local, now);
     } else {
@@ -194,7 +201,7 @@ final class Matching {
     for (ActorRef<AgentWorker.Command> worker : new ArrayList<>(agent.idle)) {
       WorkerProfile profile = pool.profile(worker);
       boolean work =
-          waiting.first(e -> profile.accepts(e.demand())) != null
+          waiting.first(e -> profile.accepts(e.request().demand())) != null
               || peers.firstWaiter(profile) != null;
       if (!work) {
         return;
@@ -206,7 +213,7 @@ final class Matching {
 
   /** Answers the waiting requests whose wait is over. */
   void expire() {
-    for (Exchange expired : waiting.takeExpired(System.nanoTime())) {
+    for (Job expired : waiting.takeExpired(System.nanoTime())) {
       refuse(expired, ProxyError.WAIT_TIMEOUT);
     }
     scheduleExpiry();
@@ -214,17 +221,17 @@ final class Matching {
 
   /** Answers every waiting request {@code error}, for a hub that stops. */
   void refuseAllWaiting(ProxyError error) {
-    for (Exchange exchange : waiting.clear()) {
-      refuse(exchange, error);
+    for (Job job : waiting.clear()) {
+      refuse(job, error);
     }
   }
 
   /** Answers {@code error}, unless the application is gone already. */
-  void refuse(Exchange exchange, ProxyError error) {
-    if (exchange.isGone()) {
-      exchange.finish(); // frees its --concurrent slot
+  void refuse(Job job, ProxyError error) {
+    if (job.slot().isGone()) {
+      job.slot().finish(); // frees its --concurrent slot
     } else {
-      reject(exchange, error);
+      reject(job, error);
     }
   }
 
@@ -239,26 +246,30 @@ final class Matching {
         Dispatcher.ExpireWaiting.INSTANCE, Duration.ofNanos(Math.max(dueIn, 0) + 1_000_000));
   }
 
-  private void reject(Exchange exchange, ProxyError error) {
-    respond(exchange, error.response());
+  private void reject(Job job, ProxyError error) {
+    respond(job, error.response());
   }
 
-  private void respond(Exchange exchange, HttpResponse response) {
+  private void respond(Job job, HttpResponse response) {
     log.debug(
-        "Request {} {} rejected: {}", exchange.method(), exchange.target(), response.status());
-    exchange.respond(response);
-    exchange.finish();
+        "Request {} {} rejected: {}",
+        job.request().method(),
+        job.request().target(),
+        response.status());
+    job.slot().answer(response);
+    job.slot().finish();
   }
 
   /** Where a request that waits here stands in the cluster's serving order; null for none. */
-  static Waiter waiterOf(Exchange exchange) {
-    return exchange == null
+  static Waiter waiterOf(Job job) {
+    return job == null
         ? null
-        : new Waiter(exchange.demand(), exchange.traits().priority(), sinceMillis(exchange));
+        : new Waiter(job.request().demand(), job.request().traits().priority(), sinceMillis(job));
   }
 
   /** When the request arrived, in epoch millis, as other nodes compare it. */
-  static long sinceMillis(Exchange exchange) {
-    return System.currentTimeMillis() - (System.nanoTime() - exchange.createdNanos()) / 1_000_000;
+  static long sinceMillis(Job job) {
+    return System.currentTimeMillis()
+        - (System.nanoTime() - job.request().createdNanos()) / 1_000_000;
   }
 }

@@ -41,7 +41,7 @@ final class NoPeers implements Peers {
   }
 
   @Override
-  public void send(Exchange exchange, Placement.Pick pick) {
+  public void send(Job job, Placement.Pick pick) {
     throw new IllegalStateException("a node that runs alone forwards to nobody");
   }
 

@@ -33,7 +33,7 @@ interface Peers {
       Waiter rival);
 
   /** Sends a request to the agent {@code pick} names at another node. */
-  void send(Exchange exchange, Placement.Pick pick);
+  void send(Job job, Placement.Pick pick);
 
   /** Lends this node's idle workers to the requests that wait at other nodes, oldest first. */
   void lendIdle(long now);

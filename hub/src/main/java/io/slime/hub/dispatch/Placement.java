@@ -31,13 +31,29 @@ final class Placement {
    * ({@code peer}, {@code agentId}).
    */
   record Pick(
-      ActorRef<AgentWorker.Command> worker, ActorRef<Dispatcher.Command> peer, String agentId) {
+      ActorRef<AgentWorker.Command> worker,
+      ActorRef<Dispatcher.Command> peer,
+      String agentId,
+      String pinnedTo) {
+
+    /** Nowhere for now. */
+    static final Pick NONE = new Pick(null, null, null, null);
+
     static Pick local(ActorRef<AgentWorker.Command> worker) {
-      return new Pick(worker, null, null);
+      return new Pick(worker, null, null, null);
     }
 
     static Pick remote(ActorRef<Dispatcher.Command> peer, String agentId) {
-      return new Pick(null, peer, agentId);
+      return new Pick(null, peer, agentId, null);
+    }
+
+    /** Nowhere for now, and only {@code agentId} may serve the request from now on. */
+    static Pick pinned(String agentId) {
+      return new Pick(null, null, null, agentId);
+    }
+
+    boolean found() {
+      return worker != null || peer != null;
     }
   }
 
@@ -57,22 +73,19 @@ final class Placement {
   }
 
   /**
-   * Where {@code exchange} goes now, by its policy, among the idle workers that accept it here and
-   * at other nodes (not {@code avoidAgent}'s); null when none can take it. An ip-hash request whose
-   * agent is busy is pinned to that agent when the fallback is to wait.
+   * Where {@code request} goes now, by its policy, among the idle workers that accept it here and
+   * at other nodes (not {@code avoidAgent}'s); {@link Pick#NONE} when none can take it. An ip-hash
+   * request whose agent is busy is pinned to that agent when the fallback is to wait.
    */
-  Pick choose(Exchange exchange, String avoidAgent, long now) {
-    Demand demand = exchange.demand();
-    Policy policy = exchange.traits().policy();
+  Pick choose(ProxiedRequest request, String avoidAgent, long now) {
+    Demand demand = request.demand();
+    Policy policy = request.traits().policy();
     if (policy == Policy.IP_HASH && demand.pinnedAgent() == null) {
-      String owner = ipHashOwner(exchange, now);
+      String owner = ipHashOwner(request, now);
       if (owner != null) {
         Pick pick = chooseAmong(Policy.FIFO, demand.pinnedTo(owner), avoidAgent, now);
-        if (pick != null || ipHashFallback == null) {
-          if (pick == null) {
-            exchange.pin(owner);
-          }
-          return pick;
+        if (pick.found() || ipHashFallback == null) {
+          return pick.found() ? pick : Pick.pinned(owner);
         }
       }
       policy = ipHashFallback == null ? Policy.FIFO : ipHashFallback;
@@ -81,8 +94,8 @@ final class Placement {
   }
 
   /** The agent a client belongs to: of those available that accept its request, anywhere. */
-  private String ipHashOwner(Exchange exchange, long now) {
-    Demand demand = exchange.demand();
+  private String ipHashOwner(ProxiedRequest request, long now) {
+    Demand demand = request.demand();
     Set<String> agents = new HashSet<>();
     for (LocalAgent agent : pool.agents()) {
       if (agent.profile.accepts(demand) && ownsClients(pool.unavailable(agent, now))) {
@@ -94,7 +107,7 @@ final class Placement {
         agents.add(agent.agentId());
       }
     }
-    return RendezvousHash.owner(exchange.traits().clientIp(), agents);
+    return RendezvousHash.owner(request.traits().clientIp(), agents);
   }
 
   /** Busy and limited agents still own their clients; the others are out of the hash. */
@@ -114,11 +127,11 @@ final class Placement {
           return Pick.remote(remote.peer(), remote.agent().agentId());
         }
       }
-      return null;
+      return Pick.NONE;
     }
     List<Candidate> candidates = candidates(demand, avoidAgent, now);
     if (candidates.isEmpty()) {
-      return null;
+      return Pick.NONE;
     }
     Candidate chosen = candidates.get(balancer.pick(policy, candidates));
     return chosen.local != null

@@ -1,7 +1,7 @@
 package io.slime.hub.dispatch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.slime.hub.cluster.AgentSummary;
 import io.slime.hub.cluster.PeerBoard;
@@ -46,7 +46,7 @@ class PlacementTest {
     FakeRef<AgentWorker.Command> gpu = idle(profile("gpu", 0, List.of("gpu")), 2);
 
     assertEquals(gpu, alone.choose(request("/v1", "gpu"), null, now()).worker());
-    assertNull(alone.choose(request("/v1", "tpu"), null, now()));
+    assertFalse(alone.choose(request("/v1", "tpu"), null, now()).found());
   }
 
   @Test
@@ -54,7 +54,7 @@ class PlacementTest {
     FakeRef<AgentWorker.Command> a = idle(profile("a", 0, List.of()), 1);
     pool.markBusy(a);
 
-    assertNull(alone.choose(request("/v1", null), null, now()));
+    assertFalse(alone.choose(request("/v1", null), null, now()).found());
     assertRefused(alone.unserved(Demand.of(null, "/v1"), now()), 503, "no-idle-worker");
   }
 
@@ -82,7 +82,8 @@ class PlacementTest {
 
     Placement.Pick pick = clustered.choose(request("/v1", null), null, now());
     assertEquals(Placement.Pick.remote(peer, "far"), pick);
-    assertNull(alone.choose(request("/v1", null), null, now()), "alone: the board lends nothing");
+    assertFalse(
+        alone.choose(request("/v1", null), null, now()).found(), "alone: the board lends nothing");
     assertRefused(alone.unserved(Demand.of(null, "/v1"), now()), 503, "no-idle-worker");
   }
 
@@ -90,8 +91,8 @@ class PlacementTest {
   void shouldPinAnIpHashRequestToItsBusyAgentWhenTheFallbackIsToWait() {
     FakeRef<AgentWorker.Command> a = idle(profile("a", 0, List.of()), 1);
     pool.markBusy(a);
-    Exchange exchange =
-        new Exchange(
+    ProxiedRequest request =
+        ProxiedRequest.of(
             "GET",
             "/v1",
             "/v1",
@@ -100,8 +101,9 @@ class PlacementTest {
             new RequestTraits(
                 Demand.of(null, "/v1"), true, 0, Duration.ofMinutes(1), Policy.IP_HASH, "1.2.3.4"));
 
-    assertNull(alone.choose(exchange, null, now()));
-    assertEquals("a", exchange.demand().pinnedAgent());
+    Placement.Pick pick = alone.choose(request, null, now());
+    assertFalse(pick.found());
+    assertEquals("a", pick.pinnedTo());
   }
 
   /** Lends from the board as a cluster's peers do, without their actor context. */
@@ -124,7 +126,7 @@ class PlacementTest {
         io.slime.hub.cluster.Waiter rival) {}
 
     @Override
-    public void send(Exchange exchange, Placement.Pick pick) {}
+    public void send(Job job, Placement.Pick pick) {}
 
     @Override
     public void lendIdle(long now) {}
@@ -191,8 +193,8 @@ class PlacementTest {
         agentId, "agent-" + agentId, 0, Acceptance.ANY, 1, 1, idle, idle, 0, null, 0, 0, 0, 0, 0);
   }
 
-  private static Exchange request(String path, String scope) {
-    return new Exchange("GET", path, path, List.of(), HttpEntities.EMPTY, scope, false);
+  private static ProxiedRequest request(String path, String scope) {
+    return ProxiedRequest.of("GET", path, path, List.of(), HttpEntities.EMPTY, scope, false);
   }
 
   private static long now() {

@@ -3,10 +3,12 @@ package io.slime.hub.worker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.slime.hub.dispatch.Dispatcher;
-import io.slime.hub.dispatch.Exchange;
+import io.slime.hub.dispatch.Job;
+import io.slime.hub.dispatch.ProxiedRequest;
 import io.slime.hub.dispatch.WorkerProfile;
 import io.slime.hub.stats.AgentTraffic;
 import io.slime.shared.agent.AgentReport;
@@ -77,15 +79,16 @@ class AgentWorkerTest {
   void shouldCarryARequestAndItsWholeResponse() throws Exception {
     Agent agent = Agent.connect();
     List<Header> headers = List.of(new Header("Accept", "application/json"));
-    Exchange exchange =
-        new Exchange(
-            "POST",
-            "/v1/chat?stream=0",
-            "/v1/chat",
-            headers,
-            HttpEntities.create(ContentTypes.APPLICATION_JSON, "{\"q\":1}"),
-            null,
-            false);
+    Job exchange =
+        Job.of(
+            ProxiedRequest.of(
+                "POST",
+                "/v1/chat?stream=0",
+                "/v1/chat",
+                headers,
+                HttpEntities.create(ContentTypes.APPLICATION_JSON, "{\"q\":1}"),
+                null,
+                false));
 
     agent.worker.tell(new AgentWorker.Assign(exchange));
 
@@ -101,7 +104,7 @@ class AgentWorkerTest {
             true,
             ByteString.fromString("{\"q\":1}")),
         start);
-    assertFalse(exchange.isAnswered());
+    assertFalse(exchange.slot().isAnswered());
     agent.dispatcher.expectNoMessage();
 
     agent.send(
@@ -122,13 +125,13 @@ class AgentWorkerTest {
     assertEquals("{}", body(response));
     agent.dispatcher.expectMessage(
         new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
-    exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
+    exchange.slot().finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
   @Test
   void shouldStreamAResponseBodyAndGoIdleAfterItsLastChunk() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/stream");
+    Job exchange = get("/v1/stream");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     assertEquals(1, agent.receive(Frame.RequestStart.class).exchange());
 
@@ -153,7 +156,7 @@ class AgentWorkerTest {
     agent.send(new Frame.BodyChunk(1, ByteString.fromString("b"), false));
     assertEquals("b", body.expectNext().utf8String());
     agent.dispatcher.expectNoMessage(Duration.ofMillis(200));
-    assertFalse(exchange.finished().toCompletableFuture().isDone());
+    assertFalse(exchange.slot().finished().toCompletableFuture().isDone());
 
     agent.send(new Frame.BodyChunk(1, ByteString.fromString("c"), true));
 
@@ -161,7 +164,7 @@ class AgentWorkerTest {
     body.expectComplete();
     agent.dispatcher.expectMessage(
         new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
-    exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
+    exchange.slot().finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
   @Test
@@ -169,15 +172,16 @@ class AgentWorkerTest {
     Agent agent = Agent.connect();
     Pair<TestPublisher.Probe<ByteString>, Source<ByteString, NotUsed>> upload =
         TestSource.<ByteString>create(system).preMaterialize(system);
-    Exchange exchange =
-        new Exchange(
-            "POST",
-            "/v1/upload",
-            "/v1/upload",
-            List.of(),
-            HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, upload.second()),
-            null,
-            false);
+    Job exchange =
+        Job.of(
+            ProxiedRequest.of(
+                "POST",
+                "/v1/upload",
+                "/v1/upload",
+                List.of(),
+                HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, upload.second()),
+                null,
+                false));
 
     agent.worker.tell(new AgentWorker.Assign(exchange));
 
@@ -201,7 +205,7 @@ class AgentWorkerTest {
   @Test
   void shouldFailAStreamedResponseBodyWhenTheAgentFailsAfterTheHead() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/stream");
+    Job exchange = get("/v1/stream");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
     agent.send(
@@ -218,14 +222,14 @@ class AgentWorkerTest {
     assertEquals("upstream reset", body.expectError().getMessage());
     agent.dispatcher.expectMessage(
         new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
-    exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
+    exchange.slot().finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
   @Test
   void shouldHandTheDispatcherABadGatewayWithTheAgentsReasonWhenItFailsBeforeTheHead()
       throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/chat");
+    Job exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
 
@@ -243,7 +247,7 @@ class AgentWorkerTest {
   @Test
   void shouldAnswerATimeoutAt504WithoutARetry() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/slow");
+    Job exchange = get("/v1/slow");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
 
@@ -260,7 +264,7 @@ class AgentWorkerTest {
   @Test
   void shouldAnswerARefusedHeaderAt400AndJudgeNothingByIt() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/chat");
+    Job exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
 
@@ -276,7 +280,7 @@ class AgentWorkerTest {
   @Test
   void shouldNotRetryWhatTheAgentAlreadySentTwice() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/chat");
+    Job exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
 
@@ -290,7 +294,7 @@ class AgentWorkerTest {
   @Test
   void shouldCountAMalformedAnswerOncePerRequestAndAgent() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/chat");
+    Job exchange = get("/v1/chat");
     for (int n = 1; n <= 2; n++) {
       // The hub's retry lands on the same agent: its second failure says nothing more.
       agent.worker.tell(new AgentWorker.Assign(exchange));
@@ -298,7 +302,9 @@ class AgentWorkerTest {
       agent.send(
           new Frame.Failure(
               n, "sent a malformed response: x", Frame.Failure.Kind.MALFORMED, false));
-      HttpResponse response = expectRetry(agent, exchange);
+      Dispatcher.Retry retry = expectRetryOf(agent, exchange);
+      exchange = retry.job(); // as the dispatcher retries it: with the failure charged
+      HttpResponse response = retry.error();
       assertEquals(502, response.status().intValue());
       assertEquals("upstream-failed", response.getHeader("Slime-Error").orElseThrow().value());
       agent.dispatcher.expectMessage(
@@ -310,7 +316,7 @@ class AgentWorkerTest {
   @Test
   void shouldAnswerAgentLostWhenTheSocketClosesWhileBusyAndStopOnceReleased() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/chat");
+    Job exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
 
@@ -326,7 +332,7 @@ class AgentWorkerTest {
   @Test
   void shouldAnswerAgentLostWhenTheSocketFailsWhileBusyAndBounceLateAssignments() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/chat");
+    Job exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
 
@@ -334,7 +340,7 @@ class AgentWorkerTest {
 
     assertAgentLost(expectRetry(agent, exchange));
     agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
-    Exchange late = get("/v1/late");
+    Job late = get("/v1/late");
     agent.worker.tell(new AgentWorker.Assign(late));
     agent.dispatcher.expectMessage(new Dispatcher.Redispatch(late));
     agent.worker.tell(AgentWorker.Released.INSTANCE);
@@ -344,18 +350,18 @@ class AgentWorkerTest {
   @Test
   void shouldCancelWhenTheApplicationLeavesAndGoIdleOnceTheAgentConfirms() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/chat");
+    Job exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
 
-    exchange.markGone();
+    exchange.slot().markGone();
 
     assertEquals(new Frame.Cancel(1), agent.receive());
-    exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
+    exchange.slot().finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
     agent.dispatcher.expectNoMessage();
     agent.send(new Frame.Failure(1, "cancelled"));
     agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
-    assertFalse(exchange.isAnswered(), "nobody is there to read an answer");
+    assertFalse(exchange.slot().isAnswered(), "nobody is there to read an answer");
     // Well past the cancel timeout: a confirmed cancel leaves the connection alone.
     agent.dispatcher.expectNoMessage(CANCEL_TIMEOUT.plusMillis(200));
     agent.fromHub.expectNoMessage(Duration.ofMillis(50));
@@ -364,7 +370,7 @@ class AgentWorkerTest {
   @Test
   void shouldCancelWhenTheApplicationStopsReadingAStreamedBody() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/stream");
+    Job exchange = get("/v1/stream");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
     agent.send(
@@ -386,21 +392,21 @@ class AgentWorkerTest {
   @Test
   void shouldCloseTheConnectionWhenTheAgentDoesNotConfirmACancelInTime() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/chat");
+    Job exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
 
-    exchange.markGone();
+    exchange.slot().markGone();
     assertEquals(new Frame.Cancel(1), agent.receive());
 
     agent.dispatcher.expectNoMessage(CANCEL_TIMEOUT.minusMillis(200));
     agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
     agent.fromHub.expectComplete();
     // An assignment already on its way goes back to the dispatcher, not into the void.
-    Exchange late = get("/v1/late");
+    Job late = get("/v1/late");
     agent.worker.tell(new AgentWorker.Assign(late));
     agent.dispatcher.expectMessage(new Dispatcher.Redispatch(late));
-    assertFalse(late.isAnswered());
+    assertFalse(late.slot().isAnswered());
     agent.worker.tell(AgentWorker.Released.INSTANCE);
     agent.dispatcher.expectTerminated(agent.worker);
   }
@@ -408,10 +414,10 @@ class AgentWorkerTest {
   @Test
   void shouldIgnoreLateFramesOfACancelledExchange() throws Exception {
     Agent agent = Agent.connect();
-    Exchange cancelled = get("/v1/first");
+    Job cancelled = get("/v1/first");
     agent.worker.tell(new AgentWorker.Assign(cancelled));
     agent.receive(Frame.RequestStart.class);
-    cancelled.markGone();
+    cancelled.slot().markGone();
     assertEquals(new Frame.Cancel(1), agent.receive());
 
     // The agent had begun answering before it saw the cancel.
@@ -421,9 +427,9 @@ class AgentWorkerTest {
         new Frame.BodyChunk(1, ByteString.fromString("late"), false),
         new Frame.Failure(1, "cancelled"));
     agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
-    assertFalse(cancelled.isAnswered());
+    assertFalse(cancelled.slot().isAnswered());
 
-    Exchange next = get("/v1/second");
+    Job next = get("/v1/second");
     agent.worker.tell(new AgentWorker.Assign(next));
     assertEquals(2, agent.receive(Frame.RequestStart.class).exchange());
     agent.send(
@@ -446,12 +452,12 @@ class AgentWorkerTest {
     agent.send(new Frame.Report(unhealthy.toJson()));
     agent.dispatcher.expectMessage(new Dispatcher.WorkerReported(agent.worker, unhealthy));
 
-    Exchange exchange = get("/v1/chat");
+    Job exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
     agent.send(new Frame.Report(AgentReport.NONE.toJson()));
     agent.dispatcher.expectMessage(new Dispatcher.WorkerReported(agent.worker, AgentReport.NONE));
-    assertFalse(exchange.isAnswered(), "a report is no answer");
+    assertFalse(exchange.slot().isAnswered(), "a report is no answer");
   }
 
   @Test
@@ -537,12 +543,12 @@ class AgentWorkerTest {
     }
   }
 
-  private static Exchange get(String path) {
-    return new Exchange("GET", path, path, List.of(), HttpEntities.EMPTY, null, false);
+  private static Job get(String path) {
+    return Job.of(ProxiedRequest.of("GET", path, path, List.of(), HttpEntities.EMPTY, null, false));
   }
 
-  private static HttpResponse answer(Exchange exchange) throws Exception {
-    return exchange.response().toCompletableFuture().get(3, TimeUnit.SECONDS);
+  private static HttpResponse answer(Job exchange) throws Exception {
+    return exchange.slot().response().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
   private static String body(HttpResponse response) throws Exception {
@@ -561,11 +567,17 @@ class AgentWorkerTest {
   }
 
   /** The worker gives a failed exchange back to the dispatcher, with the answer to give. */
-  private static HttpResponse expectRetry(Agent agent, Exchange exchange) {
+  private static HttpResponse expectRetry(Agent agent, Job exchange) {
+    return expectRetryOf(agent, exchange).error();
+  }
+
+  private static Dispatcher.Retry expectRetryOf(Agent agent, Job exchange) {
     Dispatcher.Retry retry = agent.dispatcher.expectMessageClass(Dispatcher.Retry.class);
-    assertEquals(exchange, retry.exchange());
+    // The same request and slot; the job may carry the failure charged to the agent.
+    assertSame(exchange.slot(), retry.job().slot());
+    assertEquals(exchange.request().target(), retry.job().request().target());
     assertEquals(PROFILE.agentId(), retry.failedAgent());
-    assertFalse(exchange.isAnswered(), "the dispatcher answers it, or retries it");
-    return retry.error();
+    assertFalse(exchange.slot().isAnswered(), "the dispatcher answers it, or retries it");
+    return retry;
   }
 }
