@@ -1,8 +1,8 @@
 package io.slime.hub.dispatch;
 
-import io.slime.hub.cluster.AgentControl;
-import io.slime.hub.cluster.AgentSummary;
-import io.slime.hub.cluster.PeerBoard;
+import io.slime.hub.model.Outcome;
+import io.slime.hub.model.WorkerProfile;
+import io.slime.hub.replicated.AgentControl;
 import io.slime.hub.worker.AgentWorker;
 import io.slime.shared.agent.AgentReport;
 import java.util.Map;
@@ -105,7 +105,7 @@ final class AgentRoster {
   }
 
   /** The hub's judgement of an agent's health from how its requests end. */
-  void judge(LocalAgent agent, Dispatcher.Outcome outcome) {
+  void judge(LocalAgent agent, Outcome outcome) {
     switch (outcome) {
       case SUCCESS -> agent.health.success();
       case SERVER_ERROR -> {

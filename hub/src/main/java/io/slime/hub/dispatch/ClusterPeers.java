@@ -1,11 +1,12 @@
 package io.slime.hub.dispatch;
 
-import io.slime.hub.cluster.AgentSummary;
-import io.slime.hub.cluster.ForwardedRequest;
-import io.slime.hub.cluster.PeerBoard;
-import io.slime.hub.cluster.PeerHttp;
-import io.slime.hub.cluster.PeerRequest;
-import io.slime.hub.cluster.Waiter;
+import io.slime.hub.model.Demand;
+import io.slime.hub.model.Job;
+import io.slime.hub.model.WorkerProfile;
+import io.slime.hub.peer.ForwardedRequest;
+import io.slime.hub.peer.PeerHttp;
+import io.slime.hub.peer.PeerRequest;
+import io.slime.hub.peer.RemoteRequest;
 import io.slime.hub.worker.AgentWorker;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -213,9 +214,39 @@ final class ClusterPeers implements Peers {
     ActorRef<ForwardedRequest.Command> request =
         context.spawnAnonymous(
             ForwardedRequest.create(
-                job, context.getSelf(), peer, loan, agentId, settings.inlineBodyLimit()));
+                job,
+                new Forwarding(context.getSelf(), peer, loan, agentId),
+                settings.inlineBodyLimit()));
     forwarded.put(request, peer.path().address());
     context.watchWith(request, new Dispatcher.CrossingEnded(request));
+  }
+
+  /**
+   * A forwarded request's way to both dispatchers: it offers itself to {@code peer} (on the worker
+   * lent as {@code loan} when not 0, else on one of {@code agentId}'s, any agent's when null), and
+   * comes back to {@code home}.
+   */
+  private record Forwarding(
+      ActorRef<Dispatcher.Command> home,
+      ActorRef<Dispatcher.Command> peer,
+      long loan,
+      String agentId)
+      implements ForwardedRequest.Link {
+
+    @Override
+    public void offer(RemoteRequest request, ActorRef<ForwardedRequest.Command> origin) {
+      peer.tell(new Dispatcher.Offer(request, origin, loan, agentId));
+    }
+
+    @Override
+    public void declined(Job job) {
+      home.tell(new Dispatcher.Redispatch(job));
+    }
+
+    @Override
+    public void workerFree(WorkerProfile worker) {
+      home.tell(new Dispatcher.PeerWorkerFree(peer, worker));
+    }
   }
 
   @Override

@@ -1,15 +1,15 @@
 package io.slime.hub.dispatch;
 
-import io.slime.hub.CborSerializable;
-import io.slime.hub.cluster.AgentControl;
-import io.slime.hub.cluster.AgentSummary;
-import io.slime.hub.cluster.ForwardedRequest;
-import io.slime.hub.cluster.PeerBoard;
-import io.slime.hub.cluster.PeerRequest;
-import io.slime.hub.cluster.RemoteRequest;
-import io.slime.hub.cluster.Waiter;
-import io.slime.hub.http.ProxyError;
+import io.slime.hub.model.CborSerializable;
+import io.slime.hub.model.Job;
+import io.slime.hub.model.Outcome;
+import io.slime.hub.model.ProxyError;
+import io.slime.hub.model.WorkerProfile;
+import io.slime.hub.peer.ForwardedRequest;
+import io.slime.hub.peer.PeerRequest;
+import io.slime.hub.peer.RemoteRequest;
 import io.slime.hub.policy.Balancer;
+import io.slime.hub.replicated.AgentControl;
 import io.slime.hub.stats.AgentTrafficRegistry;
 import io.slime.hub.stats.TrafficStats;
 import io.slime.hub.worker.AgentWorker;
@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.random.RandomGenerator;
 import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -36,6 +37,8 @@ import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.stream.javadsl.Flow;
 
 /**
  * Gives each application request to exactly one idle worker. Holds this node's agents and their
@@ -100,21 +103,19 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   public record AgentIdTaken(String tokenName, long tokenId, String node)
       implements AgentIdAnswer {}
 
+  /**
+   * Make a worker for an agent connection being upgraded; the worker answers {@code replyTo} with
+   * its WebSocket flow, and reports here.
+   */
+  public record SpawnWorker(
+      WorkerProfile profile,
+      AgentWorker.WorkerSettings settings,
+      ActorRef<Flow<Message, Message, NotUsed>> replyTo)
+      implements Command {}
+
   /** A worker connection opened and is idle. */
   public record WorkerJoined(ActorRef<AgentWorker.Command> worker, WorkerProfile profile)
       implements Command {}
-
-  /** How a worker's exchange ended, for the hub's judgement of its agent's health. */
-  public enum Outcome {
-    /** The upstream answered below 500. */
-    SUCCESS,
-    /** The upstream answered 5xx. */
-    SERVER_ERROR,
-    /** The agent could not get an answer: the upstream was unreachable, timed out or broke off. */
-    FAILED,
-    /** Nothing to judge by: the application went away. */
-    NEUTRAL
-  }
 
   /** A worker finished its request and is idle again. */
   public record WorkerIdle(ActorRef<AgentWorker.Command> worker, Outcome outcome)
@@ -255,6 +256,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private final Matching matching;
   private final AgentTrafficRegistry traffic;
   private final TrafficStats nodeTraffic;
+  private final ActorRef<AgentWorker.Report> reports;
 
   private Dispatcher(
       ActorContext<Command> context,
@@ -267,6 +269,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     this.settings = settings;
     this.traffic = traffic;
     this.nodeTraffic = nodeTraffic;
+    this.reports = context.messageAdapter(AgentWorker.Report.class, Dispatcher::fromWorker);
     this.board =
         new PeerBoard(settings.peers() == null ? Duration.ZERO : settings.peers().statusInterval());
     this.pool = new Pool(settings.agentDefaults(), settings.passiveHealth(), traffic, board);
@@ -335,6 +338,22 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         });
   }
 
+  /** A worker's report, as the dispatcher's own message. */
+  private static Command fromWorker(AgentWorker.Report report) {
+    if (report instanceof AgentWorker.Joined m) {
+      return new WorkerJoined(m.worker(), m.profile());
+    } else if (report instanceof AgentWorker.Idle m) {
+      return new WorkerIdle(m.worker(), m.outcome());
+    } else if (report instanceof AgentWorker.Left m) {
+      return new WorkerLeft(m.worker());
+    } else if (report instanceof AgentWorker.Reported m) {
+      return new WorkerReported(m.worker(), m.report());
+    } else if (report instanceof AgentWorker.Failed m) {
+      return new Retry(m.job(), m.failedAgent(), m.error());
+    }
+    return new Redispatch(((AgentWorker.Bounced) report).job());
+  }
+
   /** A request left the queue for another node. */
   private void counted(Job job, long now) {
     matching.counted(job, now);
@@ -391,6 +410,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   /** The handlers of both states; {@code state} says what differs. */
   ReceiveBuilder<Command> common(ReceiveBuilder<Command> builder, State state) {
     return builder
+        .onMessage(SpawnWorker.class, this::onSpawnWorker)
         .onMessage(Abandon.class, m -> changedAfter(() -> matching.abandon(m.job())))
         .onMessage(CheckAgentId.class, this::onCheckAgentId)
         .onMessage(WorkerJoined.class, m -> onWorkerJoined(m, state))
@@ -438,6 +458,19 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   }
 
   // ---- workers ----
+
+  private Behavior<Command> onSpawnWorker(SpawnWorker spawn) {
+    String agentId = spawn.profile().agentId();
+    getContext()
+        .spawnAnonymous(
+            AgentWorker.create(
+                spawn.profile(),
+                reports,
+                spawn.settings(),
+                traffic.forAgent(agentId),
+                spawn.replyTo()));
+    return Behaviors.same();
+  }
 
   private Behavior<Command> onCheckAgentId(CheckAgentId check) {
     check.replyTo().tell(roster.holder(check.agentId(), check.tokenId()));

@@ -1,9 +1,10 @@
 package io.slime.hub.dispatch;
 
-import io.slime.hub.cluster.PeerBoard;
-import io.slime.hub.cluster.Waiter;
-import io.slime.hub.http.ProxyError;
 import io.slime.hub.limit.RetryBudget;
+import io.slime.hub.model.Job;
+import io.slime.hub.model.ProxiedRequest;
+import io.slime.hub.model.ProxyError;
+import io.slime.hub.model.WorkerProfile;
 import io.slime.hub.stats.TrafficStats;
 import io.slime.hub.worker.AgentWorker;
 import java.time.Duration;

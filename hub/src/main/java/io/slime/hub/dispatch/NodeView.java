@@ -1,6 +1,6 @@
 package io.slime.hub.dispatch;
 
-import io.slime.hub.CborSerializable;
+import io.slime.hub.model.CborSerializable;
 import io.slime.hub.stats.TrafficSnapshot;
 import io.slime.shared.agent.AgentReport;
 import java.util.List;

@@ -1,7 +1,8 @@
 package io.slime.hub.dispatch;
 
-import io.slime.hub.cluster.PeerBoard;
-import io.slime.hub.cluster.Waiter;
+import io.slime.hub.model.Demand;
+import io.slime.hub.model.Job;
+import io.slime.hub.model.WorkerProfile;
 import io.slime.hub.worker.AgentWorker;
 import java.util.List;
 import org.apache.pekko.actor.Address;

@@ -1,8 +1,8 @@
 package io.slime.hub.dispatch;
 
-import io.slime.hub.cluster.AgentSummary;
-import io.slime.hub.cluster.PeerBoard;
-import io.slime.hub.http.ProxyError;
+import io.slime.hub.model.Demand;
+import io.slime.hub.model.ProxiedRequest;
+import io.slime.hub.model.ProxyError;
 import io.slime.hub.policy.Balancer;
 import io.slime.hub.policy.Choice;
 import io.slime.hub.policy.Policy;

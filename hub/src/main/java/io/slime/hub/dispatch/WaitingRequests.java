@@ -1,5 +1,6 @@
 package io.slime.hub.dispatch;
 
+import io.slime.hub.model.Job;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;

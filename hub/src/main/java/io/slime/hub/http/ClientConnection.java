@@ -1,6 +1,7 @@
 package io.slime.hub.http;
 
-import io.slime.hub.dispatch.ResponseSlot;
+import io.slime.hub.model.ProxyError;
+import io.slime.hub.model.ResponseSlot;
 import java.util.function.Consumer;
 
 /**

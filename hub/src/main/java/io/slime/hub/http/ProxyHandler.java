@@ -1,13 +1,13 @@
 package io.slime.hub.http;
 
-import io.slime.hub.HubSettings;
-import io.slime.hub.dispatch.Demand;
 import io.slime.hub.dispatch.Dispatcher;
-import io.slime.hub.dispatch.Job;
-import io.slime.hub.dispatch.ProxiedRequest;
-import io.slime.hub.dispatch.RequestTraits;
-import io.slime.hub.dispatch.ResponseSlot;
 import io.slime.hub.limit.ClientRateLimiter;
+import io.slime.hub.model.Demand;
+import io.slime.hub.model.Job;
+import io.slime.hub.model.ProxiedRequest;
+import io.slime.hub.model.ProxyError;
+import io.slime.hub.model.RequestTraits;
+import io.slime.hub.model.ResponseSlot;
 import io.slime.hub.stats.TrafficStats;
 import io.slime.shared.stream.SilenceTimeout;
 import java.nio.charset.StandardCharsets;

@@ -1,11 +1,10 @@
 package io.slime.hub.worker;
 
-import io.slime.hub.dispatch.Dispatcher;
-import io.slime.hub.dispatch.Dispatcher.Outcome;
-import io.slime.hub.dispatch.Job;
-import io.slime.hub.dispatch.ResponseSlot;
-import io.slime.hub.dispatch.WorkerProfile;
-import io.slime.hub.http.ProxyError;
+import io.slime.hub.model.Job;
+import io.slime.hub.model.Outcome;
+import io.slime.hub.model.ProxyError;
+import io.slime.hub.model.ResponseSlot;
+import io.slime.hub.model.WorkerProfile;
 import io.slime.hub.stats.AgentTraffic;
 import io.slime.shared.agent.AgentReport;
 import io.slime.shared.protocol.Frame;
@@ -34,8 +33,8 @@ import org.apache.pekko.util.ByteString;
  * <p>States: {@link #opening()} until the socket runs, {@link #idle()} (the dispatcher holds it),
  * {@link #busy} with one job (it holds the job's {@link ResponseSlot}), {@link #cancelling} after
  * the application went away until the agent confirms, and {@link #closing()} until the dispatcher
- * has forgotten it. Talks to the {@link Dispatcher}; its frames come from the socket's {@link
- * FrameTransport}; body bytes never pass through it.
+ * has forgotten it. Reports to the dispatcher ({@link Report}); its frames come from the socket's
+ * {@link FrameTransport}; body bytes never pass through it.
  */
 public final class AgentWorker {
 
@@ -61,6 +60,35 @@ public final class AgentWorker {
   public enum Released implements Command {
     INSTANCE
   }
+
+  /** What a worker tells the dispatcher. */
+  public sealed interface Report {}
+
+  /** The worker's connection opened and it is idle. */
+  public record Joined(ActorRef<Command> worker, WorkerProfile profile) implements Report {}
+
+  /** The worker finished its request and is idle again; {@code outcome} judges its agent. */
+  public record Idle(ActorRef<Command> worker, Outcome outcome) implements Report {
+    public Idle(ActorRef<Command> worker) {
+      this(worker, Outcome.NEUTRAL);
+    }
+  }
+
+  /** The worker's connection closed; it waits for {@link Released}. */
+  public record Left(ActorRef<Command> worker) implements Report {}
+
+  /** The worker passed on its agent's report (its upstream's health, its machine's load). */
+  public record Reported(ActorRef<Command> worker, AgentReport report) implements Report {}
+
+  /**
+   * The worker failed {@code job} before any of the answer reached the application, and hands it
+   * back: to try once more elsewhere if it may be, else to answer {@code error}. Sent while the
+   * worker still counts busy, so it is never the one chosen.
+   */
+  public record Failed(Job job, String failedAgent, HttpResponse error) implements Report {}
+
+  /** The worker could not take {@code job} (its connection closed): serve it first elsewhere. */
+  public record Bounced(Job job) implements Report {}
 
   private record WrappedInbound(InboundEvent event) implements Command {}
 
@@ -123,7 +151,7 @@ public final class AgentWorker {
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
   private final WorkerProfile profile;
-  private final ActorRef<Dispatcher.Command> dispatcher;
+  private final ActorRef<Report> dispatcher;
   private final FrameTransport transport;
   private final WorkerSettings settings;
   private final AgentTraffic traffic;
@@ -136,7 +164,7 @@ public final class AgentWorker {
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
       WorkerProfile profile,
-      ActorRef<Dispatcher.Command> dispatcher,
+      ActorRef<Report> dispatcher,
       WorkerSettings settings,
       AgentTraffic traffic) {
     this.context = context;
@@ -165,7 +193,7 @@ public final class AgentWorker {
    */
   public static Behavior<Command> create(
       WorkerProfile profile,
-      ActorRef<Dispatcher.Command> dispatcher,
+      ActorRef<Report> dispatcher,
       WorkerSettings settings,
       AgentTraffic traffic,
       ActorRef<Flow<Message, Message, NotUsed>> flowTo) {
@@ -205,9 +233,9 @@ public final class AgentWorker {
 
   private Behavior<Command> onOpened() {
     timers.cancel(OpenTimedOut.INSTANCE);
-    dispatcher.tell(new Dispatcher.WorkerJoined(context.getSelf(), profile));
+    dispatcher.tell(new Joined(context.getSelf(), profile));
     if (earlyReport != null) {
-      dispatcher.tell(new Dispatcher.WorkerReported(context.getSelf(), earlyReport));
+      dispatcher.tell(new Reported(context.getSelf(), earlyReport));
     }
     return idle();
   }
@@ -251,7 +279,7 @@ public final class AgentWorker {
                   n, job.request(), requestBody, bytes -> traffic.bytes(bytes, true)));
     }
     if (!sent) {
-      dispatcher.tell(new Dispatcher.Redispatch(job)); // never taken: the slot still waits
+      dispatcher.tell(new Bounced(job)); // never taken: the slot still waits
       return closing();
     }
     context
@@ -349,7 +377,7 @@ public final class AgentWorker {
     if (retryable) {
       // Before turning idle, so the retry cannot land on this worker again.
       job.slot().handBack();
-      dispatcher.tell(new Dispatcher.Retry(job, profile.agentId(), answer));
+      dispatcher.tell(new Failed(job, profile.agentId(), answer));
     } else {
       job.slot().answer(answer);
       job.slot().finish();
@@ -392,7 +420,7 @@ public final class AgentWorker {
   private boolean onNotice(InboundEvent.Notice notice) {
     AgentReport report = reportOf(notice);
     if (report != null) {
-      dispatcher.tell(new Dispatcher.WorkerReported(context.getSelf(), report));
+      dispatcher.tell(new Reported(context.getSelf(), report));
     }
     return report != null;
   }
@@ -465,7 +493,7 @@ public final class AgentWorker {
 
   private Behavior<Command> onAssignWhileBusy(Assign assign) {
     context.getLog().error("Worker {} was assigned a request while busy", profile.slot());
-    dispatcher.tell(new Dispatcher.Redispatch(assign.job()));
+    dispatcher.tell(new Bounced(assign.job()));
     return Behaviors.same();
   }
 
@@ -474,7 +502,7 @@ public final class AgentWorker {
     // completing) it makes sure the agent can never take a cut body for a whole one.
     ongoing.stopRequestBody();
     traffic.stats().ended(System.nanoTime() - ongoing.startedNanos);
-    dispatcher.tell(new Dispatcher.WorkerIdle(context.getSelf(), outcome));
+    dispatcher.tell(new Idle(context.getSelf(), outcome));
     return idle();
   }
 
@@ -490,8 +518,7 @@ public final class AgentWorker {
       ongoing.slot().finish();
     } else {
       ongoing.slot().handBack();
-      dispatcher.tell(
-          new Dispatcher.Retry(ongoing.job, profile.agentId(), ProxyError.AGENT_LOST.response()));
+      dispatcher.tell(new Failed(ongoing.job, profile.agentId(), ProxyError.AGENT_LOST.response()));
     }
     return closing();
   }
@@ -502,12 +529,12 @@ public final class AgentWorker {
    */
   private Behavior<Command> closing() {
     transport.close();
-    dispatcher.tell(new Dispatcher.WorkerLeft(context.getSelf()));
+    dispatcher.tell(new Left(context.getSelf()));
     return Behaviors.receive(Command.class)
         .onMessage(
             Assign.class,
             m -> {
-              dispatcher.tell(new Dispatcher.Redispatch(m.job()));
+              dispatcher.tell(new Bounced(m.job()));
               return Behaviors.same();
             })
         .onMessageEquals(Released.INSTANCE, Behaviors::stopped)

@@ -1,6 +1,6 @@
 package io.slime.hub.worker;
 
-import io.slime.hub.dispatch.ProxiedRequest;
+import io.slime.hub.model.ProxiedRequest;
 import io.slime.shared.http.HeaderRules;
 import io.slime.shared.http.ParsedValues;
 import io.slime.shared.protocol.BodyPieces;

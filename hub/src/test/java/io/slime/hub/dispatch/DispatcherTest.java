@@ -6,10 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.slime.hub.cluster.AgentSummary;
-import io.slime.hub.cluster.ForwardedRequest;
-import io.slime.hub.cluster.RemoteRequest;
-import io.slime.hub.cluster.Waiter;
+import io.slime.hub.model.Acceptance;
+import io.slime.hub.model.Demand;
+import io.slime.hub.model.Job;
+import io.slime.hub.model.ProxiedRequest;
+import io.slime.hub.model.WorkerProfile;
+import io.slime.hub.peer.ForwardedRequest;
+import io.slime.hub.peer.RemoteRequest;
 import io.slime.hub.stats.TrafficStats;
 import io.slime.hub.worker.AgentWorker;
 import io.slime.shared.protocol.Header;

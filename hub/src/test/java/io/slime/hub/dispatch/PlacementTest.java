@@ -3,9 +3,13 @@ package io.slime.hub.dispatch;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import io.slime.hub.cluster.AgentSummary;
-import io.slime.hub.cluster.PeerBoard;
 import io.slime.hub.health.PassiveHealth;
+import io.slime.hub.model.Acceptance;
+import io.slime.hub.model.Demand;
+import io.slime.hub.model.Job;
+import io.slime.hub.model.ProxiedRequest;
+import io.slime.hub.model.RequestTraits;
+import io.slime.hub.model.WorkerProfile;
 import io.slime.hub.policy.Balancer;
 import io.slime.hub.policy.Policy;
 import io.slime.hub.stats.AgentTrafficRegistry;
@@ -123,7 +127,7 @@ class PlacementTest {
         org.apache.pekko.actor.typed.ActorRef<AgentWorker.Command> worker,
         WorkerProfile profile,
         PeerBoard.PeerWaiter remote,
-        io.slime.hub.cluster.Waiter rival) {}
+        Waiter rival) {}
 
     @Override
     public void send(Job job, Placement.Pick pick) {}

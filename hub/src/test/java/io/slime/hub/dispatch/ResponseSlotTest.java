@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.slime.hub.dispatch.ResponseSlot.State;
+import io.slime.hub.model.ResponseSlot;
+import io.slime.hub.model.ResponseSlot.State;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.HttpResponse;

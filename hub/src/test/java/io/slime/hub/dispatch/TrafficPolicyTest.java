@@ -5,10 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.slime.hub.cluster.AgentControl;
 import io.slime.hub.health.PassiveHealth;
-import io.slime.hub.http.ProxyError;
+import io.slime.hub.model.Acceptance;
+import io.slime.hub.model.Demand;
+import io.slime.hub.model.Job;
+import io.slime.hub.model.Outcome;
+import io.slime.hub.model.ProxiedRequest;
+import io.slime.hub.model.ProxyError;
+import io.slime.hub.model.RequestTraits;
+import io.slime.hub.model.WorkerProfile;
 import io.slime.hub.policy.Policy;
+import io.slime.hub.replicated.AgentControl;
 import io.slime.hub.stats.AgentTrafficRegistry;
 import io.slime.hub.stats.TrafficStats;
 import io.slime.hub.worker.AgentWorker;
@@ -150,7 +157,7 @@ class TrafficPolicyTest {
       dispatcher.tell(new Dispatcher.Dispatch(e));
       String by = servedBy(e, workers);
       counts.merge(by, 1, Integer::sum);
-      dispatcher.tell(new Dispatcher.WorkerIdle(workers.get(by).ref(), Dispatcher.Outcome.SUCCESS));
+      dispatcher.tell(new Dispatcher.WorkerIdle(workers.get(by).ref(), Outcome.SUCCESS));
     }
     // Expected 80%; with 400 picks the standard error is 2%, so 10% is a wide margin.
     double heavy = counts.getOrDefault("heavy", 0) / (double) n;
@@ -360,8 +367,7 @@ class TrafficPolicyTest {
       dispatcher.tell(new Dispatcher.Dispatch(e));
       expectAssigned(failing, e);
       dispatcher.tell(
-          new Dispatcher.WorkerIdle(
-              failing.ref(), i == 0 ? Dispatcher.Outcome.FAILED : Dispatcher.Outcome.SERVER_ERROR));
+          new Dispatcher.WorkerIdle(failing.ref(), i == 0 ? Outcome.FAILED : Outcome.SERVER_ERROR));
     }
     Job refused = request(traits(Policy.FIFO, false));
     dispatcher.tell(new Dispatcher.Dispatch(refused));

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.slime.hub.model.Demand;
+import io.slime.hub.model.Job;
+import io.slime.hub.model.ProxiedRequest;
+import io.slime.hub.model.RequestTraits;
 import io.slime.hub.policy.Policy;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.slime.hub.dispatch.Dispatcher;
-import io.slime.hub.dispatch.Job;
-import io.slime.hub.dispatch.ProxiedRequest;
-import io.slime.hub.dispatch.WorkerProfile;
+import io.slime.hub.model.Job;
+import io.slime.hub.model.Outcome;
+import io.slime.hub.model.ProxiedRequest;
+import io.slime.hub.model.WorkerProfile;
 import io.slime.hub.stats.AgentTraffic;
 import io.slime.shared.agent.AgentReport;
 import io.slime.shared.protocol.Frame;
@@ -58,7 +58,7 @@ class AgentWorkerTest {
 
   @Test
   void shouldJoinTheDispatcherOnceItsSocketRuns() {
-    TestProbe<Dispatcher.Command> dispatcher = testKit.createTestProbe();
+    TestProbe<AgentWorker.Report> dispatcher = testKit.createTestProbe();
     TestProbe<Flow<Message, Message, NotUsed>> flows = testKit.createTestProbe();
     ActorRef<AgentWorker.Command> worker =
         testKit.spawn(
@@ -72,7 +72,7 @@ class AgentWorkerTest {
         .toMat(TestSink.create(system), Keep.both())
         .run(system);
 
-    dispatcher.expectMessage(new Dispatcher.WorkerJoined(worker, PROFILE));
+    dispatcher.expectMessage(new AgentWorker.Joined(worker, PROFILE));
   }
 
   @Test
@@ -123,8 +123,7 @@ class AgentWorkerTest {
     assertEquals("gpu-box", response.getHeader("Slime-Agent").orElseThrow().value());
     assertEquals(ContentTypes.APPLICATION_JSON, response.entity().getContentType());
     assertEquals("{}", body(response));
-    agent.dispatcher.expectMessage(
-        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker, Outcome.SUCCESS));
     exchange.slot().finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
@@ -162,8 +161,7 @@ class AgentWorkerTest {
 
     assertEquals("c", body.expectNext().utf8String());
     body.expectComplete();
-    agent.dispatcher.expectMessage(
-        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker, Outcome.SUCCESS));
     exchange.slot().finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
@@ -198,8 +196,7 @@ class AgentWorkerTest {
     agent.send(
         new Frame.ResponseStart(1, 204, List.of(), "", 0, true, ByteString.emptyByteString()));
     assertEquals(204, answer(exchange).status().intValue());
-    agent.dispatcher.expectMessage(
-        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker, Outcome.SUCCESS));
   }
 
   @Test
@@ -220,8 +217,7 @@ class AgentWorkerTest {
     agent.send(new Frame.Failure(1, "upstream reset"));
 
     assertEquals("upstream reset", body.expectError().getMessage());
-    agent.dispatcher.expectMessage(
-        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker, Outcome.FAILED));
     exchange.slot().finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
@@ -240,8 +236,7 @@ class AgentWorkerTest {
     assertEquals(502, response.status().intValue());
     assertEquals("upstream-failed", response.getHeader("Slime-Error").orElseThrow().value());
     assertEquals("slime: upstream 127.0.0.1:9 refused the connection\n", body(response));
-    agent.dispatcher.expectMessage(
-        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker, Outcome.FAILED));
   }
 
   @Test
@@ -257,8 +252,7 @@ class AgentWorkerTest {
     assertEquals(504, response.status().intValue());
     assertEquals("upstream-timeout", response.getHeader("Slime-Error").orElseThrow().value());
     assertEquals("slime: no head in 10m\n", body(response));
-    agent.dispatcher.expectMessage(
-        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker, Outcome.FAILED));
   }
 
   @Test
@@ -273,8 +267,7 @@ class AgentWorkerTest {
     HttpResponse response = answer(exchange);
     assertEquals(400, response.status().intValue());
     assertEquals("bad-header", response.getHeader("Slime-Error").orElseThrow().value());
-    agent.dispatcher.expectMessage(
-        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.NEUTRAL));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker, Outcome.NEUTRAL));
   }
 
   @Test
@@ -287,8 +280,7 @@ class AgentWorkerTest {
     agent.send(new Frame.Failure(1, "closed again", Frame.Failure.Kind.UNREACHABLE, true));
 
     assertEquals(502, answer(exchange).status().intValue());
-    agent.dispatcher.expectMessage(
-        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker, Outcome.FAILED));
   }
 
   @Test
@@ -302,14 +294,13 @@ class AgentWorkerTest {
       agent.send(
           new Frame.Failure(
               n, "sent a malformed response: x", Frame.Failure.Kind.MALFORMED, false));
-      Dispatcher.Retry retry = expectRetryOf(agent, exchange);
+      AgentWorker.Failed retry = expectRetryOf(agent, exchange);
       exchange = retry.job(); // as the dispatcher retries it: with the failure charged
       HttpResponse response = retry.error();
       assertEquals(502, response.status().intValue());
       assertEquals("upstream-failed", response.getHeader("Slime-Error").orElseThrow().value());
       agent.dispatcher.expectMessage(
-          new Dispatcher.WorkerIdle(
-              agent.worker, n == 1 ? Dispatcher.Outcome.FAILED : Dispatcher.Outcome.NEUTRAL));
+          new AgentWorker.Idle(agent.worker, n == 1 ? Outcome.FAILED : Outcome.NEUTRAL));
     }
   }
 
@@ -323,7 +314,7 @@ class AgentWorkerTest {
     agent.toHub.sendComplete();
 
     assertAgentLost(expectRetry(agent, exchange));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
+    agent.dispatcher.expectMessage(new AgentWorker.Left(agent.worker));
     agent.fromHub.expectComplete();
     agent.worker.tell(AgentWorker.Released.INSTANCE);
     agent.dispatcher.expectTerminated(agent.worker);
@@ -339,10 +330,10 @@ class AgentWorkerTest {
     agent.toHub.sendError(new RuntimeException("connection reset"));
 
     assertAgentLost(expectRetry(agent, exchange));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
+    agent.dispatcher.expectMessage(new AgentWorker.Left(agent.worker));
     Job late = get("/v1/late");
     agent.worker.tell(new AgentWorker.Assign(late));
-    agent.dispatcher.expectMessage(new Dispatcher.Redispatch(late));
+    agent.dispatcher.expectMessage(new AgentWorker.Bounced(late));
     agent.worker.tell(AgentWorker.Released.INSTANCE);
     agent.dispatcher.expectTerminated(agent.worker);
   }
@@ -360,7 +351,7 @@ class AgentWorkerTest {
     exchange.slot().finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
     agent.dispatcher.expectNoMessage();
     agent.send(new Frame.Failure(1, "cancelled"));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker));
     assertFalse(exchange.slot().isAnswered(), "nobody is there to read an answer");
     // Well past the cancel timeout: a confirmed cancel leaves the connection alone.
     agent.dispatcher.expectNoMessage(CANCEL_TIMEOUT.plusMillis(200));
@@ -386,7 +377,7 @@ class AgentWorkerTest {
 
     assertEquals(new Frame.Cancel(1), agent.receive());
     agent.send(new Frame.Failure(1, "cancelled"));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker));
   }
 
   @Test
@@ -400,12 +391,12 @@ class AgentWorkerTest {
     assertEquals(new Frame.Cancel(1), agent.receive());
 
     agent.dispatcher.expectNoMessage(CANCEL_TIMEOUT.minusMillis(200));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
+    agent.dispatcher.expectMessage(new AgentWorker.Left(agent.worker));
     agent.fromHub.expectComplete();
     // An assignment already on its way goes back to the dispatcher, not into the void.
     Job late = get("/v1/late");
     agent.worker.tell(new AgentWorker.Assign(late));
-    agent.dispatcher.expectMessage(new Dispatcher.Redispatch(late));
+    agent.dispatcher.expectMessage(new AgentWorker.Bounced(late));
     assertFalse(late.slot().isAnswered());
     agent.worker.tell(AgentWorker.Released.INSTANCE);
     agent.dispatcher.expectTerminated(agent.worker);
@@ -426,7 +417,7 @@ class AgentWorkerTest {
             1, 200, List.of(), "", Frame.UNKNOWN_LENGTH, false, ByteString.emptyByteString()),
         new Frame.BodyChunk(1, ByteString.fromString("late"), false),
         new Frame.Failure(1, "cancelled"));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker));
     assertFalse(cancelled.slot().isAnswered());
 
     Job next = get("/v1/second");
@@ -439,8 +430,7 @@ class AgentWorkerTest {
     HttpResponse response = answer(next);
     assertEquals(200, response.status().intValue());
     assertEquals("ok", body(response));
-    agent.dispatcher.expectMessage(
-        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker, Outcome.SUCCESS));
   }
 
   @Test
@@ -450,13 +440,13 @@ class AgentWorkerTest {
         new AgentReport(false, "GET /health answered 503", 12.5, 40.0, 0.5, null);
 
     agent.send(new Frame.Report(unhealthy.toJson()));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerReported(agent.worker, unhealthy));
+    agent.dispatcher.expectMessage(new AgentWorker.Reported(agent.worker, unhealthy));
 
     Job exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
     agent.send(new Frame.Report(AgentReport.NONE.toJson()));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerReported(agent.worker, AgentReport.NONE));
+    agent.dispatcher.expectMessage(new AgentWorker.Reported(agent.worker, AgentReport.NONE));
     assertFalse(exchange.slot().isAnswered(), "a report is no answer");
   }
 
@@ -466,7 +456,7 @@ class AgentWorkerTest {
 
     agent.send(new Frame.Report("{not json"));
 
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
+    agent.dispatcher.expectMessage(new AgentWorker.Left(agent.worker));
     agent.fromHub.expectComplete();
   }
 
@@ -476,7 +466,7 @@ class AgentWorkerTest {
 
     agent.worker.tell(AgentWorker.Replace.INSTANCE);
 
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
+    agent.dispatcher.expectMessage(new AgentWorker.Left(agent.worker));
     agent.fromHub.expectComplete();
     agent.worker.tell(AgentWorker.Released.INSTANCE);
     agent.dispatcher.expectTerminated(agent.worker);
@@ -489,20 +479,20 @@ class AgentWorkerTest {
     agent.send(
         new Frame.ResponseStart(7, 200, List.of(), "", 0, true, ByteString.emptyByteString()));
 
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
+    agent.dispatcher.expectMessage(new AgentWorker.Left(agent.worker));
     agent.fromHub.expectComplete();
   }
 
   /** A running worker whose socket the test holds from the agent's side. */
   private static final class Agent {
     final ActorRef<AgentWorker.Command> worker;
-    final TestProbe<Dispatcher.Command> dispatcher;
+    final TestProbe<AgentWorker.Report> dispatcher;
     final TestPublisher.Probe<Message> toHub;
     final TestSubscriber.Probe<Message> fromHub;
 
     private Agent(
         ActorRef<AgentWorker.Command> worker,
-        TestProbe<Dispatcher.Command> dispatcher,
+        TestProbe<AgentWorker.Report> dispatcher,
         TestPublisher.Probe<Message> toHub,
         TestSubscriber.Probe<Message> fromHub) {
       this.worker = worker;
@@ -512,7 +502,7 @@ class AgentWorkerTest {
     }
 
     static Agent connect() {
-      TestProbe<Dispatcher.Command> dispatcher = testKit.createTestProbe();
+      TestProbe<AgentWorker.Report> dispatcher = testKit.createTestProbe();
       TestProbe<Flow<Message, Message, NotUsed>> flows = testKit.createTestProbe();
       ActorRef<AgentWorker.Command> worker =
           testKit.spawn(
@@ -523,7 +513,7 @@ class AgentWorkerTest {
               .via(flows.receiveMessage())
               .toMat(TestSink.create(system), Keep.both())
               .run(system);
-      dispatcher.expectMessage(new Dispatcher.WorkerJoined(worker, PROFILE));
+      dispatcher.expectMessage(new AgentWorker.Joined(worker, PROFILE));
       sides.second().ensureSubscription();
       return new Agent(worker, dispatcher, sides.first(), sides.second());
     }
@@ -571,8 +561,8 @@ class AgentWorkerTest {
     return expectRetryOf(agent, exchange).error();
   }
 
-  private static Dispatcher.Retry expectRetryOf(Agent agent, Job exchange) {
-    Dispatcher.Retry retry = agent.dispatcher.expectMessageClass(Dispatcher.Retry.class);
+  private static AgentWorker.Failed expectRetryOf(Agent agent, Job exchange) {
+    AgentWorker.Failed retry = agent.dispatcher.expectMessageClass(AgentWorker.Failed.class);
     // The same request and slot; the job may carry the failure charged to the agent.
     assertSame(exchange.slot(), retry.job().slot());
     assertEquals(exchange.request().target(), retry.job().request().target());
