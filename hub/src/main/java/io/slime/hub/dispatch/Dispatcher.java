@@ -359,45 +359,9 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     matching.counted(job, now);
   }
 
-  /** What the handlers both states have do differently in each. */
-  interface State {
-    /** A worker is free (it joined, finished, or came back from a loan). */
-    void free(ActorRef<AgentWorker.Command> worker);
-
-    /** An agent takes requests (again) after a change. */
-    void available(LocalAgent agent);
-
-    /** Another node's status arrived. */
-    void statusArrived(long now);
-
-    /** A worker left. */
-    void left();
-  }
-
-  private final State serving =
-      new State() {
-        @Override
-        public void free(ActorRef<AgentWorker.Command> worker) {
-          matching.workerFree(worker);
-        }
-
-        @Override
-        public void available(LocalAgent agent) {
-          matching.serveWaiting(agent);
-        }
-
-        @Override
-        public void statusArrived(long now) {
-          peers.lendIdle(now);
-        }
-
-        @Override
-        public void left() {}
-      };
-
   @Override
   public Receive<Command> createReceive() {
-    return common(newReceiveBuilder(), serving)
+    return common(newReceiveBuilder(), new DispatcherState.Serving(matching, peers))
         .onMessage(Dispatch.class, m -> changedAfter(() -> matching.dispatch(m.job(), false)))
         .onMessage(Redispatch.class, m -> changedAfter(() -> matching.dispatch(m.job(), true)))
         .onMessage(Retry.class, m -> changedAfter(() -> matching.retry(m)))
@@ -408,7 +372,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   }
 
   /** The handlers of both states; {@code state} says what differs. */
-  ReceiveBuilder<Command> common(ReceiveBuilder<Command> builder, State state) {
+  ReceiveBuilder<Command> common(ReceiveBuilder<Command> builder, DispatcherState state) {
     return builder
         .onMessage(SpawnWorker.class, this::onSpawnWorker)
         .onMessage(Abandon.class, m -> changedAfter(() -> matching.abandon(m.job())))
@@ -477,7 +441,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     return Behaviors.same();
   }
 
-  private Behavior<Command> onWorkerJoined(WorkerJoined joined, State state) {
+  private Behavior<Command> onWorkerJoined(WorkerJoined joined, DispatcherState state) {
     if (!roster.join(joined.worker(), joined.profile())) {
       return Behaviors.same();
     }
@@ -486,7 +450,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     return changed();
   }
 
-  private Behavior<Command> onWorkerIdle(WorkerIdle idle, State state) {
+  private Behavior<Command> onWorkerIdle(WorkerIdle idle, DispatcherState state) {
     LocalAgent agent = pool.agentOf(idle.worker());
     if (agent == null) {
       return Behaviors.same(); // it left meanwhile
@@ -496,7 +460,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     return changed();
   }
 
-  private Behavior<Command> onLoanBack(long loan, State state) {
+  private Behavior<Command> onLoanBack(long loan, DispatcherState state) {
     ActorRef<AgentWorker.Command> worker = peers.loanBack(loan);
     if (worker == null) {
       return Behaviors.same();
@@ -505,7 +469,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     return changed();
   }
 
-  private Behavior<Command> onWorkerReported(WorkerReported reported, State state) {
+  private Behavior<Command> onWorkerReported(WorkerReported reported, DispatcherState state) {
     LocalAgent agent = pool.agentOf(reported.worker());
     if (agent == null) {
       return Behaviors.same();
@@ -517,19 +481,19 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   }
 
   /** Lets an agent that takes requests now serve what waits, as the state allows. */
-  private void checkAvailability(LocalAgent agent, long now, State state) {
+  private void checkAvailability(LocalAgent agent, long now, DispatcherState state) {
     if (roster.available(agent, now)) {
       state.available(agent);
     }
   }
 
-  private Behavior<Command> onWorkerLeft(WorkerLeft left, State state) {
+  private Behavior<Command> onWorkerLeft(WorkerLeft left, DispatcherState state) {
     forget(left.worker(), state);
     left.worker().tell(AgentWorker.Released.INSTANCE);
     return Behaviors.same();
   }
 
-  private Behavior<Command> forget(ActorRef<AgentWorker.Command> worker, State state) {
+  private Behavior<Command> forget(ActorRef<AgentWorker.Command> worker, DispatcherState state) {
     getContext().unwatch(worker);
     peers.forget(worker);
     roster.leave(worker);
@@ -539,7 +503,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   // ---- the operators ----
 
-  private Behavior<Command> onControlsChanged(ControlsChanged changed, State state) {
+  private Behavior<Command> onControlsChanged(ControlsChanged changed, DispatcherState state) {
     roster.setControls(changed.controls());
     long now = System.nanoTime();
     for (LocalAgent agent : new ArrayList<>(pool.agents())) {
@@ -555,7 +519,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   // ---- time ----
 
-  private Behavior<Command> onTick(State state) {
+  private Behavior<Command> onTick(DispatcherState state) {
     long now = System.nanoTime();
     for (LocalAgent agent : new ArrayList<>(pool.agents())) {
       checkAvailability(agent, now, state);
@@ -568,7 +532,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   // ---- the other nodes ----
 
-  private Behavior<Command> onPeerStatus(PeerStatus status, State state) {
+  private Behavior<Command> onPeerStatus(PeerStatus status, DispatcherState state) {
     peers.onStatus(status);
     long now = System.nanoTime();
     board.update(status.from(), status.agents(), status.waiting(), status.waitingCount(), now);

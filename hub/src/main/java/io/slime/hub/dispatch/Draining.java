@@ -8,7 +8,6 @@ import io.slime.hub.dispatch.Dispatcher.LoanReturned;
 import io.slime.hub.dispatch.Dispatcher.Offer;
 import io.slime.hub.dispatch.Dispatcher.Redispatch;
 import io.slime.hub.dispatch.Dispatcher.Retry;
-import io.slime.hub.dispatch.Dispatcher.State;
 import io.slime.hub.model.Job;
 import io.slime.hub.model.ProxyError;
 import io.slime.hub.worker.AgentWorker;
@@ -27,7 +26,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * answers every {@link Drain} once no worker is busy any more, disconnecting them all: the agents
  * move to the other nodes, or wait for this one.
  */
-final class Draining extends AbstractBehavior<Command> implements State {
+final class Draining extends AbstractBehavior<Command> implements DispatcherState {
   private final Dispatcher dispatcher;
   private final Matching matching;
   private final Pool pool;

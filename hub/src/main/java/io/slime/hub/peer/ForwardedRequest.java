@@ -1,6 +1,5 @@
 package io.slime.hub.peer;
 
-import io.slime.hub.model.CborSerializable;
 import io.slime.hub.model.Job;
 import io.slime.hub.model.ProxyError;
 import io.slime.hub.model.WorkerProfile;
@@ -30,15 +29,15 @@ public final class ForwardedRequest {
    * serving worker accepts (see {@link Link#workerFree}).
    */
   public record Accepted(ActorRef<PeerRequest.Command> served, WorkerProfile worker)
-      implements Command, CborSerializable {}
+      implements Command, ForwardingMessage {}
 
   /** The peer had no worker for it after all. */
-  public enum Declined implements Command, CborSerializable {
+  public enum Declined implements Command, ForwardingMessage {
     INSTANCE
   }
 
   /** The worker's answer. */
-  public record Answer(RemoteResponse response) implements Command, CborSerializable {}
+  public record Answer(RemoteResponse response) implements Command, ForwardingMessage {}
 
   /** The serving node stopped answering. */
   public enum PeerUnreachable implements Command {

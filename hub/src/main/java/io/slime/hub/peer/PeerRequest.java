@@ -1,6 +1,5 @@
 package io.slime.hub.peer;
 
-import io.slime.hub.model.CborSerializable;
 import io.slime.hub.model.Job;
 import io.slime.hub.model.WorkerProfile;
 import java.util.concurrent.CompletableFuture;
@@ -24,10 +23,10 @@ public final class PeerRequest {
   public sealed interface Command {}
 
   /** The request body, streamed from the application's node. */
-  public record Body(SourceRef<ByteString> body) implements Command, CborSerializable {}
+  public record Body(SourceRef<ByteString> body) implements Command, ForwardingMessage {}
 
   /** The application went away. */
-  public enum Cancel implements Command, CborSerializable {
+  public enum Cancel implements Command, ForwardingMessage {
     INSTANCE
   }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.ConfigFactory;
 import io.slime.hub.model.Acceptance;
 import io.slime.hub.model.Demand;
 import io.slime.hub.model.Job;
@@ -13,6 +14,7 @@ import io.slime.hub.model.ProxiedRequest;
 import io.slime.hub.model.WorkerProfile;
 import io.slime.hub.peer.ForwardedRequest;
 import io.slime.hub.peer.RemoteRequest;
+import io.slime.hub.stats.AgentTrafficRegistry;
 import io.slime.hub.stats.TrafficStats;
 import io.slime.hub.worker.AgentWorker;
 import io.slime.shared.protocol.Header;
@@ -40,7 +42,15 @@ import org.junit.jupiter.api.Test;
 
 class DispatcherTest {
 
-  private static final ActorTestKit testKit = ActorTestKit.create();
+  /** A cluster node that never joins: enough for a dispatcher that deals with other nodes. */
+  private static final ActorTestKit testKit =
+      ActorTestKit.create(
+          "DispatcherTest",
+          ConfigFactory.parseString(
+                  "pekko.actor.provider = cluster\n"
+                      + "pekko.remote.artery.canonical.port = 0\n"
+                      + "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on")
+              .withFallback(ConfigFactory.load()));
 
   /** Long enough that a 503 seen within a test never comes from the wait limit. */
   private static final Duration LONG_WAIT = Duration.ofMinutes(1);
@@ -111,7 +121,13 @@ class DispatcherTest {
 
   @Test
   void shouldReturnALoanWhenTheLendersOwnWaitingRequestCameFirst() {
-    ActorRef<Dispatcher.Command> dispatcher = dispatcher();
+    ActorRef<Dispatcher.Command> dispatcher =
+        testKit.spawn(
+            Dispatcher.create(
+                DispatchSettings.alone(100, LONG_WAIT)
+                    .withPeers(new DispatchSettings.Peers(Duration.ofMillis(20), 64 * 1024)),
+                new AgentTrafficRegistry(),
+                new TrafficStats()));
     TestProbe<AgentWorker.Command> worker = join(dispatcher, profile("a", 0));
     occupy(dispatcher, worker);
     Job waiting = exchange("/here", null, true);
