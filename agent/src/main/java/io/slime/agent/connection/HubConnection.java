@@ -1,6 +1,6 @@
 package io.slime.agent.connection;
 
-import io.slime.agent.AgentSettings;
+import io.slime.agent.settings.AgentSettings;
 import io.slime.agent.upstream.ResponseFrames;
 import io.slime.agent.upstream.UpstreamConnection;
 import io.slime.agent.upstream.UpstreamRequests;
