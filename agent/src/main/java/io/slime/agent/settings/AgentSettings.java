@@ -1,4 +1,4 @@
-package io.slime.agent;
+package io.slime.agent.settings;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
@@ -57,6 +57,8 @@ public record AgentSettings(
   public static final int MAX_INLINE_BODY_LIMIT = 1024 * 1024;
 
   /** A request target without spaces or control characters, as a health check path must be. */
+  private static final Pattern AGENT_ID = Pattern.compile("[\\x21-\\x7e]{1,128}");
+
   private static final Pattern TARGET = Pattern.compile("/[\\x21-\\x7e]*");
 
   /**
@@ -92,7 +94,7 @@ public record AgentSettings(
     }
 
     String agentId = config.getString(PREFIX + "agent-id").strip();
-    if (!agentId.isEmpty() && !AgentId.isValid(agentId)) {
+    if (!agentId.isEmpty() && !isValidAgentId(agentId)) {
       throw bad("agent-id", "must be 1 to 128 printable ASCII characters without spaces");
     }
 
@@ -279,7 +281,13 @@ public record AgentSettings(
     return d;
   }
 
-  static ConfigException.BadValue bad(String key, String reason) {
+  /** An agent id as given or kept in the id file: 1 to 128 printable ASCII characters. */
+  public static boolean isValidAgentId(String id) {
+    return AGENT_ID.matcher(id).matches();
+  }
+
+  /** A bad value of {@code slime.agent.<key>}, for the message that names the key. */
+  public static ConfigException.BadValue bad(String key, String reason) {
     return new ConfigException.BadValue(PREFIX + key, reason);
   }
 }
