@@ -92,6 +92,17 @@ final class Slime {
     return agents(hubAddress(hub), token, List.of(upstream), 1, agentId, extra);
   }
 
+  /** As above, with the hub's address as the agent is given it ({@code https://...}). */
+  static Agents agent(
+      String hubAddress,
+      String token,
+      String upstream,
+      int numWorker,
+      String agentId,
+      Map<String, Object> extra) {
+    return agents(hubAddress, token, List.of(upstream), numWorker, agentId, extra);
+  }
+
   private static Agents agents(
       String hubAddress,
       String token,

@@ -1,12 +1,17 @@
 package io.slime.hub.tls;
 
 import java.time.Duration;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.Scheduler;
+import org.apache.pekko.japi.function.Function2;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.SharedKillSwitch;
 import org.apache.pekko.stream.TLSClosing;
@@ -77,34 +82,65 @@ public final class TlsLayer {
               deadline.cancel();
             },
             TLSClosing.eagerClose());
+    // Pekko's TLS stage ends both sides without the engine's reason when a handshake fails, so
+    // what went wrong is told from the first byte the client sent: a TLS handshake record is 0x16.
+    AtomicInteger firstByte = new AtomicInteger(-1);
+    AtomicBoolean logged = new AtomicBoolean();
+    Consumer<Throwable> ended =
+        failure -> {
+          deadline.cancel();
+          // A connection that sent nothing is a port probe, not worth a line.
+          if (!established.get() && firstByte.get() != -1 && logged.compareAndSet(false, true)) {
+            log.warn(
+                "TLS handshake with {} failed: {}", clientIp, reason(firstByte.get(), failure));
+          }
+        };
     Flow<SslTlsInbound, ByteString, NotUsed> decrypted =
         Flow.of(SslTlsInbound.class)
-            .watchTermination(
-                (notUsed, done) -> {
-                  done.whenComplete(
-                      (ok, failure) -> {
-                        deadline.cancel();
-                        if (failure != null && !established.get()) {
-                          log.warn("TLS handshake with {} failed: {}", clientIp, reason(failure));
-                        }
-                      });
-                  return notUsed;
-                })
             // SessionTruncated (the peer closed without close_notify) carries no bytes.
             .collectType(SessionBytes.class)
             .map(SessionBytes::bytes);
+    Flow<ByteString, ByteString, NotUsed> received =
+        Flow.of(ByteString.class)
+            .map(
+                bytes -> {
+                  if (!bytes.isEmpty()) {
+                    firstByte.compareAndSet(-1, bytes.head() & 0xff);
+                  }
+                  return bytes;
+                })
+            .watchTermination(watch(ended));
     return BidiFlow.fromFlows(
             Flow.of(ByteString.class).map(bytes -> (SslTlsOutbound) new SendBytes(bytes)),
             decrypted)
         .atop(tls)
+        .atop(BidiFlow.fromFlows(Flow.of(ByteString.class), received))
         .atop(BidiFlow.fromFlows(cut.flow(), cut.flow()));
   }
 
-  private static String reason(Throwable failure) {
+  private static Function2<NotUsed, CompletionStage<Done>, NotUsed> watch(
+      Consumer<Throwable> ended) {
+    return (notUsed, done) -> {
+      done.whenComplete((ok, failure) -> ended.accept(unwrapped(failure)));
+      return notUsed;
+    };
+  }
+
+  private static Throwable unwrapped(Throwable failure) {
     Throwable t = failure;
-    while (!(t instanceof SSLException) && t.getCause() != null) {
+    while (t != null && !(t instanceof SSLException) && t.getCause() != null && t.getCause() != t) {
       t = t.getCause();
     }
-    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    return t;
+  }
+
+  private static String reason(int firstByte, Throwable failure) {
+    if (firstByte != 0x16) {
+      return "the client does not speak TLS (plain HTTP to the TLS port?)";
+    }
+    if (failure != null && failure.getMessage() != null) {
+      return failure.getMessage();
+    }
+    return "the client broke off the handshake (does it trust the hub's certificate?)";
   }
 }
