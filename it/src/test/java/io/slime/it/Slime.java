@@ -141,6 +141,18 @@ final class Slime {
     return start(javaCommand(jvmOptions, args), log);
   }
 
+  /** As {@link #startProcess}, with {@code environment} added to this process's. */
+  static Process startProcessWithEnvironment(
+      Map<String, String> environment, List<String> jvmOptions, Path log, String... args)
+      throws IOException {
+    ProcessBuilder builder =
+        new ProcessBuilder(javaCommand(jvmOptions, args))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    builder.environment().putAll(environment);
+    return builder.start();
+  }
+
   /**
    * As {@link #startProcess}, in a process that may open at most {@code descriptors} files and
    * sockets ({@code ulimit -n}).
