@@ -89,6 +89,10 @@ class TlsIT {
                 liveKey.toString(),
                 "tls.watch-interval",
                 "500ms",
+                // Short, so that the test shows connections that finished their handshake are
+                // not held to it: the stream below and the agents' sockets outlive it.
+                "client-head-timeout",
+                "2s",
                 "admin-token",
                 ADMIN));
     agent =
@@ -164,6 +168,28 @@ class TlsIT {
           line.getFormattedMessage().contains("does not speak TLS"), line.getFormattedMessage());
     } finally {
       release(TlsLayer.class, log);
+    }
+  }
+
+  @Test
+  void shouldCloseAConnectionThatNeverFinishesItsHandshake() throws IOException {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress("127.0.0.1", hub.address().getPort()), 5000);
+      socket.setSoTimeout(10_000);
+      // The first bytes of a TLS handshake record, and then silence.
+      socket.getOutputStream().write(new byte[] {0x16, 0x03, 0x01});
+      long opened = System.nanoTime();
+      try {
+        while (socket.getInputStream().read() != -1) {
+          // drain
+        }
+      } catch (SocketTimeoutException e) {
+        fail("the hub held a connection whose handshake never ended");
+      } catch (IOException reset) {
+        // A reset is a closed connection too.
+      }
+      long heldMs = (System.nanoTime() - opened) / 1_000_000;
+      assertTrue(heldMs >= 1500, "closed after " + heldMs + " ms, before the head timeout");
     }
   }
 
