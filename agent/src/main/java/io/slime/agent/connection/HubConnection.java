@@ -89,6 +89,7 @@ public final class HubConnection {
       HttpClient hub =
           HttpClient.newBuilder()
               .version(HttpClient.Version.HTTP_1_1)
+              .sslContext(settings.hubTrust().context())
               .executor(Runnable::run)
               .build();
       ClientConnectionSettings upstream =

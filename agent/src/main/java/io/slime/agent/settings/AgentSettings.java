@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValueType;
+import io.slime.agent.connection.HubTrust;
 import io.slime.shared.agent.AgentTerms;
 import io.slime.shared.agent.Labels;
 import io.slime.shared.net.ServiceAddress;
@@ -29,6 +30,7 @@ import java.util.regex.Pattern;
  * @param responseBodyIdleTimeout longest silence of the upstream within a response body
  * @param terms the agent's own weight, labels and limits, announced to the hub on every connection
  * @param reportInterval how often the agent tells the hub its health and load
+ * @param hubTrust the CAs an https hub's certificate must come from
  */
 public record AgentSettings(
     String token,
@@ -48,7 +50,8 @@ public record AgentSettings(
     Duration responseBodyIdleTimeout,
     AgentTerms terms,
     HealthCheck healthCheck,
-    Duration reportInterval) {
+    Duration reportInterval,
+    HubTrust hubTrust) {
 
   public static final String PREFIX = "slime.agent.";
   public static final int MAX_WORKERS = 10_000;
@@ -144,7 +147,8 @@ public record AgentSettings(
         positive(config, "response-body-idle-timeout"),
         terms(config),
         healthCheck(config),
-        positive(config, "report-interval"));
+        positive(config, "report-interval"),
+        HubTrust.create(config));
   }
 
   /** The agent's own terms; an absent (null) weight, rpm or bpm leaves that term unset. */
