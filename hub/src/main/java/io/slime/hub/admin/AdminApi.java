@@ -13,6 +13,7 @@ import io.slime.hub.replicated.AgentControls;
 import io.slime.hub.replicated.Revocations;
 import io.slime.hub.replicated.SharedState;
 import io.slime.hub.stats.TrafficSnapshot;
+import io.slime.hub.tls.ServerCertificate;
 import io.slime.shared.protocol.SlimeHeaders;
 import io.slime.shared.token.AgentToken;
 import io.slime.shared.token.InvalidTokenException;
@@ -56,6 +57,7 @@ public final class AdminApi {
       JsonMapper.builder().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS).build();
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
   private static final long MAX_BODY = 64 * 1024;
+  private static final String BAD_CERT = ServerCertificate.Refused.CODE;
 
   private final byte[] token;
   private final boolean statusNeedsToken;
@@ -67,6 +69,9 @@ public final class AdminApi {
   private final ClusterGather gather;
   private final Map<String, Object> effectiveConfig;
 
+  /** The port's certificate, or null without TLS. */
+  private final ServerCertificate certificate;
+
   public AdminApi(
       String adminToken,
       boolean statusNeedsToken,
@@ -74,7 +79,8 @@ public final class AdminApi {
       TokenCodec tokens,
       ActorRef<Dispatcher.Command> dispatcher,
       SharedState shared,
-      ActorSystem<?> system) {
+      ActorSystem<?> system,
+      ServerCertificate certificate) {
     this.token = adminToken.isEmpty() ? null : adminToken.getBytes(StandardCharsets.UTF_8);
     this.statusNeedsToken = statusNeedsToken;
     this.tokens = tokens;
@@ -84,6 +90,7 @@ public final class AdminApi {
     this.materializer = Materializer.matFromSystem(system);
     this.gather = new ClusterGather(dispatcher, system);
     this.effectiveConfig = EffectiveConfig.of(config);
+    this.certificate = certificate;
   }
 
   /** {@code GET /_slime/status}: workers, idle, busy and waiting across the cluster. */
@@ -154,6 +161,7 @@ public final class AdminApi {
               : notFound(method, path);
       case "stats" -> stats(method, parts, path);
       case "agents" -> agents(method, parts, path);
+      case "tls" -> path.equals("tls/reload") ? tlsReload(method) : notFound(method, path);
       default -> notFound(method, path);
     };
   }
@@ -185,6 +193,21 @@ public final class AdminApi {
               : done(error(405, "method-not-allowed", "use POST"));
       default -> notFound(method, path);
     };
+  }
+
+  /** Reads this node's certificate files again (each node reads its own). */
+  private CompletionStage<HttpResponse> tlsReload(String method) {
+    if (!method.equals("POST")) {
+      return done(error(405, "method-not-allowed", "use POST"));
+    }
+    if (certificate == null) {
+      return done(error(404, "not-found", "TLS is off: this hub runs without --tlsCert"));
+    }
+    ServerCertificate.Reload reload = certificate.reload();
+    return done(
+        reload instanceof ServerCertificate.Refused
+            ? json(422, reload.json()).addHeader(RawHeader.create(SlimeHeaders.ERROR, BAD_CERT))
+            : json(200, reload.json()));
   }
 
   private CompletionStage<HttpResponse> stats(String method, String[] parts, String path) {

@@ -9,6 +9,8 @@ import io.slime.hub.model.ProxyError;
 import io.slime.hub.peer.ConcurrencyShare;
 import io.slime.hub.replicated.SharedState;
 import io.slime.hub.stats.TrafficStats;
+import io.slime.hub.tls.ServerCertificate;
+import io.slime.hub.tls.TlsLayer;
 import io.slime.shared.log.LogThrottle;
 import io.slime.shared.protocol.SlimeHeaders;
 import io.slime.shared.token.TokenCodec;
@@ -27,6 +29,7 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.Http;
@@ -55,7 +58,8 @@ import org.slf4j.LoggerFactory;
  * head's bytes before Pekko's parser reads them and times heads, while each connection's end is
  * seen: a request still waiting when its connection closes has lost its application, and leaves the
  * queue or has its upstream call cancelled. Holds at most {@link ConnectionLimit} connections,
- * sized from the process's descriptor limit, and refuses more with 503 too-many-connections.
+ * sized from the process's descriptor limit, and refuses more with 503 too-many-connections. With
+ * {@code slime.hub.tls}, a {@link TlsLayer} below the guard decrypts each connection.
  */
 public final class FrontDoor {
   private static final Logger log = LoggerFactory.getLogger(FrontDoor.class);
@@ -84,6 +88,11 @@ public final class FrontDoor {
   private final AdminApi admin;
   private final ActorRef<Dispatcher.Command> dispatcher;
   private final ServerSettings serverSettings;
+
+  /** The certificate the port serves, or null when it speaks plain HTTP. */
+  private final ServerCertificate certificate;
+
+  private final TlsLayer tls;
   private ConnectionLimit limit;
 
   /** Open client connections (agents' included), each with when it ends. */
@@ -106,6 +115,15 @@ public final class FrontDoor {
     this.materializer = Materializer.matFromSystem(system);
     this.dispatcher = dispatcher;
     this.serverSettings = ServerSettings.create(system.classicSystem());
+    this.certificate = settings.tls().map(ServerCertificate::new).orElse(null);
+    this.tls =
+        certificate == null
+            ? null
+            : new TlsLayer(
+                certificate,
+                settings.clientHeadTimeout(),
+                system.classicSystem().scheduler(),
+                system.executionContext());
     AdmissionGate gate =
         settings.concurrent() == 0
             ? null
@@ -147,7 +165,8 @@ public final class FrontDoor {
             tokens,
             dispatcher,
             shared,
-            system);
+            system,
+            certificate);
   }
 
   /**
@@ -157,6 +176,12 @@ public final class FrontDoor {
   public CompletionStage<Binding> bind() {
     try {
       limit = ConnectionLimit.size(settings.maxConnections(), settings.reservedDescriptors());
+      if (certificate != null) {
+        certificate.load();
+        certificate.watch(
+            system.classicSystem().scheduler(),
+            system.dispatchers().lookup(DispatcherSelector.blocking()));
+      }
     } catch (ConfigException e) {
       return CompletableFuture.failedStage(e);
     }
@@ -262,6 +287,7 @@ public final class FrontDoor {
             .atop(
                 BidiFlow.fromGraph(new HeadGuard(framer(), settings.clientHeadTimeout(), client)),
                 (notUsed, ended) -> ended)
+            .atop(tls == null ? BidiFlow.identity() : tls.connection(client.clientIp))
             .atop(BidiFlow.bidirectionalIdleTimeout(settings.clientIdleTimeout()));
     CompletionStage<Done> ended =
         connection.handleWith(handler.joinMat(layers, Keep.right()), materializer);

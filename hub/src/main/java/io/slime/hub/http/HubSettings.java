@@ -6,10 +6,12 @@ import io.slime.hub.dispatch.DispatchSettings;
 import io.slime.hub.health.PassiveHealth;
 import io.slime.hub.peer.ClusterSettings;
 import io.slime.hub.policy.Routing;
+import io.slime.hub.tls.TlsSettings;
 import io.slime.shared.agent.AgentTerms;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /** The hub's settings, read once from {@code slime.hub}; invalid values name their key. */
@@ -32,7 +34,8 @@ public record HubSettings(
     int reservedDescriptors,
     Duration shutdownGrace,
     ClusterSettings cluster,
-    Traffic traffic) {
+    Traffic traffic,
+    Optional<TlsSettings> tls) {
 
   /**
    * The traffic policy: routing, priorities, agents' defaults, limits, real client IPs, health and
@@ -92,7 +95,8 @@ public record HubSettings(
         intIn(c, "reserved-descriptors", 0, 1_000_000),
         positive(c, "shutdown-grace"),
         ClusterSettings.create(c),
-        traffic(c));
+        traffic(c),
+        TlsSettings.create(c));
   }
 
   private static Traffic traffic(Config c) {

@@ -1,10 +1,11 @@
-package io.slime.agent;
+package io.slime.agent.settings;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValueType;
+import io.slime.agent.connection.HubTrust;
 import io.slime.shared.agent.AgentTerms;
 import io.slime.shared.agent.Labels;
 import io.slime.shared.net.ServiceAddress;
@@ -29,6 +30,7 @@ import java.util.regex.Pattern;
  * @param responseBodyIdleTimeout longest silence of the upstream within a response body
  * @param terms the agent's own weight, labels and limits, announced to the hub on every connection
  * @param reportInterval how often the agent tells the hub its health and load
+ * @param hubTrust the CAs an https hub's certificate must come from
  */
 public record AgentSettings(
     String token,
@@ -48,7 +50,8 @@ public record AgentSettings(
     Duration responseBodyIdleTimeout,
     AgentTerms terms,
     HealthCheck healthCheck,
-    Duration reportInterval) {
+    Duration reportInterval,
+    HubTrust hubTrust) {
 
   public static final String PREFIX = "slime.agent.";
   public static final int MAX_WORKERS = 10_000;
@@ -57,6 +60,8 @@ public record AgentSettings(
   public static final int MAX_INLINE_BODY_LIMIT = 1024 * 1024;
 
   /** A request target without spaces or control characters, as a health check path must be. */
+  private static final Pattern AGENT_ID = Pattern.compile("[\\x21-\\x7e]{1,128}");
+
   private static final Pattern TARGET = Pattern.compile("/[\\x21-\\x7e]*");
 
   /**
@@ -92,7 +97,7 @@ public record AgentSettings(
     }
 
     String agentId = config.getString(PREFIX + "agent-id").strip();
-    if (!agentId.isEmpty() && !AgentId.isValid(agentId)) {
+    if (!agentId.isEmpty() && !isValidAgentId(agentId)) {
       throw bad("agent-id", "must be 1 to 128 printable ASCII characters without spaces");
     }
 
@@ -142,7 +147,8 @@ public record AgentSettings(
         positive(config, "response-body-idle-timeout"),
         terms(config),
         healthCheck(config),
-        positive(config, "report-interval"));
+        positive(config, "report-interval"),
+        HubTrust.create(config));
   }
 
   /** The agent's own terms; an absent (null) weight, rpm or bpm leaves that term unset. */
@@ -279,7 +285,13 @@ public record AgentSettings(
     return d;
   }
 
-  static ConfigException.BadValue bad(String key, String reason) {
+  /** An agent id as given or kept in the id file: 1 to 128 printable ASCII characters. */
+  public static boolean isValidAgentId(String id) {
+    return AGENT_ID.matcher(id).matches();
+  }
+
+  /** A bad value of {@code slime.agent.<key>}, for the message that names the key. */
+  public static ConfigException.BadValue bad(String key, String reason) {
     return new ConfigException.BadValue(PREFIX + key, reason);
   }
 }
