@@ -43,17 +43,21 @@ import org.apache.pekko.stream.javadsl.Flow;
 /**
  * Gives each application request to exactly one idle worker. Holds this node's agents and their
  * workers ({@link Pool}, kept by the {@link AgentRoster}) and the requests waiting with {@code
- * Slime-Block: 1} ({@link WaitingRequests}: by priority, then first come, first served), and
- * matches them the moment either side arrives: no polling. {@link Placement} decides where a
- * request goes, across the cluster; {@link Peers} deals with the other nodes. One per hub node.
+ * Slime-Block: 1} ({@link WaitingRequests}: by priority, then first come, first served), and {@link
+ * Matching} matches them the moment either side arrives: no polling. {@link Placement} decides
+ * where a request goes, across the cluster; {@link Peers} deals with the other nodes. This class
+ * keeps the protocol, the receive and the delegation. One per hub node.
  *
  * <p>States: serving, then {@link Draining} once the hub stops.
  *
- * <p>Talks to: the front door ({@link Dispatch}, {@link Abandon}); {@link AgentWorker}s, which
- * report {@link WorkerJoined}, {@link WorkerIdle}, {@link WorkerReported}, {@link Retry} and {@link
- * WorkerLeft} and receive {@link AgentWorker.Assign}; the dispatchers of other nodes (the {@link
- * PeerMessage}s); and the admin API. A leaving worker is answered {@link AgentWorker.Released} only
- * after the dispatcher forgot it, so an assignment already on its way is bounced back, never lost.
+ * <p>Talks to: the front door ({@link Dispatch}, {@link Abandon}); the agent socket ({@link
+ * CheckAgentId}, {@link SpawnWorker}); the {@link AgentWorker}s it spawns, which receive {@link
+ * AgentWorker.Assign} and report {@link AgentWorker.Report}s through an adapter (taken in as {@link
+ * WorkerJoined}, {@link WorkerIdle}, {@link WorkerReported}, {@link Retry}, {@link Redispatch} and
+ * {@link WorkerLeft}); the dispatchers of other nodes (the {@link PeerMessage}s); the replicated
+ * operator state ({@link ControlsChanged}, {@link TokensRevoked}); and the admin API. A leaving
+ * worker is answered {@link AgentWorker.Released} only after the dispatcher forgot it, so an
+ * assignment already on its way is bounced back, never lost.
  */
 public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 

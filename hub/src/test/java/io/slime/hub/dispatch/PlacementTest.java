@@ -19,6 +19,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.junit.jupiter.api.Test;
@@ -124,7 +127,7 @@ class PlacementTest {
 
     @Override
     public void lend(
-        org.apache.pekko.actor.typed.ActorRef<AgentWorker.Command> worker,
+        ActorRef<AgentWorker.Command> worker,
         WorkerProfile profile,
         PeerBoard.PeerWaiter remote,
         Waiter rival) {}
@@ -139,7 +142,7 @@ class PlacementTest {
     public void onLend(Dispatcher.Lend lend) {}
 
     @Override
-    public org.apache.pekko.actor.typed.ActorRef<AgentWorker.Command> loanBack(long loan) {
+    public ActorRef<AgentWorker.Command> loanBack(long loan) {
       return null;
     }
 
@@ -150,16 +153,16 @@ class PlacementTest {
     public void onStatus(Dispatcher.PeerStatus status) {}
 
     @Override
-    public void onListed(org.apache.pekko.actor.typed.receptionist.Receptionist.Listing listing) {}
+    public void onListed(Receptionist.Listing listing) {}
 
     @Override
-    public void onUnreachable(org.apache.pekko.actor.Address address) {}
+    public void onUnreachable(Address address) {}
 
     @Override
-    public void forget(org.apache.pekko.actor.typed.ActorRef<AgentWorker.Command> worker) {}
+    public void forget(ActorRef<AgentWorker.Command> worker) {}
 
     @Override
-    public void ended(org.apache.pekko.actor.typed.ActorRef<?> request) {}
+    public void ended(ActorRef<?> request) {}
 
     @Override
     public void changed() {}
@@ -171,7 +174,7 @@ class PlacementTest {
     public void stopOffering() {}
 
     @Override
-    public List<org.apache.pekko.actor.typed.ActorRef<Dispatcher.Command>> known() {
+    public List<ActorRef<Dispatcher.Command>> known() {
       return List.of();
     }
 
