@@ -1,7 +1,7 @@
 package io.slime.hub.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.slime.hub.cluster.AgentControl;
+import io.slime.hub.replicated.AgentControl;
 import io.slime.shared.agent.AgentTerms;
 import java.util.Iterator;
 import java.util.Set;

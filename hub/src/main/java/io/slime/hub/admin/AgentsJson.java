@@ -1,7 +1,7 @@
 package io.slime.hub.admin;
 
-import io.slime.hub.cluster.AgentControl;
 import io.slime.hub.dispatch.NodeView;
+import io.slime.hub.replicated.AgentControl;
 import io.slime.hub.stats.TrafficSnapshot;
 import java.time.Instant;
 import java.util.ArrayList;

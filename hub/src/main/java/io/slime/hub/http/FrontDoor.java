@@ -2,13 +2,12 @@ package io.slime.hub.http;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
-import io.slime.hub.Guardian;
-import io.slime.hub.HubSettings;
 import io.slime.hub.admin.AdminApi;
-import io.slime.hub.cluster.ConcurrencyShare;
-import io.slime.hub.cluster.SharedState;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.limit.ClientRateLimiter;
+import io.slime.hub.model.ProxyError;
+import io.slime.hub.peer.ConcurrencyShare;
+import io.slime.hub.replicated.SharedState;
 import io.slime.hub.stats.TrafficStats;
 import io.slime.hub.tls.ServerCertificate;
 import io.slime.hub.tls.TlsLayer;
@@ -110,8 +109,7 @@ public final class FrontDoor {
       TokenCodec tokens,
       SharedState shared,
       ActorRef<Dispatcher.Command> dispatcher,
-      TrafficStats traffic,
-      ActorRef<Guardian.Command> guardian) {
+      TrafficStats traffic) {
     this.system = system;
     this.settings = settings;
     this.materializer = Materializer.matFromSystem(system);
@@ -152,7 +150,13 @@ public final class FrontDoor {
     }
     this.proxy = new ProxyHandler(dispatcher, settings, gate, clientLimit, traffic, materializer);
     this.agentSockets =
-        new AgentSocketHandler(tokens, shared.revoked(), guardian, dispatcher, system.scheduler());
+        new AgentSocketHandler(
+            tokens,
+            shared.revoked(),
+            dispatcher,
+            settings.inlineBodyLimit(),
+            settings.cancelTimeout(),
+            system.scheduler());
     this.admin =
         new AdminApi(
             settings.adminToken(),

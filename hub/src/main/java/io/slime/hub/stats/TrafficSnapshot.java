@@ -1,6 +1,6 @@
 package io.slime.hub.stats;
 
-import io.slime.hub.CborSerializable;
+import io.slime.hub.model.CborSerializable;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
