@@ -4,7 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import io.slime.hub.Guardian;
 import io.slime.hub.HubSettings;
-import io.slime.hub.admin.AdminApi;
+import io.slime.hub.admin.AdminRoutes;
 import io.slime.hub.cluster.ConcurrencyShare;
 import io.slime.hub.cluster.SharedState;
 import io.slime.hub.dispatch.Dispatcher;
@@ -82,7 +82,7 @@ public final class FrontDoor {
   private final Materializer materializer;
   private final ProxyHandler proxy;
   private final AgentSocketHandler agentSockets;
-  private final AdminApi admin;
+  private final AdminRoutes admin;
   private final ActorRef<Dispatcher.Command> dispatcher;
   private final ServerSettings serverSettings;
   private ConnectionLimit limit;
@@ -136,7 +136,7 @@ public final class FrontDoor {
     this.agentSockets =
         new AgentSocketHandler(tokens, shared.revoked(), guardian, dispatcher, system.scheduler());
     this.admin =
-        new AdminApi(
+        new AdminRoutes(
             settings.adminToken(),
             settings.traffic().statusRequiresToken(),
             config,
@@ -310,11 +310,8 @@ public final class FrontDoor {
     if (path.equals(SlimeHeaders.CONNECT_PATH)) {
       return agentSockets.handle(request, client.clientIp);
     }
-    if (path.startsWith(AdminApi.PREFIX)) {
+    if (path.startsWith(AdminRoutes.PREFIX) || path.equals(AdminRoutes.STATUS_PATH)) {
       return admin.handle(request, client.clientIp);
-    }
-    if (path.equals(AdminApi.STATUS_PATH)) {
-      return admin.status(request, client.clientIp);
     }
     request.discardEntityBytes(materializer);
     return CompletableFuture.completedFuture(ProxyError.RESERVED_PATH.response());

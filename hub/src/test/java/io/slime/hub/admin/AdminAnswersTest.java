@@ -290,19 +290,17 @@ class AdminAnswersTest {
             "slime.hub { secret = s3cret, admin-token = \""
                 + adminToken
                 + "\", app-password = \"\", port = 8080, cluster { enabled = off, seeds = [] } }");
-    AdminApi admin =
-        new AdminApi(adminToken, statusNeedsToken, config, TOKENS, self, shared, testKit.system());
+    AdminRoutes admin =
+        new AdminRoutes(
+            adminToken, statusNeedsToken, config, TOKENS, self, shared, testKit.system());
     Function<
             org.apache.pekko.http.javadsl.model.HttpRequest,
             CompletionStage<org.apache.pekko.http.javadsl.model.HttpResponse>>
         front =
             request -> {
               String path = request.getUri().path();
-              if (path.startsWith(AdminApi.PREFIX)) {
+              if (path.startsWith(AdminRoutes.PREFIX) || path.equals(AdminRoutes.STATUS_PATH)) {
                 return admin.handle(request, "127.0.0.1");
-              }
-              if (path.equals(AdminApi.STATUS_PATH)) {
-                return admin.status(request, "127.0.0.1");
               }
               return CompletableFuture.completedFuture(ProxyError.RESERVED_PATH.response());
             };
