@@ -25,6 +25,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.AttributeKey;
@@ -77,7 +78,7 @@ public final class AdminRoutes extends AllDirectives {
       boolean statusNeedsToken,
       Config config,
       TokenCodec tokens,
-      org.apache.pekko.actor.typed.ActorRef<Dispatcher.Command> dispatcher,
+      ActorRef<Dispatcher.Command> dispatcher,
       SharedState shared,
       ActorSystem<?> system) {
     this.auth = new AdminAuth(adminToken);
