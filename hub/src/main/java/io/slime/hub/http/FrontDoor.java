@@ -2,7 +2,7 @@ package io.slime.hub.http;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
-import io.slime.hub.admin.AdminApi;
+import io.slime.hub.admin.AdminRoutes;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.limit.ClientRateLimiter;
 import io.slime.hub.model.ProxyError;
@@ -85,7 +85,7 @@ public final class FrontDoor {
   private final Materializer materializer;
   private final ProxyHandler proxy;
   private final AgentSocketHandler agentSockets;
-  private final AdminApi admin;
+  private final AdminRoutes admin;
   private final ActorRef<Dispatcher.Command> dispatcher;
   private final ServerSettings serverSettings;
 
@@ -158,7 +158,7 @@ public final class FrontDoor {
             settings.cancelTimeout(),
             system.scheduler());
     this.admin =
-        new AdminApi(
+        new AdminRoutes(
             settings.adminToken(),
             settings.traffic().statusRequiresToken(),
             config,
@@ -340,11 +340,8 @@ public final class FrontDoor {
     if (path.equals(SlimeHeaders.CONNECT_PATH)) {
       return agentSockets.handle(request, client.clientIp);
     }
-    if (path.startsWith(AdminApi.PREFIX)) {
+    if (path.startsWith(AdminRoutes.PREFIX) || path.equals(AdminRoutes.STATUS_PATH)) {
       return admin.handle(request, client.clientIp);
-    }
-    if (path.equals(AdminApi.STATUS_PATH)) {
-      return admin.status(request, client.clientIp);
     }
     request.discardEntityBytes(materializer);
     return CompletableFuture.completedFuture(ProxyError.RESERVED_PATH.response());

@@ -1,6 +1,7 @@
 package io.slime.hub.model;
 
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.Connection;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
@@ -13,6 +14,15 @@ import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 public enum ProxyError {
   WRONG_APP_PASSWORD(401, "unauthorized", "missing or wrong Slime-App-Password", false),
   RESERVED_PATH(404, "reserved-path", "paths under /_slime/ belong to the hub", false),
+  ADMIN_UNAUTHORIZED(401, "unauthorized", "missing or wrong admin token", false),
+  NOT_FOUND(404, "not-found", "no such admin endpoint or agent", false),
+  METHOD_NOT_ALLOWED(405, "method-not-allowed", "the admin endpoint takes another method", false),
+  BAD_TOKEN(400, "bad-token", "not a token of this hub", false),
+  BAD_CERTIFICATE(
+      422,
+      "bad-certificate",
+      "the new certificate files are refused; the old one is served",
+      false),
   AGENT_TOKEN_REFUSED(401, "agent-token-refused", "agent token refused", false),
   BAD_AGENT_HANDSHAKE(
       400, "bad-agent-handshake", "missing or malformed agent id or worker index", false),
@@ -91,6 +101,11 @@ public enum ProxyError {
     return reason;
   }
 
+  /** The {@code Slime-Error} header every answer of this kind carries. */
+  public HttpHeader header() {
+    return RawHeader.create("Slime-Error", code);
+  }
+
   public HttpResponse response() {
     return response(reason);
   }
@@ -113,7 +128,7 @@ public enum ProxyError {
     HttpResponse response =
         HttpResponse.create()
             .withStatus(status)
-            .addHeader(RawHeader.create("Slime-Error", code))
+            .addHeader(header())
             .withEntity(ContentTypes.TEXT_PLAIN_UTF8, "slime: " + detail + "\n");
     return retryAfter ? response.addHeader(RetryAfter.create(retryAfterSeconds)) : response;
   }
