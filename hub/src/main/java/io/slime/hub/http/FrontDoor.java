@@ -9,6 +9,7 @@ import io.slime.hub.cluster.ConcurrencyShare;
 import io.slime.hub.cluster.SharedState;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.limit.ClientRateLimiter;
+import io.slime.hub.metrics.MetricsEndpoint;
 import io.slime.hub.stats.TrafficStats;
 import io.slime.shared.log.LogThrottle;
 import io.slime.shared.protocol.SlimeHeaders;
@@ -83,6 +84,7 @@ public final class FrontDoor {
   private final ProxyHandler proxy;
   private final AgentSocketHandler agentSockets;
   private final AdminApi admin;
+  private final MetricsEndpoint metrics;
   private final ActorRef<Dispatcher.Command> dispatcher;
   private final ServerSettings serverSettings;
   private ConnectionLimit limit;
@@ -144,6 +146,7 @@ public final class FrontDoor {
             dispatcher,
             shared,
             system);
+    this.metrics = new MetricsEndpoint(dispatcher, system, settings.cluster().enabled());
   }
 
   /**
@@ -312,6 +315,10 @@ public final class FrontDoor {
     }
     if (path.startsWith(AdminApi.PREFIX)) {
       return admin.handle(request, client.clientIp);
+    }
+    if (path.equals(MetricsEndpoint.PATH)) {
+      request.discardEntityBytes(materializer);
+      return metrics.scrape();
     }
     if (path.equals(AdminApi.STATUS_PATH)) {
       return admin.status(request, client.clientIp);
