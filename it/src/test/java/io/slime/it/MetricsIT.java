@@ -111,6 +111,28 @@ class MetricsIT {
     assertEquals("", said.trim(), "promtool has no complaint");
   }
 
+  @Test
+  void shouldShipPrometheusExamplesThatPromtoolAccepts() throws Exception {
+    Path examples = Path.of("..", "config", "prometheus");
+    assertEquals("", promtool("check", "config", examples.resolve("prometheus.yml").toString()));
+    assertEquals("", promtool("check", "rules", examples.resolve("slime-rules.yml").toString()));
+  }
+
+  /**
+   * Runs promtool; returns its complaints (empty when it succeeded), failing on a non-zero exit.
+   */
+  private static String promtool(String... args) throws Exception {
+    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("promtool"));
+    command.addAll(java.util.List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String said = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), said);
+    return said.lines()
+        .filter(l -> l.contains("WARN") || l.contains("FAIL"))
+        .reduce("", String::concat);
+  }
+
   private static HttpResponse<String> scrape() {
     HttpResponse<String> r = Client.get(Slime.url(hub, "/_slime/metrics"));
     assertEquals(200, r.statusCode(), r.body());
