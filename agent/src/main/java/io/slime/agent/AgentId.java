@@ -1,5 +1,6 @@
 package io.slime.agent;
 
+import io.slime.agent.settings.AgentSettings;
 import io.slime.shared.net.ServiceAddress;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +12,6 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * Which agent this is, as the hub sees it. Go Slime keeps a random id in a file so a restarted
@@ -21,7 +21,6 @@ import java.util.regex.Pattern;
  * never each other's places.
  */
 public final class AgentId {
-  private static final Pattern VALID = Pattern.compile("[\\x21-\\x7e]{1,128}");
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private AgentId() {}
@@ -59,16 +58,12 @@ public final class AgentId {
     }
   }
 
-  static boolean isValid(String id) {
-    return VALID.matcher(id).matches();
-  }
-
   static String fromFile(Path file) {
     try {
       if (Files.exists(file)) {
         String id = Files.readString(file, StandardCharsets.UTF_8).strip();
         if (!id.isEmpty()) {
-          if (!isValid(id)) {
+          if (!AgentSettings.isValidAgentId(id)) {
             throw AgentSettings.bad(
                 "id-file", file + " does not hold a valid agent id; delete it to make a new one");
           }

@@ -3,6 +3,7 @@ package io.slime.agent;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import io.slime.agent.settings.AgentSettings;
 import io.slime.shared.log.ResourceErrorFilter;
 import io.slime.shared.net.Descriptors;
 import java.time.Duration;

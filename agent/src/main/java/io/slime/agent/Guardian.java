@@ -2,6 +2,7 @@ package io.slime.agent;
 
 import io.slime.agent.connection.HubConnection;
 import io.slime.agent.monitor.AgentMonitor;
+import io.slime.agent.settings.AgentSettings;
 import io.slime.shared.net.ServiceAddress;
 import java.util.ArrayList;
 import java.util.List;

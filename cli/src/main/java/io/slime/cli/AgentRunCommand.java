@@ -149,6 +149,14 @@ final class AgentRunCommand implements Callable<Integer> {
   Duration responseBodyIdleTimeout;
 
   @Option(
+      names = "--caCert",
+      paramLabel = "FILE",
+      description =
+          "PEM certificate(s) of the CA that signed an https hub's certificate; trusted instead"
+              + " of the JDK's default CAs. Env: CA_CERT.")
+  String caCert;
+
+  @Option(
       names = "--config",
       paramLabel = "FILE",
       description = "HOCON file with slime.agent.* settings.")
@@ -174,6 +182,7 @@ final class AgentRunCommand implements Callable<Integer> {
     }
     flags.put(Setting.AGENT_NUM_WORKER, numWorker);
     flags.put(Setting.AGENT_ID, agentId);
+    flags.put(Setting.AGENT_CA_CERT, caCert);
     flags.put(Setting.AGENT_WEIGHT, weight);
     if (labels != null) {
       // One k=v,k2=v2 string, as LABELS gives it: the flags replace the environment's labels.

@@ -40,7 +40,9 @@ public final class ConfigLoader {
           Setting.HUB_ADMIN_TOKEN,
           Setting.HUB_CLUSTER_HOST,
           Setting.HUB_CLUSTER_PORT,
-          Setting.HUB_CLUSTER_SEEDS);
+          Setting.HUB_CLUSTER_SEEDS,
+          Setting.HUB_TLS_CERT,
+          Setting.HUB_TLS_KEY);
 
   /** What {@code slime hub register} reads. */
   public static final List<Setting> HUB_REGISTER = List.of(Setting.HUB_SECRET);
@@ -53,6 +55,7 @@ public final class ConfigLoader {
           Setting.AGENT_UPSTREAMS,
           Setting.AGENT_NUM_WORKER,
           Setting.AGENT_ID,
+          Setting.AGENT_CA_CERT,
           Setting.AGENT_WEIGHT,
           Setting.AGENT_LABELS,
           Setting.AGENT_RPM,

@@ -92,6 +92,20 @@ final class HubRunCommand implements Callable<Integer> {
   List<String> seeds;
 
   @Option(
+      names = "--tlsCert",
+      paramLabel = "FILE",
+      description =
+          "PEM certificate (and chain) to serve TLS on the port with; needs --tlsKey. Replaced"
+              + " files are served to new connections within seconds. Env: TLS_CERT.")
+  String tlsCert;
+
+  @Option(
+      names = "--tlsKey",
+      paramLabel = "FILE",
+      description = "PEM private key of --tlsCert (unencrypted). Env: TLS_KEY.")
+  String tlsKey;
+
+  @Option(
       names = "--config",
       paramLabel = "FILE",
       description = "HOCON file with slime.hub.* settings.")
@@ -117,6 +131,8 @@ final class HubRunCommand implements Callable<Integer> {
     flags.put(Setting.HUB_CLUSTER_HOST, clusterHost);
     flags.put(Setting.HUB_CLUSTER_PORT, clusterPort);
     flags.put(Setting.HUB_CLUSTER_SEEDS, seeds);
+    flags.put(Setting.HUB_TLS_CERT, tlsCert);
+    flags.put(Setting.HUB_TLS_KEY, tlsKey);
     return flags;
   }
 }

@@ -19,12 +19,15 @@ public enum Setting {
   HUB_CLUSTER_PORT(
       "slime.hub.cluster.port", "--clusterPort", "CLUSTER_PORT", Type.INT, false, 0, 65535),
   HUB_CLUSTER_SEEDS("slime.hub.cluster.seeds", "--seed", "SEEDS", Type.LIST, false),
+  HUB_TLS_CERT("slime.hub.tls.cert", "--tlsCert", "TLS_CERT", Type.STRING, false),
+  HUB_TLS_KEY("slime.hub.tls.key", "--tlsKey", "TLS_KEY", Type.STRING, false),
   AGENT_TOKEN("slime.agent.token", "--token", "TOKEN", Type.STRING, true),
   AGENT_HUB("slime.agent.hub", "--hub", "HUB", Type.STRING, true),
   AGENT_UPSTREAMS("slime.agent.upstreams", "--upstream", "UPSTREAM", Type.LIST, true),
   AGENT_NUM_WORKER(
       "slime.agent.num-worker", "--numWorker", "NUM_WORKER", Type.INT, false, 1, Integer.MAX_VALUE),
   AGENT_ID("slime.agent.agent-id", "--agentID", "AGENT_ID", Type.STRING, false),
+  AGENT_CA_CERT("slime.agent.ca-cert", "--caCert", "CA_CERT", Type.STRING, false),
   AGENT_WEIGHT(
       "slime.agent.weight", "--weight", "WEIGHT", Type.INT, false, 0, AgentTerms.MAX_WEIGHT),
   AGENT_LABELS("slime.agent.labels", "--label", "LABELS", Type.VERBATIM, false),

@@ -3,7 +3,7 @@ package io.slime.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.slime.agent.AgentSettings;
+import io.slime.agent.settings.AgentSettings;
 import io.slime.shared.agent.AgentTerms;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,38 +1,30 @@
 package io.slime.hub;
 
 import com.typesafe.config.Config;
-import io.slime.hub.cluster.AgentControls;
-import io.slime.hub.cluster.Revocations;
-import io.slime.hub.cluster.RevokedTokens;
-import io.slime.hub.cluster.SharedState;
 import io.slime.hub.dispatch.Dispatcher;
-import io.slime.hub.dispatch.WorkerProfile;
 import io.slime.hub.http.FrontDoor;
+import io.slime.hub.http.HubSettings;
+import io.slime.hub.replicated.AgentControls;
+import io.slime.hub.replicated.Revocations;
+import io.slime.hub.replicated.RevokedTokens;
+import io.slime.hub.replicated.SharedState;
 import io.slime.hub.stats.AgentTrafficRegistry;
 import io.slime.hub.stats.TrafficStats;
-import io.slime.hub.worker.AgentWorker;
 import io.slime.shared.token.TokenCodec;
-import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.http.javadsl.model.ws.Message;
-import org.apache.pekko.stream.javadsl.Flow;
 
 /**
- * The hub node's root: starts the {@link Dispatcher} and the {@link FrontDoor}, and gives each
- * accepted agent connection its {@link AgentWorker}. A failed bind stops the node.
+ * The hub node's root: starts the {@link Dispatcher} (which makes each agent connection's worker),
+ * the replicated operator state, and the {@link FrontDoor}. A failed bind stops the node. Nothing
+ * below it knows it: each part gets the pieces it needs.
  */
 public final class Guardian {
 
   public sealed interface Command {}
-
-  /** Make a worker for an agent connection; the worker answers with its WebSocket flow. */
-  public record SpawnWorker(
-      WorkerProfile profile, Duration heartbeat, ActorRef<Flow<Message, Message, NotUsed>> replyTo)
-      implements Command {}
 
   private record BindFailed(Throwable cause) implements Command {}
 
@@ -60,23 +52,18 @@ public final class Guardian {
                   revoked,
                   context.spawn(
                       clustered
-                          ? Revocations.clustered(revoked, dispatcher)
-                          : Revocations.alone(revoked, dispatcher),
+                          ? Revocations.clustered(revoked, ids -> revokeAt(dispatcher, ids))
+                          : Revocations.alone(revoked, ids -> revokeAt(dispatcher, ids)),
                       "revocations"),
                   context.spawn(
                       clustered
-                          ? AgentControls.clustered(dispatcher)
-                          : AgentControls.alone(dispatcher),
+                          ? AgentControls.clustered(
+                              all -> dispatcher.tell(new Dispatcher.ControlsChanged(all)))
+                          : AgentControls.alone(
+                              all -> dispatcher.tell(new Dispatcher.ControlsChanged(all))),
                       "agent-controls"));
           new FrontDoor(
-                  context.getSystem(),
-                  settings,
-                  config,
-                  tokens,
-                  shared,
-                  dispatcher,
-                  nodeTraffic,
-                  context.getSelf())
+                  context.getSystem(), settings, config, tokens, shared, dispatcher, nodeTraffic)
               .bind()
               .whenComplete(
                   (binding, failure) -> {
@@ -88,23 +75,12 @@ public final class Guardian {
                     }
                   });
           return Behaviors.receive(Command.class)
-              .onMessage(
-                  SpawnWorker.class,
-                  spawn -> {
-                    context.spawnAnonymous(
-                        AgentWorker.create(
-                            spawn.profile(),
-                            dispatcher,
-                            new AgentWorker.WorkerSettings(
-                                settings.inlineBodyLimit(),
-                                settings.cancelTimeout(),
-                                spawn.heartbeat()),
-                            agentTraffic.forAgent(spawn.profile().agentId()),
-                            spawn.replyTo()));
-                    return Behaviors.same();
-                  })
               .onMessage(BindFailed.class, failed -> Behaviors.stopped())
               .build();
         });
+  }
+
+  private static void revokeAt(ActorRef<Dispatcher.Command> dispatcher, Set<Long> ids) {
+    dispatcher.tell(new Dispatcher.TokensRevoked(ids));
   }
 }

@@ -1,7 +1,6 @@
 package io.slime.it;
 
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -9,7 +8,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -65,7 +63,7 @@ final class RecordingUpstream implements AutoCloseable {
       InputStream in = new BufferedInputStream(socket.getInputStream());
       OutputStream out = socket.getOutputStream();
       for (byte[] head; (head = RawUpstreams.readHead(in)) != null; ) {
-        byte[] body = readBody(in, new String(head, StandardCharsets.ISO_8859_1));
+        byte[] body = RawUpstreams.readBody(in, new String(head, StandardCharsets.ISO_8859_1));
         received.add(new Received(head, body));
         out.write(
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n"
@@ -75,46 +73,5 @@ final class RecordingUpstream implements AutoCloseable {
     } catch (IOException e) {
       // The agent closed or aborted the connection: a request cut off is not kept.
     }
-  }
-
-  private static byte[] readBody(InputStream in, String head) throws IOException {
-    String lower = head.toLowerCase(Locale.ROOT);
-    if (lower.contains("\r\ntransfer-encoding: chunked\r\n")) {
-      ByteArrayOutputStream body = new ByteArrayOutputStream();
-      for (int size; (size = Integer.parseInt(line(in).split(";")[0].trim(), 16)) > 0; ) {
-        body.write(exactly(in, size));
-        line(in);
-      }
-      while (!line(in).isEmpty()) {
-        // trailers
-      }
-      return body.toByteArray();
-    }
-    int at = lower.indexOf("\r\ncontent-length:");
-    if (at < 0) {
-      return new byte[0];
-    }
-    int end = lower.indexOf("\r\n", at + 2);
-    return exactly(in, Integer.parseInt(lower.substring(at + 17, end).trim()));
-  }
-
-  private static byte[] exactly(InputStream in, int n) throws IOException {
-    byte[] bytes = in.readNBytes(n);
-    if (bytes.length < n) {
-      throw new IOException("cut off");
-    }
-    return bytes;
-  }
-
-  private static String line(InputStream in) throws IOException {
-    ByteArrayOutputStream b = new ByteArrayOutputStream();
-    for (int c; (c = in.read()) >= 0; ) {
-      if (c == '\n') {
-        String s = b.toString(StandardCharsets.ISO_8859_1);
-        return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
-      }
-      b.write(c);
-    }
-    throw new IOException("cut off");
   }
 }

@@ -1,6 +1,5 @@
 package io.slime.it;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -8,7 +7,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -36,13 +34,7 @@ final class ScriptedUpstream implements AutoCloseable {
 
     /** The value of the first header of this name, or null. */
     String header(String name) {
-      for (String line : head.split("\r\n")) {
-        int colon = line.indexOf(':');
-        if (colon > 0 && line.substring(0, colon).equalsIgnoreCase(name)) {
-          return line.substring(colon + 1).strip();
-        }
-      }
-      return null;
+      return RawUpstreams.header(head, name);
     }
   }
 
@@ -188,32 +180,6 @@ final class ScriptedUpstream implements AutoCloseable {
     }
     String head = new String(raw, StandardCharsets.ISO_8859_1);
     String[] requestLine = head.substring(0, head.indexOf("\r\n")).split(" ", 3);
-    Request partial = new Request(requestLine[0], requestLine[1], head, new byte[0]);
-    String length = partial.header("Content-Length");
-    String coding = partial.header("Transfer-Encoding");
-    byte[] body = new byte[0];
-    if (length != null) {
-      body = in.readNBytes(Integer.parseInt(length));
-    } else if (coding != null && coding.toLowerCase(Locale.ROOT).contains("chunked")) {
-      ByteArrayOutputStream all = new ByteArrayOutputStream();
-      for (int size; (size = Integer.parseInt(line(in).split(";")[0].strip(), 16)) > 0; ) {
-        all.write(in.readNBytes(size));
-        line(in);
-      }
-      while (!line(in).isEmpty()) {
-        // trailers
-      }
-      body = all.toByteArray();
-    }
-    return new Request(partial.method(), partial.target(), head, body);
-  }
-
-  private static String line(InputStream in) throws IOException {
-    ByteArrayOutputStream b = new ByteArrayOutputStream();
-    for (int c; (c = in.read()) >= 0 && c != '\n'; ) {
-      b.write(c);
-    }
-    String s = b.toString(StandardCharsets.ISO_8859_1);
-    return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
+    return new Request(requestLine[0], requestLine[1], head, RawUpstreams.readBody(in, head));
   }
 }

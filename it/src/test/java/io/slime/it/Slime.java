@@ -92,6 +92,17 @@ final class Slime {
     return agents(hubAddress(hub), token, List.of(upstream), 1, agentId, extra);
   }
 
+  /** As above, with the hub's address as the agent is given it ({@code https://...}). */
+  static Agents agent(
+      String hubAddress,
+      String token,
+      String upstream,
+      int numWorker,
+      String agentId,
+      Map<String, Object> extra) {
+    return agents(hubAddress, token, List.of(upstream), numWorker, agentId, extra);
+  }
+
   private static Agents agents(
       String hubAddress,
       String token,
@@ -128,6 +139,18 @@ final class Slime {
   static Process startProcess(List<String> jvmOptions, Path log, String... args)
       throws IOException {
     return start(javaCommand(jvmOptions, args), log);
+  }
+
+  /** As {@link #startProcess}, with {@code environment} added to this process's. */
+  static Process startProcessWithEnvironment(
+      Map<String, String> environment, List<String> jvmOptions, Path log, String... args)
+      throws IOException {
+    ProcessBuilder builder =
+        new ProcessBuilder(javaCommand(jvmOptions, args))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    builder.environment().putAll(environment);
+    return builder.start();
   }
 
   /**

@@ -433,6 +433,17 @@ class TrafficPolicyIT {
     HttpResponse<String> nowhere = Admin.call(hub, ADMIN, "GET", "/nowhere", null);
     assertEquals(404, nowhere.statusCode());
     assertEquals("not-found", Client.header(nowhere, "Slime-Error"));
+    assertEquals("not-found", Admin.json(nowhere).get("error").asText());
+    HttpResponse<String> wrongMethod = Admin.call(hub, ADMIN, "DELETE", "/stats", null);
+    assertEquals(405, wrongMethod.statusCode());
+    assertEquals("method-not-allowed", Client.header(wrongMethod, "Slime-Error"));
+    assertEquals("use GET", Admin.json(wrongMethod).get("detail").asText());
+    HttpResponse<String> notJson = Admin.call(hub, ADMIN, "PUT", "/agents/w1", "{");
+    assertEquals(400, notJson.statusCode());
+    assertEquals("bad-request", Client.header(notJson, "Slime-Error"));
+    HttpResponse<String> reserved = Client.get(Slime.url(hub, "/_slime/api/v1"));
+    assertEquals(404, reserved.statusCode(), "the API's root needs its slash");
+    assertEquals("reserved-path", Client.header(reserved, "Slime-Error"));
 
     HttpResponse<String> config = Admin.call(hub, ADMIN, "GET", "/config", null);
     assertEquals(200, config.statusCode());

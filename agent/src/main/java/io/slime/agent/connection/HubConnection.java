@@ -1,9 +1,10 @@
 package io.slime.agent.connection;
 
-import io.slime.agent.AgentSettings;
+import io.slime.agent.settings.AgentSettings;
+import io.slime.agent.upstream.HubFrames;
 import io.slime.agent.upstream.ResponseFrames;
 import io.slime.agent.upstream.UpstreamConnection;
-import io.slime.agent.upstream.UpstreamRequests;
+import io.slime.agent.upstream.UpstreamWorker;
 import io.slime.shared.SlimeVersion;
 import io.slime.shared.agent.AgentReport;
 import io.slime.shared.agent.AgentTerms;
@@ -22,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -35,38 +37,28 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.settings.ClientConnectionSettings;
-import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.SharedKillSwitch;
 import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.util.ByteString;
 
 /**
- * One worker of an agent: a WebSocket it opens to the hub, over which it carries one request at a
- * time to its upstream, on its own {@link UpstreamConnection}.
+ * One worker of an agent: a WebSocket it opens to the hub, and the socket's lifecycle. Each request
+ * that comes in on it goes to the worker's {@link UpstreamWorker}, which carries it to the upstream
+ * on its own {@link UpstreamConnection} and its answer back over this socket, one at a time.
  *
  * <p>States: {@link #connecting()} (upgrade in flight; the socket is read only once it is in) →
- * {@link #connected()} (serves exchanges) → on loss or refusal {@link #backingOff(Duration)}
- * (exponential backoff with jitter; a minute when the hub refuses the token) → {@link
- * #connecting()} again, forever.
+ * {@link #connected()} (hands exchanges to the upstream worker) → on loss or refusal {@link
+ * #backingOff(Duration)} (exponential backoff with jitter; a minute when the hub refuses the token)
+ * → {@link #connecting()} again, forever.
  *
  * <p>Talks to: the hub through a {@link FrameTransport} (inbound events arrive as {@code
- * WrappedInbound}, outbound frames go as one Source per exchange), and the upstream. Its agent's
- * monitor tells it each new {@link NewReport}; it passes the latest on to the hub as a {@link
- * Frame.Report} right after each upgrade and whenever a new one arrives while connected. It keeps
- * serving while its upstream is unhealthy: the hub stops sending, and what was on its way is
- * served. Started by the agents' guardian, one per worker; it stops only with the actor system.
- *
- * <p>Per exchange: RequestStart → upstream request (body streamed from the hub) → the response's
- * frames, with a kill switch between the upstream body and the WebSocket. Cancel (or losing the
- * hub) tears the upstream connection down, so the upstream sees its client leave, and ends the
- * exchange with {@code Failure("cancelled")} unless its terminal frame was already out. Once the
- * whole request is out, the upstream has the response timeout to send its head; a timed-out
- * exchange ends with a timeout Failure and the worker is free at once.
- *
- * <p>A request is sent a second time only when a kept-alive connection closed before a byte of its
- * response arrived (the upstream closed it as the request went out); never after a malformed answer
- * or a timeout, so with the hub's own single retry the upstream sees a request at most twice.
+ * WrappedInbound}); its child {@link UpstreamWorker}, to which it passes each request, body end and
+ * cancel of the current session, and the session's loss, in the order the socket gave them; the
+ * upstream worker queues the answer's frames on the same transport. Its agent's monitor tells it
+ * each new {@link NewReport}; it passes the latest on to the hub as a {@link Frame.Report} right
+ * after each upgrade and whenever a new one arrives while connected. It keeps serving while its
+ * upstream is unhealthy: the hub stops sending, and what was on its way is served. Started by the
+ * agents' guardian, one per worker; it stops only with the actor system, and starts over (under the
+ * guardian's supervision) when its upstream worker fails.
  */
 public final class HubConnection {
 
@@ -86,21 +78,6 @@ public final class HubConnection {
 
   private record WrappedInbound(int session, InboundEvent event) implements Command {}
 
-  private record WrappedUpstreamResponse(
-      Exchange exchange, int attempt, boolean resendable, HttpResponse response, Throwable failure)
-      implements Command {}
-
-  private record ExchangeDone(Exchange exchange) implements Command {}
-
-  /** An exchange's response body broke off upstream (timeout, malformed, connection lost). */
-  private record ResponseBroke(int exchange, String reason) implements Command {}
-
-  /** The upstream sent no response head in time for this exchange. */
-  private record ResponseTimedOut(Exchange exchange) implements Command {}
-
-  /** The single timer key: one exchange at a time waits for its head. */
-  private static final Object RESPONSE_TIMER = "response-timeout";
-
   private enum Reconnect implements Command {
     INSTANCE
   }
@@ -112,6 +89,7 @@ public final class HubConnection {
       HttpClient hub =
           HttpClient.newBuilder()
               .version(HttpClient.Version.HTTP_1_1)
+              .sslContext(settings.hubTrust().context())
               .executor(Runnable::run)
               .build();
       ClientConnectionSettings upstream =
@@ -138,35 +116,14 @@ public final class HubConnection {
   /** How long the WebSocket upgrade may take, connecting included. */
   private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
 
-  /** One request's life on this worker. Touched only by the actor. */
-  private static final class Exchange {
-    final int number;
-    final boolean streamedBody;
-    SharedKillSwitch killSwitch; // only once the response streams
-    HttpRequest request;
-    boolean bodyEnded;
-    boolean responding;
-    // The request was sent on a new connection after the first attempt's closed unanswered.
-    boolean resent;
-    // Read by the response stream when it fails, hence volatile.
-    volatile String abortReason;
-
-    Exchange(int number, boolean streamedBody) {
-      this.number = number;
-      this.streamedBody = streamedBody;
-    }
-  }
-
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
   private final AgentSettings settings;
   private final Clients clients;
   private final String agentId;
   private final int index;
-  private final ServiceAddress upstreamAddress;
   private final String upstreamName;
-  private final UpstreamConnection upstream;
-  private final UpstreamRequests requests;
+  private final ActorRef<UpstreamWorker.Command> upstream;
   private final Materializer materializer;
   private final Backoff backoff;
   private final Map<String, String> handshake;
@@ -174,11 +131,10 @@ public final class HubConnection {
   private int session;
   private int hubIndex;
   private FrameTransport transport;
+  private HubFrames hubFrames;
   private JdkHubSocket socket;
-  private Exchange current;
   private long connectedAt;
   private String lastProblem;
-  private boolean upstreamDown;
   private AgentReport report; // null until the monitor's first
   private AgentReport reportSent;
   private boolean reportQueued;
@@ -197,11 +153,14 @@ public final class HubConnection {
     this.clients = clients;
     this.agentId = agentId;
     this.index = index;
-    this.upstreamAddress = upstreamAddress;
     this.upstreamName = upstreamAddress.toString();
     this.upstream =
-        new UpstreamConnection(upstreamAddress, clients.upstream(), context.getSystem());
-    this.requests = new UpstreamRequests(upstreamAddress);
+        context.spawn(
+            UpstreamWorker.create(
+                settings, clients.upstream(), upstreamAddress, agentId + "/" + index),
+            "upstream");
+    // A bug in an exchange stops the upstream worker; the worker as a whole then starts over.
+    context.watch(upstream);
     this.materializer = Materializer.matFromSystem(context.getSystem());
     this.backoff =
         new Backoff(settings.minBackoff(), settings.maxBackoff(), settings.randomFactor());
@@ -264,6 +223,7 @@ public final class HubConnection {
             event -> self.tell(new WrappedInbound(thisSession, event)),
             context.getSystem(),
             settings.keepAlive());
+    hubFrames = HubFrames.of(transport);
     var upgrade =
         JdkHubSocket.open(
             clients.hub(),
@@ -354,10 +314,6 @@ public final class HubConnection {
     return withFallbacks(
         Behaviors.receive(Command.class)
             .onMessage(WrappedInbound.class, this::onInbound)
-            .onMessage(WrappedUpstreamResponse.class, this::onUpstreamResponse)
-            .onMessage(ResponseTimedOut.class, this::onResponseTimedOut)
-            .onMessage(ResponseBroke.class, this::onResponseBroke)
-            .onMessage(ExchangeDone.class, this::onExchangeDone)
             .onMessage(NewReport.class, this::onNewReport)
             .onMessage(ReportOut.class, this::onReportOut));
   }
@@ -407,7 +363,7 @@ public final class HubConnection {
     }
     if (event instanceof InboundEvent.Started started) {
       if (started.start() instanceof Frame.RequestStart start) {
-        onRequest(start, started.body());
+        upstream.tell(new UpstreamWorker.Serve(start, started.body(), hubFrames));
       } else {
         context
             .getLog()
@@ -421,14 +377,9 @@ public final class HubConnection {
         }
       }
     } else if (event instanceof InboundEvent.BodyEnded ended) {
-      if (current != null && current.number == ended.exchange()) {
-        current.bodyEnded = true;
-        if (!current.responding) {
-          startResponseTimer(current);
-        }
-      }
+      upstream.tell(new UpstreamWorker.BodyEnded(ended.exchange()));
     } else if (event instanceof InboundEvent.Signal signal) {
-      onCancel(signal.frame().exchange());
+      upstream.tell(new UpstreamWorker.Cancel(signal.frame().exchange()));
     } else if (event instanceof InboundEvent.Closed closed) {
       return onLost(closed.failure());
     } else if (event instanceof InboundEvent.Notice notice) {
@@ -444,312 +395,8 @@ public final class HubConnection {
     return Behaviors.same();
   }
 
-  private void onRequest(Frame.RequestStart start, Source<ByteString, NotUsed> body) {
-    if (current != null && current.responding) {
-      // The hub sends a new request only after it received the last frame of the previous one,
-      // so that response is out even if this worker has not yet seen its stream end.
-      complete(current);
-    } else if (current != null) {
-      context
-          .getLog()
-          .warn(
-              "Worker [{}/{}] got exchange {} while {} is in progress; abandoning {}",
-              agentId,
-              index,
-              start.exchange(),
-              current.number,
-              current.number);
-      abort(current, "superseded by exchange " + start.exchange(), Frame.Failure.Kind.CANCELLED);
-    }
-    Exchange exchange = new Exchange(start.exchange(), body != null);
-    current = exchange;
-    context
-        .getLog()
-        .debug(
-            "Worker [{}/{}] exchange {}: {} {}",
-            agentId,
-            index,
-            start.exchange(),
-            start.method(),
-            start.target());
-    try {
-      exchange.request = requests.build(start, body);
-    } catch (UpstreamRequests.RefusedException e) {
-      if (body != null) {
-        transport.discard(start.exchange());
-      }
-      context
-          .getLog()
-          .warn(
-              "Worker [{}/{}] exchange {}: refused to forward {} {}: {}",
-              agentId,
-              index,
-              start.exchange(),
-              start.method(),
-              UpstreamRequests.printable(start.target()),
-              e.getMessage());
-      sendWhole(
-          exchange, failure(exchange, "cannot forward the request: " + e.getMessage(), e.kind()));
-      return;
-    }
-    send(exchange, 0);
-  }
-
-  private void send(Exchange exchange, int attempt) {
-    UpstreamConnection.Sent sent = upstream.send(exchange.request);
-    boolean resendable = sent.neverSent() || sent.reused();
-    if (!exchange.streamedBody || exchange.bodyEnded) {
-      startResponseTimer(exchange);
-    }
-    context.pipeToSelf(
-        sent.response(),
-        (response, failure) ->
-            new WrappedUpstreamResponse(exchange, attempt, resendable, response, failure));
-  }
-
-  /** The whole request is out: the upstream's head is due within the response timeout. */
-  private void startResponseTimer(Exchange exchange) {
-    timers.startSingleTimer(
-        RESPONSE_TIMER, new ResponseTimedOut(exchange), settings.responseTimeout());
-  }
-
-  private Behavior<Command> onResponseTimedOut(ResponseTimedOut m) {
-    Exchange exchange = m.exchange();
-    if (exchange == current && !exchange.responding) {
-      String reason =
-          "upstream "
-              + upstreamName
-              + " sent no response head within "
-              + settings.responseTimeout().toMillis()
-              + " ms";
-      context
-          .getLog()
-          .warn("Worker [{}/{}] exchange {}: {}", agentId, index, exchange.number, reason);
-      abort(exchange, reason, Frame.Failure.Kind.TIMEOUT);
-      current = null;
-    }
-    return Behaviors.same();
-  }
-
-  private Behavior<Command> onResponseBroke(ResponseBroke m) {
-    context
-        .getLog()
-        .warn("Worker [{}/{}] exchange {}: {}", agentId, index, m.exchange(), m.reason());
-    return Behaviors.same();
-  }
-
-  private Behavior<Command> onUpstreamResponse(WrappedUpstreamResponse m) {
-    Exchange exchange = m.exchange();
-    if (exchange != current || exchange.responding) {
-      discard(m.response());
-      return Behaviors.same();
-    }
-    timers.cancel(RESPONSE_TIMER);
-    if (m.failure() != null) {
-      return onUpstreamFailure(exchange, m);
-    }
-    if (upstreamDown) {
-      upstreamDown = false;
-      context
-          .getLog()
-          .info("Worker [{}/{}] upstream {} answers again", agentId, index, upstreamName);
-    }
-    context
-        .getLog()
-        .debug(
-            "Worker [{}/{}] exchange {}: upstream answered {}",
-            agentId,
-            index,
-            exchange.number,
-            m.response().status().intValue());
-    Frame whole = ResponseFrames.whole(exchange.number, m.response());
-    if (whole != null) {
-      sendWhole(exchange, whole);
-      return Behaviors.same();
-    }
-    var self = context.getSelf();
-    respond(
-        exchange,
-        ResponseFrames.of(
-            exchange.number,
-            m.response(),
-            settings.inlineBodyLimit(),
-            settings.responseBodyIdleTimeout(),
-            exchange.killSwitch = KillSwitches.shared("exchange-" + exchange.number),
-            () -> exchange.abortReason,
-            failure -> self.tell(new ResponseBroke(exchange.number, failure.reason())),
-            upstreamName));
-    return Behaviors.same();
-  }
-
-  /**
-   * No response head came. Only when not a byte of one arrived on a kept-alive connection is the
-   * request sent again (once, if idempotent and whole); a malformed answer is the upstream's
-   * failure and is never resent here.
-   */
-  private Behavior<Command> onUpstreamFailure(Exchange exchange, WrappedUpstreamResponse m) {
-    Throwable failure = unwrapped(m.failure());
-    UpstreamConnection.FailedException.Why why =
-        failure instanceof UpstreamConnection.FailedException failed ? failed.why() : null;
-    if (m.attempt() == 0
-        && m.resendable()
-        && (why == UpstreamConnection.FailedException.Why.CLOSED
-            || why == UpstreamConnection.FailedException.Why.NO_RESPONSE)
-        && UpstreamRequests.replayable(exchange.request)) {
-      // A kept-alive connection the upstream closed just as the request went out: nothing of the
-      // response arrived, so an idempotent request is safe to send once more on a new connection.
-      context
-          .getLog()
-          .debug(
-              "Worker [{}/{}] exchange {}: retrying on a new connection after: {}",
-              agentId,
-              index,
-              exchange.number,
-              ResponseFrames.describe(failure));
-      upstream.abort("retrying");
-      exchange.resent = true;
-      send(exchange, 1);
-      return Behaviors.same();
-    }
-    upstream.abort("request failed");
-    Frame.Failure answer;
-    if (why == UpstreamConnection.FailedException.Why.MALFORMED) {
-      String reason = "upstream " + upstreamName + " sent a " + failure.getMessage();
-      context
-          .getLog()
-          .warn("Worker [{}/{}] exchange {}: {}", agentId, index, exchange.number, reason);
-      answer = failure(exchange, reason, Frame.Failure.Kind.MALFORMED);
-    } else {
-      String reason =
-          switch (why == null ? UpstreamConnection.FailedException.Why.NO_RESPONSE : why) {
-            case BROKE_OFF ->
-                "upstream "
-                    + upstreamName
-                    + " broke off its response head: "
-                    + failure.getMessage();
-            case CLOSED -> "upstream " + upstreamName + " closed the connection without answering";
-            default ->
-                "upstream " + upstreamName + " unreachable: " + ResponseFrames.describe(failure);
-          };
-      if (!upstreamDown) {
-        upstreamDown = true;
-        context.getLog().warn("Worker [{}/{}] {}", agentId, index, reason);
-      }
-      answer = failure(exchange, reason, Frame.Failure.Kind.UNREACHABLE);
-    }
-    sendWhole(exchange, answer);
-    return Behaviors.same();
-  }
-
-  private static Throwable unwrapped(Throwable failure) {
-    Throwable t = failure;
-    while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
-  }
-
-  /** Queues the exchange's frames behind those of earlier exchanges; tells self when they ended. */
-  private void respond(Exchange exchange, Source<Frame, NotUsed> frames) {
-    exchange.responding = true;
-    var self = context.getSelf();
-    boolean sent =
-        transport.send(
-            frames.watchTermination(
-                (mat, done) -> {
-                  done.whenComplete((ok, failure) -> self.tell(new ExchangeDone(exchange)));
-                  return mat;
-                }));
-    if (!sent) {
-      notSent(exchange);
-    }
-  }
-
-  /** The whole answer in one frame: nothing is left to stream, so the exchange is over here. */
-  private void sendWhole(Exchange exchange, Frame frame) {
-    exchange.responding = true;
-    if (!transport.send(frame)) {
-      notSent(exchange);
-    }
-    complete(exchange);
-  }
-
-  private void notSent(Exchange exchange) {
-    // The connection is closing: its Closed event follows and ends the exchange.
-    context
-        .getLog()
-        .debug(
-            "Worker [{}/{}] could not send exchange {}: connection closed",
-            agentId,
-            index,
-            exchange.number);
-  }
-
-  private Behavior<Command> onExchangeDone(ExchangeDone m) {
-    if (m.exchange() == current) {
-      complete(current);
-    }
-    return Behaviors.same();
-  }
-
-  /** The exchange's frames are all out: this worker is free for the next request. */
-  private void complete(Exchange exchange) {
-    current = null;
-    timers.cancel(RESPONSE_TIMER);
-    if (exchange.streamedBody && !exchange.bodyEnded) {
-      // The upstream answered before it read the whole request body: drop the rest as it arrives,
-      // and never reuse a connection that still has half a request in it.
-      transport.discard(exchange.number);
-      upstream.abort("response ended before the request body");
-    } else if (!upstream.responseEnded()) {
-      // The response was cut (body timeout, malformed chunk): its framing is in doubt.
-      upstream.abort("the response did not end cleanly");
-    }
-    context.getLog().debug("Worker [{}/{}] exchange {} done", agentId, index, exchange.number);
-  }
-
-  private void onCancel(int number) {
-    if (current == null || current.number != number) {
-      context
-          .getLog()
-          .debug("Worker [{}/{}] cancel of finished exchange {}", agentId, index, number);
-      return;
-    }
-    context.getLog().debug("Worker [{}/{}] exchange {} cancelled", agentId, index, number);
-    abort(current, "cancelled", Frame.Failure.Kind.CANCELLED);
-    current = null;
-  }
-
-  /** Ends an exchange now: cuts the upstream call and answers Failure unless already answered. */
-  private void abort(Exchange exchange, String reason, Frame.Failure.Kind kind) {
-    timers.cancel(RESPONSE_TIMER);
-    exchange.abortReason = reason;
-    upstream.abort(reason);
-    if (exchange.streamedBody && !exchange.bodyEnded) {
-      transport.discard(exchange.number);
-    }
-    if (exchange.responding) {
-      // Fails the response stream unless its terminal frame already passed: then Failure follows.
-      stopResponse(exchange, reason);
-    } else {
-      sendWhole(exchange, failure(exchange, reason, kind));
-    }
-  }
-
-  private static void stopResponse(Exchange exchange, String reason) {
-    if (exchange.killSwitch != null) {
-      exchange.killSwitch.abort(new UpstreamConnection.AbortedException(reason));
-    }
-  }
-
   private Behavior<Command> onLost(Throwable failure) {
-    if (current != null) {
-      timers.cancel(RESPONSE_TIMER);
-      current.abortReason = "hub connection lost";
-      upstream.abort("hub connection lost");
-      stopResponse(current, "hub connection lost");
-      current = null;
-    }
+    upstream.tell(UpstreamWorker.HubLost.INSTANCE);
     if (Duration.ofNanos(System.nanoTime() - connectedAt).compareTo(stableAfter()) >= 0) {
       backoff.reset();
     }
@@ -796,10 +443,6 @@ public final class HubConnection {
    */
   private Behavior<Command> withFallbacks(BehaviorBuilder<Command> state) {
     return state
-        .onMessage(WrappedUpstreamResponse.class, this::onStaleUpstreamResponse)
-        .onMessage(ExchangeDone.class, m -> Behaviors.same())
-        .onMessage(ResponseTimedOut.class, m -> Behaviors.same())
-        .onMessage(ResponseBroke.class, this::onResponseBroke)
         .onMessage(WrappedUpgrade.class, this::onStaleUpgrade)
         .onMessage(WrappedRefusal.class, m -> Behaviors.same())
         .onMessage(WrappedInbound.class, this::onStaleInbound)
@@ -814,11 +457,6 @@ public final class HubConnection {
 
   private Behavior<Command> keepReport(AgentReport latest) {
     report = latest;
-    return Behaviors.same();
-  }
-
-  private Behavior<Command> onStaleUpstreamResponse(WrappedUpstreamResponse m) {
-    discard(m.response());
     return Behaviors.same();
   }
 
@@ -837,7 +475,6 @@ public final class HubConnection {
   }
 
   private Behavior<Command> onStop() {
-    upstream.abort("agent stopping");
     closeTransport();
     return Behaviors.same();
   }
@@ -860,10 +497,6 @@ public final class HubConnection {
     if (response != null) {
       response.discardEntityBytes(materializer);
     }
-  }
-
-  private static Frame.Failure failure(Exchange exchange, String reason, Frame.Failure.Kind kind) {
-    return new Frame.Failure(exchange.number, reason, kind, exchange.resent);
   }
 
   /**

@@ -1,7 +1,7 @@
 package io.slime.agent.monitor;
 
-import io.slime.agent.AgentSettings;
 import io.slime.agent.connection.HubConnection;
+import io.slime.agent.settings.AgentSettings;
 import io.slime.agent.upstream.ResponseFrames;
 import io.slime.agent.upstream.UpstreamConnection;
 import io.slime.agent.upstream.UpstreamRequests;

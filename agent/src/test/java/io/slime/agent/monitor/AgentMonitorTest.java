@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import io.slime.agent.AgentSettings;
 import io.slime.agent.connection.HubConnection;
+import io.slime.agent.settings.AgentSettings;
 import io.slime.agent.testing.TestUpstream;
 import io.slime.shared.agent.AgentReport;
 import io.slime.shared.net.ServiceAddress;

@@ -1,10 +1,10 @@
 package io.slime.hub.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.slime.hub.cluster.AgentControl;
+import io.slime.hub.replicated.AgentControl;
 import io.slime.shared.agent.AgentTerms;
-import java.util.Iterator;
-import java.util.Set;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The body of {@code PUT /_slime/api/v1/agents/{id}}: the fields given change, those left out stay;
@@ -19,45 +19,46 @@ record AgentUpdate(
     Long bpm,
     Boolean draining) {
 
-  private static final Set<String> FIELDS = Set.of("weight", "rpm", "bpm", "draining");
+  /** What the body shape is, for an operator who sent another. */
+  static final JsonBody.Shape SHAPE =
+      new JsonBody.Shape(
+          "send a JSON object with any of weight, rpm, bpm, draining",
+          "use weight, rpm, bpm, draining");
+
+  /**
+   * The body as it came: each field is null when left out and a JSON null when sent as null, which
+   * is how a cleared override differs from one left alone. Any other field is refused.
+   */
+  record Body(JsonNode weight, JsonNode rpm, JsonNode bpm, JsonNode draining) {}
 
   /**
    * Reads an update.
    *
    * @throws IllegalArgumentException saying which field is wrong and why
    */
-  static AgentUpdate parse(JsonNode json) {
-    if (json == null || !json.isObject()) {
-      throw new IllegalArgumentException(
-          "send a JSON object with any of weight, rpm, bpm, draining");
+  static AgentUpdate of(Body body) {
+    if (body == null) {
+      throw new IllegalArgumentException(SHAPE.expected());
     }
-    for (Iterator<String> it = json.fieldNames(); it.hasNext(); ) {
-      String field = it.next();
-      if (!FIELDS.contains(field)) {
-        throw new IllegalArgumentException(
-            "unknown field '" + field + "'; use weight, rpm, bpm, draining");
-      }
-    }
-    Long weight = number(json, "weight", AgentTerms.MAX_WEIGHT);
+    Long weight = number(body.weight(), "weight", AgentTerms.MAX_WEIGHT);
     Boolean draining = null;
-    if (json.has("draining")) {
-      if (!json.get("draining").isBoolean()) {
+    if (body.draining() != null) {
+      if (!body.draining().isBoolean()) {
         throw new IllegalArgumentException("draining must be true or false");
       }
-      draining = json.get("draining").asBoolean();
+      draining = body.draining().asBoolean();
     }
     return new AgentUpdate(
-        json.has("weight"),
+        body.weight() != null,
         weight == null ? null : weight.intValue(),
-        json.has("rpm"),
-        number(json, "rpm", Long.MAX_VALUE),
-        json.has("bpm"),
-        number(json, "bpm", Long.MAX_VALUE),
+        body.rpm() != null,
+        number(body.rpm(), "rpm", Long.MAX_VALUE),
+        body.bpm() != null,
+        number(body.bpm(), "bpm", Long.MAX_VALUE),
         draining);
   }
 
-  private static Long number(JsonNode json, String field, long max) {
-    JsonNode value = json.get(field);
+  private static Long number(JsonNode value, String field, long max) {
     if (value == null || value.isNull()) {
       return null;
     }
@@ -69,8 +70,8 @@ record AgentUpdate(
   }
 
   /** The fields the update sets, for the log. */
-  java.util.Map<String, Object> asFields() {
-    java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+  Map<String, Object> asFields() {
+    Map<String, Object> out = new LinkedHashMap<>();
     if (setsWeight) {
       out.put("weight", weight);
     }

@@ -1,79 +1,91 @@
 package io.slime.hub.dispatch;
 
-import io.slime.hub.CborSerializable;
-import io.slime.hub.cluster.AgentControl;
-import io.slime.hub.cluster.AgentSummary;
-import io.slime.hub.cluster.ForwardedRequest;
-import io.slime.hub.cluster.PeerBoard;
-import io.slime.hub.cluster.PeerHttp;
-import io.slime.hub.cluster.PeerRequest;
-import io.slime.hub.cluster.RemoteRequest;
-import io.slime.hub.cluster.Waiter;
-import io.slime.hub.http.ProxyError;
-import io.slime.hub.limit.RetryBudget;
+import io.slime.hub.model.CborSerializable;
+import io.slime.hub.model.Job;
+import io.slime.hub.model.Outcome;
+import io.slime.hub.model.ProxyError;
+import io.slime.hub.model.WorkerProfile;
+import io.slime.hub.peer.ForwardedRequest;
+import io.slime.hub.peer.PeerRequest;
+import io.slime.hub.peer.RemoteRequest;
 import io.slime.hub.policy.Balancer;
-import io.slime.hub.policy.Policy;
+import io.slime.hub.replicated.AgentControl;
 import io.slime.hub.stats.AgentTrafficRegistry;
 import io.slime.hub.stats.TrafficStats;
 import io.slime.hub.worker.AgentWorker;
 import io.slime.shared.agent.AgentReport;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.random.RandomGenerator;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.ReceiveBuilder;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.cluster.ClusterEvent;
-import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
-import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.util.ByteString;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.stream.javadsl.Flow;
 
 /**
  * Gives each application request to exactly one idle worker. Holds this node's agents and their
- * workers ({@link Pool}) and the requests waiting with {@code Slime-Block: 1} ({@link
- * WaitingRequests}: by priority, then first come, first served), and matches them the moment either
- * side arrives: no polling. Among several idle workers the request's {@link Policy} chooses, across
- * the cluster. One per hub node.
+ * workers ({@link Pool}, kept by the {@link AgentRoster}) and the requests waiting with {@code
+ * Slime-Block: 1} ({@link WaitingRequests}: by priority, then first come, first served), and {@link
+ * Matching} matches them the moment either side arrives: no polling. {@link Placement} decides
+ * where a request goes, across the cluster; {@link Peers} deals with the other nodes. This class
+ * keeps the protocol, the receive and the delegation. One per hub node.
  *
- * <p>Talks to: the front door ({@link Dispatch}, {@link Abandon}); {@link AgentWorker}s, which
- * report {@link WorkerJoined}, {@link WorkerIdle}, {@link WorkerReported}, {@link Retry} and {@link
- * WorkerLeft} and receive {@link AgentWorker.Assign}; the dispatchers of other nodes ({@link
- * PeerStatus}, {@link Offer}, {@link Lend}); and the admin API. A leaving worker is answered {@link
- * AgentWorker.Released} only after the dispatcher forgot it, so an assignment already on its way is
- * bounced back, never lost.
+ * <p>States: serving, then {@link Draining} once the hub stops.
+ *
+ * <p>Talks to: the front door ({@link Dispatch}, {@link Abandon}); the agent socket ({@link
+ * CheckAgentId}, {@link SpawnWorker}); the {@link AgentWorker}s it spawns, which receive {@link
+ * AgentWorker.Assign} and report {@link AgentWorker.Report}s through an adapter (taken in as {@link
+ * WorkerJoined}, {@link WorkerIdle}, {@link WorkerReported}, {@link Retry}, {@link Redispatch} and
+ * {@link WorkerLeft}); the dispatchers of other nodes (the {@link PeerMessage}s); the replicated
+ * operator state ({@link ControlsChanged}, {@link TokensRevoked}); and the admin API. A leaving
+ * worker is answered {@link AgentWorker.Released} only after the dispatcher forgot it, so an
+ * assignment already on its way is bounced back, never lost.
  */
 public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   public sealed interface Command {}
 
+  /**
+   * The messages that cross hub nodes (other nodes' dispatchers, and the admin API asking every
+   * node), and so must serialize: bound to jackson-cbor through {@link CborSerializable}.
+   */
+  public sealed interface PeerMessage extends CborSerializable
+      permits Offer,
+          PeerStatus,
+          Lend,
+          LoanReturned,
+          GetStats,
+          Stats,
+          DisconnectAgent,
+          GetNodeView,
+          NodeView {}
+
   /** An application request looking for a worker. */
-  public record Dispatch(Exchange exchange) implements Command {}
+  public record Dispatch(Job job) implements Command {}
 
   /** The application of a waiting request went away. */
-  public record Abandon(Exchange exchange) implements Command {}
+  public record Abandon(Job job) implements Command {}
 
   /** A worker could not take an assignment (its connection closed); serve the request first. */
-  public record Redispatch(Exchange exchange) implements Command {}
+  public record Redispatch(Job job) implements Command {}
 
   /**
    * May a connection with token {@code tokenId} take worker slots of {@code agentId}? Asked before
@@ -95,45 +107,41 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   public record AgentIdTaken(String tokenName, long tokenId, String node)
       implements AgentIdAnswer {}
 
+  /**
+   * Make a worker for an agent connection being upgraded; the worker answers {@code replyTo} with
+   * its WebSocket flow, and reports here.
+   */
+  public record SpawnWorker(
+      WorkerProfile profile,
+      AgentWorker.WorkerSettings settings,
+      ActorRef<Flow<Message, Message, NotUsed>> replyTo)
+      implements Command {}
+
   /** A worker connection opened and is idle. */
   public record WorkerJoined(ActorRef<AgentWorker.Command> worker, WorkerProfile profile)
-      implements Command, CborSerializable {}
-
-  /** How a worker's exchange ended, for the hub's judgement of its agent's health. */
-  public enum Outcome {
-    /** The upstream answered below 500. */
-    SUCCESS,
-    /** The upstream answered 5xx. */
-    SERVER_ERROR,
-    /** The agent could not get an answer: the upstream was unreachable, timed out or broke off. */
-    FAILED,
-    /** Nothing to judge by: the application went away. */
-    NEUTRAL
-  }
+      implements Command {}
 
   /** A worker finished its request and is idle again. */
   public record WorkerIdle(ActorRef<AgentWorker.Command> worker, Outcome outcome)
-      implements Command, CborSerializable {
+      implements Command {
     public WorkerIdle(ActorRef<AgentWorker.Command> worker) {
       this(worker, Outcome.NEUTRAL);
     }
   }
 
   /** A worker's connection closed; it is answered {@link AgentWorker.Released}. */
-  public record WorkerLeft(ActorRef<AgentWorker.Command> worker)
-      implements Command, CborSerializable {}
+  public record WorkerLeft(ActorRef<AgentWorker.Command> worker) implements Command {}
 
   /** A worker passed on its agent's report (its upstream's health, its machine's load). */
   public record WorkerReported(ActorRef<AgentWorker.Command> worker, AgentReport report)
       implements Command {}
 
   /**
-   * A worker failed {@code exchange} before any of the answer reached the application: try it once
-   * more on another worker if it may be, else answer {@code error}. Sent while the failed worker
-   * still counts busy, so it is never the one chosen.
+   * A worker failed {@code job} before any of the answer reached the application: try it once more
+   * on another worker if it may be, else answer {@code error}. Sent while the failed worker still
+   * counts busy, so it is never the one chosen.
    */
-  public record Retry(Exchange exchange, String failedAgent, HttpResponse error)
-      implements Command {}
+  public record Retry(Job job, String failedAgent, HttpResponse error) implements Command {}
 
   /**
    * The hub is stopping: waiting and new requests are answered 503 shutting-down; {@code replyTo}
@@ -142,10 +150,10 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   public record Drain(ActorRef<Done> replyTo) implements Command {}
 
   /** Asks for the current counts. */
-  public record GetStats(ActorRef<Stats> replyTo) implements Command, CborSerializable {}
+  public record GetStats(ActorRef<Stats> replyTo) implements Command, PeerMessage {}
 
   /** This node's workers, its idle ones that take requests now, and its waiting requests. */
-  public record Stats(int workers, int idle, int waiting) implements CborSerializable {}
+  public record Stats(int workers, int idle, int waiting) implements PeerMessage {}
 
   /**
    * Another node's request for one of this node's idle workers: the one lent for it when {@code
@@ -154,12 +162,12 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
    */
   public record Offer(
       RemoteRequest request, ActorRef<ForwardedRequest.Command> origin, long loan, String agentId)
-      implements Command, CborSerializable {}
+      implements Command, PeerMessage {}
 
   /** Another node's pool as it is now; see {@link PeerBoard}. */
   public record PeerStatus(
       ActorRef<Command> from, List<AgentSummary> agents, List<Waiter> waiting, int waitingCount)
-      implements Command, CborSerializable {}
+      implements Command, PeerMessage {}
 
   /**
    * Another node holds one of its idle workers for this node's first waiting request that the
@@ -169,10 +177,10 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
    * and a request it lent for may already be served.
    */
   public record Lend(ActorRef<Command> lender, long loan, WorkerProfile profile, Waiter rival)
-      implements Command, CborSerializable {}
+      implements Command, PeerMessage {}
 
   /** The borrower had no waiting request for a lent worker after all. */
-  public record LoanReturned(long loan) implements Command, CborSerializable {}
+  public record LoanReturned(long loan) implements Command, PeerMessage {}
 
   /**
    * A worker of {@code peer} that served a request from here is idle again (it turns idle before
@@ -188,7 +196,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   /** Closes the connections of {@code agentId}'s workers here; answers how many there were. */
   public record DisconnectAgent(String agentId, ActorRef<Integer> replyTo)
-      implements Command, CborSerializable {}
+      implements Command, PeerMessage {}
 
   /** Asks for every node's pool, as this node knows it. */
   public record GetPool(ActorRef<PoolView> replyTo) implements Command {}
@@ -206,7 +214,7 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   public record Nodes(List<ActorRef<Command>> dispatchers) {}
 
   /** Asks for this node's agents, workers and traffic, for the admin API. */
-  public record GetNodeView(ActorRef<NodeView> replyTo) implements Command, CborSerializable {}
+  public record GetNodeView(ActorRef<NodeView> replyTo) implements Command, PeerMessage {}
 
   /** Dispatchers of all hub nodes register under this key. */
   public static final ServiceKey<Command> KEY =
@@ -216,20 +224,19 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
 
   private record Unreachable(ClusterEvent.UnreachableMember event) implements Command {}
 
-  private record ForwardedEnded(ActorRef<ForwardedRequest.Command> request) implements Command {}
+  /** A request crossing nodes (a {@link ForwardedRequest} or a {@link PeerRequest}) stopped. */
+  record CrossingEnded(ActorRef<?> request) implements Command {}
 
-  private record PeerRequestEnded(ActorRef<PeerRequest.Command> request) implements Command {}
-
-  private record LoanExpired(long loan) implements Command {}
+  record LoanExpired(long loan) implements Command {}
 
   /** A worker stopped; normally after WorkerLeft, this also covers one that crashed. */
   private record WorkerStopped(ActorRef<AgentWorker.Command> worker) implements Command {}
 
-  private enum PublishStatus implements Command {
+  enum PublishStatus implements Command {
     INSTANCE
   }
 
-  private enum ExpireWaiting implements Command {
+  enum ExpireWaiting implements Command {
     INSTANCE
   }
 
@@ -237,18 +244,6 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private enum Tick implements Command {
     INSTANCE
   }
-
-  private record Loan(ActorRef<AgentWorker.Command> worker, WorkerProfile profile) {}
-
-  /** Where a request goes: one of this node's workers, or an agent at another node. */
-  private record Pick(
-      ActorRef<AgentWorker.Command> worker, ActorRef<Command> peer, String agentId) {}
-
-  /** How long a lent worker is held for the borrower before it is idle here again. */
-  private static final Duration LOAN_TIMEOUT = Duration.ofSeconds(3);
-
-  /** How many of its first waiting requests a node tells the others about. */
-  private static final int WAITERS_SHOWN = 32;
 
   private static final Duration TICK = Duration.ofSeconds(1);
 
@@ -259,22 +254,13 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
   private final TimerScheduler<Command> timers;
   private final PeerBoard board;
   private final Pool pool;
-  private final SlotChurn slotChurn = new SlotChurn();
+  private final AgentRoster roster;
   private final WaitingRequests waiting;
+  private final Peers peers;
+  private final Matching matching;
   private final AgentTrafficRegistry traffic;
   private final TrafficStats nodeTraffic;
-  private final Balancer balancer;
-  private final RetryBudget retryBudget;
-  private List<ActorRef<Done>> drainedReplies; // null until the hub starts stopping
-
-  // Cluster only; settings.peers() is null on a node that runs alone.
-  private final Set<ActorRef<Command>> peers = new HashSet<>();
-  private final Map<Long, Loan> loans = new HashMap<>();
-  // Requests crossing nodes, by the node at the other end: failed at once if it becomes
-  // unreachable.
-  private final Map<ActorRef<ForwardedRequest.Command>, Address> forwarded = new HashMap<>();
-  private final Map<ActorRef<PeerRequest.Command>, Address> servedForPeers = new HashMap<>();
-  private long lastLoan;
+  private final ActorRef<AgentWorker.Report> reports;
 
   private Dispatcher(
       ActorContext<Command> context,
@@ -287,14 +273,36 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     this.settings = settings;
     this.traffic = traffic;
     this.nodeTraffic = nodeTraffic;
+    this.reports = context.messageAdapter(AgentWorker.Report.class, Dispatcher::fromWorker);
     this.board =
         new PeerBoard(settings.peers() == null ? Duration.ZERO : settings.peers().statusInterval());
     this.pool = new Pool(settings.agentDefaults(), settings.passiveHealth(), traffic, board);
+    this.roster =
+        new AgentRoster(pool, board, context.getLog(), settings.passiveHealth().failures());
     this.waiting = new WaitingRequests(settings.maxPriority(), settings.maxWait().toNanos());
-    this.balancer = new Balancer(RandomGenerator.getDefault());
-    this.retryBudget =
-        new RetryBudget(
-            settings.retries().budgetPercent(), settings.retries().budgetMinPerSecond());
+    this.peers =
+        settings.peers() == null
+            ? new NoPeers(context.getSystem().address().toString())
+            : new ClusterPeers(
+                context, timers, settings.peers(), pool, waiting, board, this::counted);
+    Placement placement =
+        new Placement(
+            pool,
+            board,
+            peers,
+            new Balancer(RandomGenerator.getDefault()),
+            settings.ipHashFallback());
+    this.matching =
+        new Matching(
+            context.getSelf(),
+            timers,
+            settings,
+            pool,
+            waiting,
+            placement,
+            peers,
+            nodeTraffic,
+            context.getLog());
     timers.startTimerWithFixedDelay(Tick.INSTANCE, TICK);
   }
 
@@ -334,703 +342,191 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
         });
   }
 
+  /** A worker's report, as the dispatcher's own message. */
+  private static Command fromWorker(AgentWorker.Report report) {
+    if (report instanceof AgentWorker.Joined m) {
+      return new WorkerJoined(m.worker(), m.profile());
+    } else if (report instanceof AgentWorker.Idle m) {
+      return new WorkerIdle(m.worker(), m.outcome());
+    } else if (report instanceof AgentWorker.Left m) {
+      return new WorkerLeft(m.worker());
+    } else if (report instanceof AgentWorker.Reported m) {
+      return new WorkerReported(m.worker(), m.report());
+    } else if (report instanceof AgentWorker.Failed m) {
+      return new Retry(m.job(), m.failedAgent(), m.error());
+    }
+    return new Redispatch(((AgentWorker.Bounced) report).job());
+  }
+
+  /** A request left the queue for another node. */
+  private void counted(Job job, long now) {
+    matching.counted(job, now);
+  }
+
   @Override
   public Receive<Command> createReceive() {
-    return newReceiveBuilder()
-        .onMessage(Dispatch.class, m -> onDispatch(m.exchange(), false))
-        .onMessage(Redispatch.class, m -> onDispatch(m.exchange(), true))
-        .onMessage(Abandon.class, this::onAbandon)
+    return common(newReceiveBuilder(), new DispatcherState.Serving(matching, peers))
+        .onMessage(Dispatch.class, m -> changedAfter(() -> matching.dispatch(m.job(), false)))
+        .onMessage(Redispatch.class, m -> changedAfter(() -> matching.dispatch(m.job(), true)))
+        .onMessage(Retry.class, m -> changedAfter(() -> matching.retry(m)))
+        .onMessage(Lend.class, m -> changedAfter(() -> peers.onLend(m)))
+        .onMessage(Offer.class, m -> changedAfter(() -> peers.onOffer(m, true)))
+        .onMessage(Drain.class, this::onDrain)
+        .build();
+  }
+
+  /** The handlers of both states; {@code state} says what differs. */
+  ReceiveBuilder<Command> common(ReceiveBuilder<Command> builder, DispatcherState state) {
+    return builder
+        .onMessage(SpawnWorker.class, this::onSpawnWorker)
+        .onMessage(Abandon.class, m -> changedAfter(() -> matching.abandon(m.job())))
         .onMessage(CheckAgentId.class, this::onCheckAgentId)
-        .onMessage(WorkerJoined.class, this::onWorkerJoined)
-        .onMessage(WorkerIdle.class, this::onWorkerIdle)
-        .onMessage(WorkerReported.class, this::onWorkerReported)
-        .onMessage(Retry.class, this::onRetry)
-        .onMessage(WorkerLeft.class, this::onWorkerLeft)
-        .onMessage(WorkerStopped.class, m -> forget(m.worker()))
+        .onMessage(WorkerJoined.class, m -> onWorkerJoined(m, state))
+        .onMessage(WorkerIdle.class, m -> onWorkerIdle(m, state))
+        .onMessage(WorkerReported.class, m -> onWorkerReported(m, state))
+        .onMessage(WorkerLeft.class, m -> onWorkerLeft(m, state))
+        .onMessage(WorkerStopped.class, m -> forget(m.worker(), state))
         .onMessage(GetStats.class, this::onGetStats)
         .onMessage(GetPool.class, this::onGetPool)
         .onMessage(ListNodes.class, this::onListNodes)
         .onMessage(GetNodeView.class, this::onGetNodeView)
-        .onMessage(TokensRevoked.class, this::onTokensRevoked)
+        .onMessage(TokensRevoked.class, m -> sameAfter(() -> roster.revoke(m.tokenIds())))
         .onMessage(DisconnectAgent.class, this::onDisconnectAgent)
-        .onMessage(ControlsChanged.class, this::onControlsChanged)
-        .onMessage(Drain.class, this::onDrain)
-        .onMessageEquals(ExpireWaiting.INSTANCE, this::onExpireWaiting)
-        .onMessageEquals(Tick.INSTANCE, this::onTick)
-        .onMessage(PeersListed.class, this::onPeersListed)
-        .onMessage(Unreachable.class, this::onUnreachable)
+        .onMessage(ControlsChanged.class, m -> onControlsChanged(m, state))
+        .onMessageEquals(ExpireWaiting.INSTANCE, () -> changedAfter(matching::expire))
+        .onMessageEquals(Tick.INSTANCE, () -> onTick(state))
+        .onMessage(PeersListed.class, m -> sameAfter(() -> peers.onListed(m.listing())))
         .onMessage(
-            ForwardedEnded.class,
-            m -> {
-              forwarded.remove(m.request());
-              return this;
-            })
-        .onMessage(
-            PeerRequestEnded.class,
-            m -> {
-              servedForPeers.remove(m.request());
-              return this;
-            })
-        .onMessage(PeerStatus.class, this::onPeerStatus)
-        .onMessage(Offer.class, this::onOffer)
-        .onMessage(Lend.class, this::onLend)
+            Unreachable.class,
+            m -> sameAfter(() -> peers.onUnreachable(m.event().member().address())))
+        .onMessage(CrossingEnded.class, m -> sameAfter(() -> peers.ended(m.request())))
+        .onMessage(PeerStatus.class, m -> onPeerStatus(m, state))
         .onMessage(
             PeerWorkerFree.class,
-            m -> {
-              board.free(m.peer(), m.worker(), System.nanoTime());
-              return this;
-            })
-        .onMessage(LoanReturned.class, m -> onLoanBack(m.loan()))
-        .onMessage(LoanExpired.class, m -> onLoanBack(m.loan()))
-        .onMessageEquals(PublishStatus.INSTANCE, this::onPublishStatus)
-        .build();
+            m -> sameAfter(() -> board.free(m.peer(), m.worker(), System.nanoTime())))
+        .onMessage(LoanReturned.class, m -> onLoanBack(m.loan(), state))
+        .onMessage(LoanExpired.class, m -> onLoanBack(m.loan(), state))
+        .onMessageEquals(PublishStatus.INSTANCE, () -> sameAfter(peers::publishStatus));
   }
 
-  // ---- requests ----
+  Behavior<Command> sameAfter(Runnable action) {
+    action.run();
+    return Behaviors.same();
+  }
 
-  private Behavior<Command> onDispatch(Exchange exchange, boolean first) {
-    if (exchange.isGone()) {
-      exchange.finish(); // frees its --concurrent slot
-      return this;
-    }
-    if (drainedReplies != null) {
-      reject(exchange, ProxyError.SHUTTING_DOWN);
-      return this;
-    }
-    long now = System.nanoTime();
-    Pick pick = choose(exchange, null, now);
-    if (pick != null) {
-      send(exchange, pick, now);
-      return changed();
-    }
-    if (!exchange.blocks()) {
-      rejectUnserved(exchange, now);
-    } else if (waiting.size() >= settings.maxWaiting()) {
-      reject(exchange, ProxyError.QUEUE_FULL);
-    } else {
-      enqueue(exchange, first);
-    }
+  /** Runs {@code action}, then schedules telling the other nodes of what changed here. */
+  Behavior<Command> changedAfter(Runnable action) {
+    action.run();
     return changed();
   }
 
-  /**
-   * Where {@code exchange} goes now, by its policy, among the idle workers that accept it here and
-   * at other nodes (not {@code avoidAgent}'s); null when none can take it. An ip-hash request whose
-   * agent is busy is pinned to that agent when the fallback is to wait.
-   */
-  private Pick choose(Exchange exchange, String avoidAgent, long now) {
-    Demand demand = exchange.demand();
-    Policy policy = exchange.traits().policy();
-    if (policy == Policy.IP_HASH && demand.pinnedAgent() == null) {
-      String owner = ipHashOwner(exchange, now);
-      if (owner != null) {
-        Pick pick = chooseAmong(Policy.FIFO, demand.pinnedTo(owner), avoidAgent, now);
-        if (pick != null || settings.ipHashFallback() == null) {
-          if (pick == null) {
-            exchange.pin(owner);
-          }
-          return pick;
-        }
-      }
-      policy = settings.ipHashFallback() == null ? Policy.FIFO : settings.ipHashFallback();
-    }
-    return chooseAmong(policy, demand, avoidAgent, now);
-  }
-
-  /** The agent a client belongs to: of those available that accept its request, anywhere. */
-  private String ipHashOwner(Exchange exchange, long now) {
-    Demand demand = exchange.demand();
-    Set<String> agents = new HashSet<>();
-    for (LocalAgent agent : pool.agents()) {
-      if (agent.profile.accepts(demand) && available(pool.unavailable(agent, now))) {
-        agents.add(agent.id);
-      }
-    }
-    for (AgentSummary agent : board.agents()) {
-      if (agent.accepts(demand) && available(agent.unavailable())) {
-        agents.add(agent.agentId());
-      }
-    }
-    return io.slime.hub.policy.RendezvousHash.owner(exchange.traits().clientIp(), agents);
-  }
-
-  /** Busy and limited agents still own their clients; the others are out of the hash. */
-  private static boolean available(String unavailable) {
-    return unavailable == null || unavailable.equals("limited");
-  }
-
-  private Pick chooseAmong(Policy policy, Demand demand, String avoidAgent, long now) {
-    if (policy == Policy.FIFO) {
-      // The common case, kept cheap: the longest-idle worker here, else any node's.
-      ActorRef<AgentWorker.Command> worker = pool.firstIdle(demand, avoidAgent, now);
-      if (worker != null) {
-        return new Pick(worker, null, null);
-      }
-      for (PeerBoard.PeerAgent remote :
-          settings.peers() == null ? List.<PeerBoard.PeerAgent>of() : board.idleFor(demand)) {
-        if (!remote.agent().agentId().equals(avoidAgent)) {
-          return new Pick(null, remote.peer(), remote.agent().agentId());
-        }
-      }
-      return null;
-    }
-    List<Candidate> candidates = candidates(demand, avoidAgent, now);
-    if (candidates.isEmpty()) {
-      return null;
-    }
-    Candidate chosen = candidates.get(balancer.pick(policy, candidates));
-    return chosen.local != null
-        ? new Pick(pool.idleOf(chosen.local), null, null)
-        : new Pick(null, chosen.peers.get(0), chosen.agentId);
-  }
-
-  /**
-   * An agent with an idle worker for a request, here ({@code local}) or at other nodes, and what
-   * the policies weigh, counted across the cluster.
-   */
-  private static final class Candidate implements io.slime.hub.policy.Choice {
-    final String agentId;
-    LocalAgent local;
-    final List<ActorRef<Command>> peers = new ArrayList<>(1);
-    double weight;
-    double ramp = 1;
-    int busy;
-    int workers;
-    double latencyMs;
-    double load;
-    long idleSince = Long.MAX_VALUE;
-
-    Candidate(String agentId) {
-      this.agentId = agentId;
-    }
-
-    @Override
-    public String agentId() {
-      return agentId;
-    }
-
-    @Override
-    public double weight() {
-      return weight;
-    }
-
-    @Override
-    public int busy() {
-      return busy;
-    }
-
-    @Override
-    public int workers() {
-      return workers;
-    }
-
-    @Override
-    public double latencyMs() {
-      return latencyMs;
-    }
-
-    @Override
-    public double load() {
-      return load;
-    }
-
-    @Override
-    public long idleSinceNanos() {
-      return idleSince;
-    }
-
-    @Override
-    public double ramp() {
-      return ramp;
-    }
-  }
-
-  private List<Candidate> candidates(Demand demand, String avoidAgent, long now) {
-    Map<String, Candidate> byAgent = new HashMap<>();
-    for (LocalAgent agent : pool.agents()) {
-      if (!agent.idle.isEmpty()
-          && !agent.id.equals(avoidAgent)
-          && agent.profile.accepts(demand)
-          && pool.unavailable(agent, now) == null) {
-        Candidate c = byAgent.computeIfAbsent(agent.id, Candidate::new);
-        c.local = agent;
-        c.weight = pool.weight(agent);
-        c.ramp = agent.health.ramp(now);
-        c.latencyMs = agent.traffic.latencyMs();
-        c.load = agent.report.load();
-        c.idleSince = pool.idleSince(pool.idleOf(agent));
-      }
-    }
-    if (settings.peers() != null) {
-      for (PeerBoard.PeerAgent remote : board.idleFor(demand)) {
-        AgentSummary agent = remote.agent();
-        if (agent.agentId().equals(avoidAgent)) {
-          continue;
-        }
-        Candidate c = byAgent.get(agent.agentId());
-        if (c == null) {
-          c = new Candidate(agent.agentId());
-          byAgent.put(agent.agentId(), c);
-          c.weight = agent.weight();
-          c.ramp = agent.ramp();
-          c.latencyMs = agent.latencyMs();
-          c.load = agent.load();
-        }
-        c.peers.add(remote.peer());
-      }
-    }
-    // Busy and total workers of each candidate, on every node.
-    for (Candidate c : byAgent.values()) {
-      if (c.local != null) {
-        c.busy += c.local.busy();
-        c.workers += c.local.workers.size();
-      }
-    }
-    for (AgentSummary agent : board.agents()) {
-      Candidate c = byAgent.get(agent.agentId());
-      if (c != null) {
-        c.busy += agent.busy();
-        c.workers += agent.workers();
-      }
-    }
-    return new ArrayList<>(byAgent.values());
-  }
-
-  /** Hands a new request to the worker or the node {@code pick} names. */
-  private void send(Exchange exchange, Pick pick, long now) {
-    counted(exchange, now);
-    deliver(exchange, pick, now);
-  }
-
-  /** A request leaves the queue (or skips it): its wait, and one more for the retry budget. */
-  private void counted(Exchange exchange, long now) {
-    nodeTraffic.waited(now - exchange.createdNanos());
-    retryBudget.recordRequest(now);
-  }
-
-  private void deliver(Exchange exchange, Pick pick, long now) {
-    if (pick.worker() != null) {
-      assign(pick.worker(), exchange, now);
-    } else {
-      board.take(pick.peer(), pick.agentId());
-      forward(exchange, pick.peer(), 0, pick.agentId());
-    }
-  }
-
-  private void assign(ActorRef<AgentWorker.Command> worker, Exchange exchange, long now) {
-    LocalAgent agent = pool.agentOf(worker);
-    pool.markBusy(worker);
-    agent.traffic.started(now);
-    worker.tell(new AgentWorker.Assign(exchange));
-  }
-
-  private void enqueue(Exchange exchange, boolean first) {
-    waiting.add(exchange, first);
-    exchange.whenGone(() -> getContext().getSelf().tell(new Abandon(exchange)));
-    scheduleExpiry();
-  }
-
-  /** The answer for a request that does not wait and found no worker free to take it. */
-  private void rejectUnserved(Exchange exchange, long now) {
-    Demand demand = exchange.demand();
-    boolean any = false;
-    boolean busyOrAvailable = false;
-    long limitedFreesIn = Long.MAX_VALUE;
-    Unserved why = new Unserved();
-    // Whether some agent would take the request if it selected no labels.
-    Demand unselected = new Demand(demand.scope(), demand.path(), Map.of(), demand.pinnedAgent());
-    boolean selecting = !demand.select().isEmpty();
-    boolean labelsAreTheCause = false;
-    for (LocalAgent agent : pool.agents()) {
-      if (!agent.profile.accepts(demand)) {
-        labelsAreTheCause |= selecting && agent.profile.accepts(unselected);
-        continue;
-      }
-      any = true;
-      String unavailable = pool.unavailable(agent, now);
-      if (unavailable == null) {
-        busyOrAvailable = true;
-      } else if (unavailable.equals("limited")) {
-        limitedFreesIn = Math.min(limitedFreesIn, agent.traffic.untilWindowDrops(now));
-      } else {
-        why.unavailable(agent.profile.agentName(), unavailable);
-      }
-    }
-    for (AgentSummary agent : board.agents()) {
-      if (agent.workers() > 0 && agent.accepts(demand)) {
-        any = true;
-        if (agent.unavailable() == null) {
-          busyOrAvailable = true;
-        } else if (agent.unavailable().equals("limited")) {
-          limitedFreesIn = Math.min(limitedFreesIn, Duration.ofSeconds(1).toNanos());
-        } else {
-          why.unavailable(agent.name(), agent.unavailable());
-        }
-      } else if (agent.workers() > 0) {
-        labelsAreTheCause |= selecting && agent.accepts(unselected);
-      }
-    }
-    if (busyOrAvailable) {
-      reject(exchange, ProxyError.ALL_BUSY);
-    } else if (limitedFreesIn != Long.MAX_VALUE) {
-      long seconds = Math.max(1, (limitedFreesIn + 999_999_999) / 1_000_000_000);
-      respond(exchange, ProxyError.AGENT_LIMIT.response(ProxyError.AGENT_LIMIT.reason(), seconds));
-    } else if (any) {
-      respond(exchange, ProxyError.NO_AVAILABLE_WORKER.response(why.noneAvailable()));
-    } else if (pool.isEmpty() && !board.anyWorker()) {
-      reject(exchange, ProxyError.NO_AGENT);
-    } else if (labelsAreTheCause) {
-      respond(exchange, ProxyError.NO_MATCHING_WORKER.response(Unserved.noLabels(demand.select())));
-    } else {
-      reject(exchange, ProxyError.NO_MATCHING_WORKER);
-    }
-  }
-
-  private Behavior<Command> onAbandon(Abandon abandon) {
-    // Only a queued exchange registers this callback, so it is in the queue (maybe not for long).
-    if (waiting.remove(abandon.exchange())) {
-      abandon.exchange().finish(); // frees its --concurrent slot
-      getContext().getLog().debug("Waiting request left: its client went away");
-    }
-    return changed();
-  }
-
-  private Behavior<Command> onRetry(Retry retry) {
-    Exchange exchange = retry.exchange();
-    if (exchange.isGone()) {
-      exchange.finish();
-      return this;
-    }
-    long now = System.nanoTime();
-    Pick pick = null;
-    if (drainedReplies == null && mayRetry(exchange) && retryBudget.tryRetry(now)) {
-      // Another agent if one is free, else another worker of the same agent.
-      pick = choose(exchange, retry.failedAgent(), now);
-      if (pick == null) {
-        pick = choose(exchange, null, now);
-      }
-    }
-    if (pick == null) {
-      exchange.respond(retry.error());
-      exchange.finish();
-      return this;
-    }
-    exchange.markRetried();
-    nodeTraffic.retried();
-    getContext()
-        .getLog()
-        .debug(
-            "Retrying {} {} after agent [{}] failed it",
-            exchange.method(),
-            exchange.target(),
-            retry.failedAgent());
-    deliver(exchange, pick, now);
-    return changed();
-  }
-
-  /** Idempotent by configuration, whole in memory, and not tried twice already. */
-  private boolean mayRetry(Exchange exchange) {
-    return !exchange.retried()
-        && settings.retries().methods().contains(exchange.method())
-        && exchange.entity() instanceof HttpEntity.Strict;
+  Behavior<Command> changed() {
+    peers.changed();
+    return Behaviors.same();
   }
 
   // ---- workers ----
 
+  private Behavior<Command> onSpawnWorker(SpawnWorker spawn) {
+    String agentId = spawn.profile().agentId();
+    getContext()
+        .spawnAnonymous(
+            AgentWorker.create(
+                spawn.profile(),
+                reports,
+                spawn.settings(),
+                traffic.forAgent(agentId),
+                spawn.replyTo()));
+    return Behaviors.same();
+  }
+
   private Behavior<Command> onCheckAgentId(CheckAgentId check) {
-    check.replyTo().tell(holder(check.agentId(), check.tokenId()));
-    return this;
+    check.replyTo().tell(roster.holder(check.agentId(), check.tokenId()));
+    return Behaviors.same();
   }
 
-  /** Whether another token than {@code tokenId} holds {@code agentId}: here, then elsewhere. */
-  private AgentIdAnswer holder(String agentId, long tokenId) {
-    LocalAgent local = pool.agent(agentId);
-    if (local != null) {
-      WorkerProfile held = local.profile;
-      return held.tokenId() == tokenId
-          ? AgentIdFree.INSTANCE
-          : new AgentIdTaken(held.agentName(), held.tokenId(), "this node");
-    }
-    PeerBoard.PeerAgent remote = board.heldByOtherToken(agentId, tokenId);
-    return remote == null
-        ? AgentIdFree.INSTANCE
-        : new AgentIdTaken(
-            remote.agent().name(),
-            remote.agent().tokenId(),
-            "hub node " + remote.peer().path().address());
-  }
-
-  private Behavior<Command> onWorkerJoined(WorkerJoined joined) {
-    WorkerProfile profile = joined.profile();
-    if (holder(profile.agentId(), profile.tokenId()) instanceof AgentIdTaken taken) {
-      // Another token's worker joined between this one's check and its upgrade: it keeps the id.
-      getContext()
-          .getLog()
-          .warn(
-              "Agent id [{}] worker [{}]: token [{}] ({}) may not take the slots of token [{}] ({})"
-                  + " at {}; closing its connection",
-              profile.agentId(),
-              profile.workerIndex(),
-              profile.agentName(),
-              profile.tokenId(),
-              taken.tokenName(),
-              taken.tokenId(),
-              taken.node());
-      joined.worker().tell(AgentWorker.Disconnect.INSTANCE);
-      return this;
-    }
-    Pool.Joined result = pool.join(joined.worker(), profile);
-    if (result.replaced() != null) {
-      getContext()
-          .getLog()
-          .info(
-              "Agent [{}] id [{}] worker [{}] reconnected; replacing its old connection",
-              profile.agentName(),
-              profile.agentId(),
-              profile.workerIndex());
-      result.replaced().tell(AgentWorker.Replace.INSTANCE);
-      int churn =
-          slotChurn.replaced(profile.agentId(), result.agent().workers.size(), System.nanoTime());
-      if (churn > 0) {
-        getContext()
-            .getLog()
-            .warn(
-                "Agent [{}] id [{}]: its workers' connections were replaced {} times in the last"
-                    + " minute; two agent processes probably share this id and replace each other."
-                    + " Give each its own --agentID, or leave it unset so each derives its own",
-                profile.agentName(),
-                profile.agentId(),
-                churn);
-      }
+  private Behavior<Command> onWorkerJoined(WorkerJoined joined, DispatcherState state) {
+    if (!roster.join(joined.worker(), joined.profile())) {
+      return Behaviors.same();
     }
     getContext().watchWith(joined.worker(), new WorkerStopped(joined.worker()));
-    if (result.newAgent()) {
-      getContext()
-          .getLog()
-          .info("Agent [{}] id [{}] joined", profile.agentName(), profile.agentId());
-    }
-    return workerFree(joined.worker());
+    state.free(joined.worker());
+    return changed();
   }
 
-  private Behavior<Command> onWorkerIdle(WorkerIdle idle) {
+  private Behavior<Command> onWorkerIdle(WorkerIdle idle, DispatcherState state) {
     LocalAgent agent = pool.agentOf(idle.worker());
     if (agent == null) {
-      return this; // it left meanwhile
+      return Behaviors.same(); // it left meanwhile
     }
-    judge(agent, idle.outcome());
-    return workerFree(idle.worker());
-  }
-
-  /** The hub's judgement of an agent's health from how its requests end. */
-  private void judge(LocalAgent agent, Outcome outcome) {
-    switch (outcome) {
-      case SUCCESS -> agent.health.success();
-      case SERVER_ERROR -> {
-        if (agent.health.counts5xx()) {
-          failed(agent);
-        } else {
-          agent.health.success();
-        }
-      }
-      case FAILED -> failed(agent);
-      case NEUTRAL -> {}
-    }
-  }
-
-  private void failed(LocalAgent agent) {
-    long now = System.nanoTime();
-    if (agent.health.failure(now)) {
-      agent.traffic.stats().error("ejected");
-      getContext()
-          .getLog()
-          .warn(
-              "Agent [{}] id [{}] ejected for {} ms after {} failures in a row",
-              agent.profile.agentName(),
-              agent.id,
-              (agent.health.ejectedUntilNanos() - now) / 1_000_000,
-              settings.passiveHealth().failures());
-    }
-  }
-
-  /** A worker is free: it serves the first waiting request it may, here or elsewhere, or idles. */
-  private Behavior<Command> workerFree(ActorRef<AgentWorker.Command> worker) {
-    long now = System.nanoTime();
-    LocalAgent agent = pool.agentOf(worker);
-    if (agent == null) {
-      return this;
-    }
-    if (drainedReplies != null || pool.unavailable(agent, now) != null) {
-      pool.markIdle(worker, now);
-      replyIfDrained();
-      return changed();
-    }
-    WorkerProfile profile = pool.profile(worker);
-    Exchange local = waiting.first(e -> profile.accepts(e.demand()));
-    PeerBoard.PeerWaiter remote = settings.peers() == null ? null : board.firstWaiter(profile);
-    // Across the cluster: the higher priority first, then whoever waited longer.
-    if (remote != null
-        && (local == null
-            || remote.waiter().before(local.traits().priority(), sinceMillis(local)))) {
-      lend(worker, profile, remote, waiterOf(local));
-    } else if (local != null) {
-      waiting.remove(local);
-      local.whenGone(() -> {}); // the worker takes over listening
-      counted(local, now);
-      assign(worker, local, now);
-    } else {
-      pool.markIdle(worker, now);
-    }
+    roster.judge(agent, idle.outcome());
+    state.free(idle.worker());
     return changed();
   }
 
-  /**
-   * Lets an available agent's idle workers take what waits for them, here or elsewhere: after it
-   * took nothing for a while (drained, unhealthy, ejected, at its limit), requests that arrived
-   * meanwhile may be waiting.
-   */
-  private void serveWaiting(LocalAgent agent) {
-    for (ActorRef<AgentWorker.Command> worker : new ArrayList<>(agent.idle)) {
-      WorkerProfile profile = pool.profile(worker);
-      boolean work =
-          waiting.first(e -> profile.accepts(e.demand())) != null
-              || (settings.peers() != null && board.firstWaiter(profile) != null);
-      if (!work) {
-        return;
-      }
-      pool.markBusy(worker);
-      workerFree(worker);
+  private Behavior<Command> onLoanBack(long loan, DispatcherState state) {
+    ActorRef<AgentWorker.Command> worker = peers.loanBack(loan);
+    if (worker == null) {
+      return Behaviors.same();
     }
+    state.free(worker);
+    return changed();
   }
 
-  private Behavior<Command> onWorkerReported(WorkerReported reported) {
+  private Behavior<Command> onWorkerReported(WorkerReported reported, DispatcherState state) {
     LocalAgent agent = pool.agentOf(reported.worker());
     if (agent == null) {
-      return this;
+      return Behaviors.same();
     }
-    AgentReport before = agent.report;
-    agent.report = reported.report();
-    if (before.healthy() != agent.report.healthy()) {
-      if (agent.report.healthy()) {
-        getContext()
-            .getLog()
-            .info(
-                "Agent [{}] id [{}] reports its upstream healthy again",
-                agent.profile.agentName(),
-                agent.id);
-      } else {
-        getContext()
-            .getLog()
-            .warn(
-                "Agent [{}] id [{}] reports its upstream unhealthy: {}; it takes no requests",
-                agent.profile.agentName(),
-                agent.id,
-                agent.report.healthDetail());
-      }
-      checkAvailability(agent, System.nanoTime());
+    if (roster.reported(agent, reported.report())) {
+      checkAvailability(agent, System.nanoTime(), state);
     }
     return changed();
   }
 
-  /** Logs an agent's return from an ejection and lets it serve what waits once it may. */
-  private void checkAvailability(LocalAgent agent, long now) {
-    String unavailable = pool.unavailable(agent, now);
-    if (agent.health.readmitted()) {
-      getContext()
-          .getLog()
-          .info(
-              "Agent [{}] id [{}] readmitted after its ejection (slow start)",
-              agent.profile.agentName(),
-              agent.id);
-    }
-    if (unavailable == null && drainedReplies == null) {
-      serveWaiting(agent);
+  /** Lets an agent that takes requests now serve what waits, as the state allows. */
+  private void checkAvailability(LocalAgent agent, long now, DispatcherState state) {
+    if (roster.available(agent, now)) {
+      state.available(agent);
     }
   }
 
-  private Behavior<Command> onWorkerLeft(WorkerLeft left) {
-    forget(left.worker());
+  private Behavior<Command> onWorkerLeft(WorkerLeft left, DispatcherState state) {
+    forget(left.worker(), state);
     left.worker().tell(AgentWorker.Released.INSTANCE);
-    return this;
+    return Behaviors.same();
   }
 
-  private Behavior<Command> forget(ActorRef<AgentWorker.Command> worker) {
+  private Behavior<Command> forget(ActorRef<AgentWorker.Command> worker, DispatcherState state) {
     getContext().unwatch(worker);
-    loans.values().removeIf(loan -> loan.worker().equals(worker));
-    LocalAgent gone = pool.leave(worker);
-    if (gone != null) {
-      getContext().getLog().info("Agent [{}] id [{}] left", gone.profile.agentName(), gone.id);
-      slotChurn.forget(gone.id);
-    }
-    replyIfDrained();
+    peers.forget(worker);
+    roster.leave(worker);
+    state.left();
     return changed();
   }
 
   // ---- the operators ----
 
-  private Behavior<Command> onControlsChanged(ControlsChanged changed) {
-    Map<String, AgentControl> before = pool.controls();
-    pool.setControls(changed.controls());
+  private Behavior<Command> onControlsChanged(ControlsChanged changed, DispatcherState state) {
+    roster.setControls(changed.controls());
     long now = System.nanoTime();
-    for (LocalAgent agent : pool.agents()) {
-      AgentControl was = before.getOrDefault(agent.id, AgentControl.NONE);
-      AgentControl is = pool.control(agent.id);
-      if (!was.equals(is)) {
-        getContext()
-            .getLog()
-            .info(
-                "Agent [{}] id [{}] settings now: draining {}, weight {}, rpm {}, bpm {}",
-                agent.profile.agentName(),
-                agent.id,
-                is.draining(),
-                pool.weight(agent),
-                pool.terms(agent).rpm(),
-                pool.terms(agent).bpm());
-      }
-      checkAvailability(agent, now);
+    for (LocalAgent agent : new ArrayList<>(pool.agents())) {
+      checkAvailability(agent, now, state);
     }
     return changed();
   }
 
-  private Behavior<Command> onTokensRevoked(TokensRevoked revoked) {
-    pool.workers()
-        .forEach(
-            (worker, profile) -> {
-              if (revoked.tokenIds().contains(profile.tokenId())) {
-                getContext()
-                    .getLog()
-                    .info(
-                        "Agent [{}] id [{}] worker [{}] disconnected: its token was revoked",
-                        profile.agentName(),
-                        profile.agentId(),
-                        profile.workerIndex());
-                worker.tell(AgentWorker.Disconnect.INSTANCE);
-              }
-            });
-    return this;
-  }
-
   private Behavior<Command> onDisconnectAgent(DisconnectAgent disconnect) {
-    LocalAgent agent = pool.agent(disconnect.agentId());
-    int count = agent == null ? 0 : agent.workers.size();
-    if (agent != null) {
-      agent.workers.forEach(worker -> worker.tell(AgentWorker.Disconnect.INSTANCE));
-      getContext()
-          .getLog()
-          .info(
-              "Agent id [{}]: {} worker connection(s) closed by the admin API",
-              disconnect.agentId(),
-              count);
-    }
-    disconnect.replyTo().tell(count);
-    return this;
+    disconnect.replyTo().tell(roster.disconnect(disconnect.agentId()));
+    return Behaviors.same();
   }
 
   // ---- time ----
 
-  private Behavior<Command> onTick() {
+  private Behavior<Command> onTick(DispatcherState state) {
     long now = System.nanoTime();
     for (LocalAgent agent : new ArrayList<>(pool.agents())) {
-      checkAvailability(agent, now);
+      checkAvailability(agent, now, state);
     }
     Set<String> present = new HashSet<>();
     pool.agents().forEach(agent -> present.add(agent.id));
@@ -1038,70 +534,36 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
     return changed(); // usage windows move on: the other nodes see their counts drop
   }
 
-  private Behavior<Command> onExpireWaiting() {
-    for (Exchange expired : waiting.takeExpired(System.nanoTime())) {
-      if (expired.isGone()) {
-        expired.finish(); // frees its --concurrent slot
-      } else {
-        reject(expired, ProxyError.WAIT_TIMEOUT);
-      }
-    }
-    scheduleExpiry();
+  // ---- the other nodes ----
+
+  private Behavior<Command> onPeerStatus(PeerStatus status, DispatcherState state) {
+    peers.onStatus(status);
+    long now = System.nanoTime();
+    board.update(status.from(), status.agents(), status.waiting(), status.waitingCount(), now);
+    roster.ejectedElsewhere(status.agents(), now);
+    state.statusArrived(now);
     return changed();
-  }
-
-  /** Wakes up at the earliest deadline of a waiting request. */
-  private void scheduleExpiry() {
-    if (waiting.isEmpty()) {
-      timers.cancel(ExpireWaiting.INSTANCE);
-      return;
-    }
-    long dueIn = waiting.nextDeadlineNanos() - System.nanoTime();
-    timers.startSingleTimer(
-        ExpireWaiting.INSTANCE, Duration.ofNanos(Math.max(dueIn, 0) + 1_000_000));
-  }
-
-  // ---- stopping ----
-
-  private Behavior<Command> onDrain(Drain drain) {
-    if (drainedReplies == null) {
-      drainedReplies = new ArrayList<>();
-      for (Exchange exchange : waiting.clear()) {
-        if (exchange.isGone()) {
-          exchange.finish();
-        } else {
-          reject(exchange, ProxyError.SHUTTING_DOWN);
-        }
-      }
-    }
-    drainedReplies.add(drain.replyTo());
-    replyIfDrained();
-    return changed();
-  }
-
-  private void replyIfDrained() {
-    if (drainedReplies != null && pool.busyCount() == 0 && !drainedReplies.isEmpty()) {
-      // Nothing left to serve here: the agents move to the other nodes (or wait for this one).
-      pool.workers().keySet().forEach(worker -> worker.tell(AgentWorker.Disconnect.INSTANCE));
-      drainedReplies.forEach(replyTo -> replyTo.tell(Done.getInstance()));
-      drainedReplies.clear();
-    }
   }
 
   // ---- views ----
 
+  private Peers.NodeCounts counts() {
+    return new Peers.NodeCounts(
+        pool.workerCount(), pool.availableIdle(System.nanoTime()), waiting.size());
+  }
+
   private Behavior<Command> onGetStats(GetStats get) {
-    get.replyTo()
-        .tell(new Stats(pool.workerCount(), pool.availableIdle(System.nanoTime()), waiting.size()));
-    return this;
+    Peers.NodeCounts counts = counts();
+    get.replyTo().tell(new Stats(counts.workers(), counts.idle(), counts.waiting()));
+    return Behaviors.same();
   }
 
   private Behavior<Command> onListNodes(ListNodes list) {
     List<ActorRef<Command>> all = new ArrayList<>();
     all.add(getContext().getSelf());
-    all.addAll(peers);
+    all.addAll(peers.known());
     list.replyTo().tell(new Nodes(all));
-    return this;
+    return Behaviors.same();
   }
 
   private Behavior<Command> onGetNodeView(GetNodeView get) {
@@ -1113,305 +575,22 @@ public final class Dispatcher extends AbstractBehavior<Dispatcher.Command> {
                 waiting.size(),
                 nodeTraffic.snapshot(),
                 System.nanoTime()));
-    return this;
+    return Behaviors.same();
   }
 
   private Behavior<Command> onGetPool(GetPool get) {
-    long now = System.nanoTime();
     Set<String> agentIds = new HashSet<>();
     pool.agents().forEach(agent -> agentIds.add(agent.id));
     board.agents().forEach(agent -> agentIds.add(agent.agentId()));
-    List<NodePool> nodes = new ArrayList<>();
-    int idle = pool.availableIdle(now);
-    if (settings.peers() == null) {
-      nodes.add(
-          new NodePool(
-              getContext().getSystem().address().toString(),
-              "Up",
-              true,
-              pool.workerCount(),
-              idle,
-              waiting.size()));
-    } else {
-      Map<Address, PeerBoard.Summary> known = board.summaries();
-      Address selfAddress = Cluster.get(getContext().getSystem()).selfMember().address();
-      for (Member member : Cluster.get(getContext().getSystem()).state().getMembers()) {
-        Address address = member.address();
-        boolean self = address.equals(selfAddress);
-        PeerBoard.Summary summary =
-            self
-                ? new PeerBoard.Summary(pool.workerCount(), idle, waiting.size())
-                : known.getOrDefault(address, new PeerBoard.Summary(0, 0, 0));
-        nodes.add(
-            new NodePool(
-                address.toString(),
-                member.status().toString(),
-                self,
-                summary.workers(),
-                summary.idle(),
-                summary.waiting()));
-      }
-    }
-    get.replyTo().tell(new PoolView(nodes, agentIds.size()));
-    return this;
+    get.replyTo().tell(new PoolView(peers.nodePools(counts()), agentIds.size()));
+    return Behaviors.same();
   }
 
-  // ---- the cluster ----
+  // ---- stopping ----
 
-  private Behavior<Command> onPeersListed(PeersListed listed) {
-    Set<ActorRef<Command>> live = new HashSet<>(listed.listing().getServiceInstances(KEY));
-    live.remove(getContext().getSelf());
-    board.retain(live);
-    PeerStatus status = currentStatus();
-    for (ActorRef<Command> peer : live) {
-      if (peers.add(peer)) {
-        getContext().getLog().info("Hub node {} joined the pool", peer.path().address());
-        peer.tell(status);
-      }
-    }
-    for (Iterator<ActorRef<Command>> it = peers.iterator(); it.hasNext(); ) {
-      ActorRef<Command> peer = it.next();
-      if (!live.contains(peer)) {
-        it.remove();
-        getContext().getLog().info("Hub node {} left the pool", peer.path().address());
-      }
-    }
-    return this;
-  }
-
-  /**
-   * A node stopped answering: offer it nothing more, fail the requests it serves for this node (502
-   * at once rather than when it is finally removed) and cancel those this node serves for it.
-   */
-  private Behavior<Command> onUnreachable(Unreachable unreachable) {
-    Address address = unreachable.event().member().address();
-    getContext().getLog().warn("Hub node {} is unreachable", address);
-    peers.removeIf(peer -> peer.path().address().equals(address));
-    board.retain(peers);
-    forwarded.forEach(
-        (request, at) -> {
-          if (at.equals(address)) {
-            request.tell(ForwardedRequest.PeerUnreachable.INSTANCE);
-          }
-        });
-    servedForPeers.forEach(
-        (request, at) -> {
-          if (at.equals(address)) {
-            request.tell(PeerRequest.Cancel.INSTANCE);
-          }
-        });
-    return this;
-  }
-
-  private Behavior<Command> onPeerStatus(PeerStatus status) {
-    if (peers.add(status.from())) {
-      // It saw this node before this node's listing showed it: answer in kind.
-      getContext().getLog().info("Hub node {} joined the pool", status.from().path().address());
-      status.from().tell(currentStatus());
-    }
-    long now = System.nanoTime();
-    board.update(status.from(), status.agents(), status.waiting(), status.waitingCount(), now);
-    long nowMillis = System.currentTimeMillis();
-    for (AgentSummary remote : status.agents()) {
-      LocalAgent agent = pool.agent(remote.agentId());
-      if (agent != null && remote.ejectedUntilMillis() > nowMillis) {
-        // Ejected there: out here too, so the agent is treated the same on every node.
-        agent.health.ejectedElsewhere(
-            now + (remote.ejectedUntilMillis() - nowMillis) * 1_000_000, now);
-      }
-    }
-    if (drainedReplies != null) {
-      return this;
-    }
-    // Idle workers here, requests waiting there: lend them, first in serving order first.
-    for (LocalAgent agent : new ArrayList<>(pool.agents())) {
-      if (agent.idle.isEmpty() || pool.unavailable(agent, now) != null) {
-        continue;
-      }
-      for (ActorRef<AgentWorker.Command> worker : new ArrayList<>(agent.idle)) {
-        WorkerProfile profile = pool.profile(worker);
-        PeerBoard.PeerWaiter remote = board.firstWaiter(profile);
-        if (remote == null) {
-          break;
-        }
-        pool.markBusy(worker);
-        lend(worker, profile, remote, null);
-      }
-    }
-    return changed();
-  }
-
-  private void lend(
-      ActorRef<AgentWorker.Command> worker,
-      WorkerProfile profile,
-      PeerBoard.PeerWaiter remote,
-      Waiter rival) {
-    long loan = ++lastLoan;
-    loans.put(loan, new Loan(worker, profile));
-    board.remove(remote);
-    timers.startSingleTimer(new LoanExpired(loan), new LoanExpired(loan), LOAN_TIMEOUT);
-    remote.peer().tell(new Lend(getContext().getSelf(), loan, profile, rival));
-  }
-
-  private Behavior<Command> onLend(Lend lend) {
-    Exchange exchange =
-        drainedReplies == null ? waiting.first(e -> lend.profile().accepts(e.demand())) : null;
-    if (exchange != null
-        && lend.rival() != null
-        && lend.rival().before(exchange.traits().priority(), sinceMillis(exchange))) {
-      exchange = null; // the lender's own request comes first
-    }
-    if (exchange == null) {
-      lend.lender().tell(new LoanReturned(lend.loan()));
-      return this;
-    }
-    waiting.remove(exchange);
-    counted(exchange, System.nanoTime());
-    forward(exchange, lend.lender(), lend.loan(), lend.profile().agentId());
-    return changed();
-  }
-
-  private Behavior<Command> onLoanBack(long number) {
-    timers.cancel(new LoanExpired(number));
-    Loan loan = loans.remove(number);
-    return loan == null ? this : workerFree(loan.worker());
-  }
-
-  private Behavior<Command> onOffer(Offer offer) {
-    long now = System.nanoTime();
-    ActorRef<AgentWorker.Command> worker = null;
-    Loan loan = offer.loan() == 0 ? null : loans.remove(offer.loan());
-    if (loan != null) {
-      timers.cancel(new LoanExpired(offer.loan()));
-      worker = loan.worker();
-    } else if (drainedReplies == null) {
-      Demand demand = offer.request().demand();
-      LocalAgent wanted = offer.agentId() == null ? null : pool.agent(offer.agentId());
-      if (wanted != null
-          && !wanted.idle.isEmpty()
-          && wanted.profile.accepts(demand)
-          && pool.unavailable(wanted, now) == null) {
-        worker = pool.idleOf(wanted);
-      } else {
-        worker = pool.firstIdle(demand, null, now);
-      }
-      if (worker != null) {
-        pool.markBusy(worker);
-      }
-    }
-    WorkerProfile profile = worker == null ? null : pool.profile(worker);
-    if (profile == null) {
-      offer.origin().tell(ForwardedRequest.Declined.INSTANCE);
-      return this;
-    }
-    CompletableFuture<Source<ByteString, NotUsed>> body = new CompletableFuture<>();
-    Exchange exchange =
-        PeerHttp.exchange(
-            offer.request(),
-            Source.completionStageSource(body).mapMaterializedValue(m -> NotUsed.getInstance()));
-    ActorRef<PeerRequest.Command> served =
-        getContext()
-            .spawnAnonymous(
-                PeerRequest.create(
-                    exchange, body, offer.origin(), profile, settings.peers().inlineBodyLimit()));
-    servedForPeers.put(served, offer.origin().path().address());
-    getContext().watchWith(served, new PeerRequestEnded(served));
-    pool.agentOf(worker).traffic.started(now);
-    worker.tell(new AgentWorker.Assign(exchange));
-    return changed();
-  }
-
-  private void forward(Exchange exchange, ActorRef<Command> peer, long loan, String agentId) {
-    getContext()
-        .getLog()
-        .debug(
-            "Request {} {} goes to hub node {}",
-            exchange.method(),
-            exchange.target(),
-            peer.path().address());
-    ActorRef<ForwardedRequest.Command> request =
-        getContext()
-            .spawnAnonymous(
-                ForwardedRequest.create(
-                    exchange,
-                    getContext().getSelf(),
-                    peer,
-                    loan,
-                    agentId,
-                    settings.peers().inlineBodyLimit()));
-    forwarded.put(request, peer.path().address());
-    getContext().watchWith(request, new ForwardedEnded(request));
-  }
-
-  /** Schedules telling the other nodes about a change here, at most once per status interval. */
-  private Behavior<Command> changed() {
-    if (settings.peers() != null && !timers.isTimerActive(PublishStatus.INSTANCE)) {
-      timers.startSingleTimer(
-          PublishStatus.INSTANCE, PublishStatus.INSTANCE, settings.peers().statusInterval());
-    }
-    return this;
-  }
-
-  private Behavior<Command> onPublishStatus() {
-    // Sent even when it looks unchanged: a peer counts off what it takes from its copy, so a worker
-    // that went busy and idle again must be announced again.
-    PeerStatus status = currentStatus();
-    peers.forEach(peer -> peer.tell(status));
-    return this;
-  }
-
-  private PeerStatus currentStatus() {
-    List<AgentSummary> agents = pool.summaries(System.nanoTime());
-    if (drainedReplies != null) {
-      // A stopping node offers nothing to the others.
-      agents = agents.stream().map(Dispatcher::offeringNothing).toList();
-    }
-    List<Waiter> shown = new ArrayList<>();
-    for (Exchange exchange : waiting.firstLive(WAITERS_SHOWN)) {
-      shown.add(waiterOf(exchange));
-    }
-    return new PeerStatus(getContext().getSelf(), agents, shown, waiting.size());
-  }
-
-  private static AgentSummary offeringNothing(AgentSummary a) {
-    return new AgentSummary(
-        a.agentId(),
-        a.name(),
-        a.tokenId(),
-        a.acceptance(),
-        a.weight(),
-        a.ramp(),
-        a.workers(),
-        0,
-        a.busy(),
-        "draining",
-        a.latencyMs(),
-        a.load(),
-        a.requestsLastMinute(),
-        a.bytesLastMinute(),
-        a.ejectedUntilMillis());
-  }
-
-  private static Waiter waiterOf(Exchange exchange) {
-    return exchange == null
-        ? null
-        : new Waiter(exchange.demand(), exchange.traits().priority(), sinceMillis(exchange));
-  }
-
-  private static long sinceMillis(Exchange exchange) {
-    return System.currentTimeMillis() - (System.nanoTime() - exchange.createdNanos()) / 1_000_000;
-  }
-
-  private void reject(Exchange exchange, ProxyError error) {
-    respond(exchange, error.response());
-  }
-
-  private void respond(Exchange exchange, HttpResponse response) {
-    getContext()
-        .getLog()
-        .debug(
-            "Request {} {} rejected: {}", exchange.method(), exchange.target(), response.status());
-    exchange.respond(response);
-    exchange.finish();
+  private Behavior<Command> onDrain(Drain drain) {
+    peers.stopOffering();
+    matching.refuseAllWaiting(ProxyError.SHUTTING_DOWN);
+    return new Draining(getContext(), this, matching, pool, peers).onDrain(drain);
   }
 }

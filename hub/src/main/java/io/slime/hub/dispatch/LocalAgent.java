@@ -1,7 +1,8 @@
 package io.slime.hub.dispatch;
 
-import io.slime.hub.cluster.AgentControl;
 import io.slime.hub.health.PassiveHealth;
+import io.slime.hub.model.WorkerProfile;
+import io.slime.hub.replicated.AgentControl;
 import io.slime.hub.stats.AgentTraffic;
 import io.slime.hub.worker.AgentWorker;
 import io.slime.shared.agent.AgentReport;

@@ -1,6 +1,6 @@
 package io.slime.hub.dispatch;
 
-import io.slime.hub.CborSerializable;
+import io.slime.hub.model.CborSerializable;
 import io.slime.hub.stats.TrafficSnapshot;
 import io.slime.shared.agent.AgentReport;
 import java.util.List;
@@ -13,7 +13,7 @@ import java.util.Map;
  * @param traffic the requests applications sent to this node
  */
 public record NodeView(String node, int waiting, TrafficSnapshot traffic, List<Agent> agents)
-    implements CborSerializable {
+    implements Dispatcher.PeerMessage {
 
   /**
    * One agent's workers on the node.

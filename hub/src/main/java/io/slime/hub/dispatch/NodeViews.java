@@ -1,5 +1,6 @@
 package io.slime.hub.dispatch;
 
+import io.slime.hub.model.WorkerProfile;
 import io.slime.hub.stats.TrafficSnapshot;
 import io.slime.hub.worker.AgentWorker;
 import io.slime.shared.agent.AgentTerms;

@@ -1,9 +1,9 @@
 package io.slime.hub.dispatch;
 
-import io.slime.hub.cluster.AgentControl;
-import io.slime.hub.cluster.AgentSummary;
-import io.slime.hub.cluster.PeerBoard;
 import io.slime.hub.health.PassiveHealth;
+import io.slime.hub.model.Demand;
+import io.slime.hub.model.WorkerProfile;
+import io.slime.hub.replicated.AgentControl;
 import io.slime.hub.stats.AgentTrafficRegistry;
 import io.slime.hub.worker.AgentWorker;
 import io.slime.shared.agent.AgentTerms;

@@ -1,6 +1,6 @@
 package io.slime.hub.dispatch;
 
-import io.slime.hub.http.ProxyError;
+import io.slime.hub.model.ProxyError;
 import io.slime.shared.agent.Labels;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

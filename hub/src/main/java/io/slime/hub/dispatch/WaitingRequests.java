@@ -1,5 +1,6 @@
 package io.slime.hub.dispatch;
 
+import io.slime.hub.model.Job;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -20,10 +21,10 @@ import java.util.function.Predicate;
  * about through {@link #remove}.
  */
 final class WaitingRequests {
-  private final ArrayDeque<Exchange>[] byPriority;
+  private final ArrayDeque<Job>[] byPriority;
   // Lazily cleaned: a request taken out stays here until it comes up or the heap is rebuilt.
-  private PriorityQueue<Exchange> byDeadline;
-  private final Set<Exchange> queued = Collections.newSetFromMap(new IdentityHashMap<>());
+  private PriorityQueue<Job> byDeadline;
+  private final Set<Job> queued = Collections.newSetFromMap(new IdentityHashMap<>());
   private int size;
   private final long maxWaitNanos;
 
@@ -46,18 +47,18 @@ final class WaitingRequests {
   }
 
   /** Queues a request; {@code first} puts it ahead of its priority's others (it waited already). */
-  void add(Exchange exchange, boolean first) {
-    ArrayDeque<Exchange> queue = byPriority[exchange.traits().priority()];
+  void add(Job job, boolean first) {
+    ArrayDeque<Job> queue = byPriority[job.request().traits().priority()];
     if (first) {
-      queue.addFirst(exchange);
+      queue.addFirst(job);
     } else {
-      queue.addLast(exchange);
+      queue.addLast(job);
     }
-    byDeadline.add(exchange);
-    queued.add(exchange);
+    byDeadline.add(job);
+    queued.add(job);
     size++;
     if (byDeadline.size() > 2 * size + 1024) {
-      PriorityQueue<Exchange> rebuilt = newDeadlineHeap();
+      PriorityQueue<Job> rebuilt = newDeadlineHeap();
       rebuilt.addAll(queued);
       byDeadline = rebuilt;
     }
@@ -67,8 +68,8 @@ final class WaitingRequests {
    * Takes out the first live request, in serving order, that {@code accepts} lets through; null
    * when there is none. Requests whose application left are dropped on the way.
    */
-  Exchange takeFirst(Predicate<Exchange> accepts) {
-    Exchange found = first(accepts);
+  Job takeFirst(Predicate<Job> accepts) {
+    Job found = first(accepts);
     if (found != null) {
       remove(found);
     }
@@ -76,15 +77,15 @@ final class WaitingRequests {
   }
 
   /** The first live request, in serving order, that {@code accepts} lets through, left in place. */
-  Exchange first(Predicate<Exchange> accepts) {
+  Job first(Predicate<Job> accepts) {
     for (int p = byPriority.length - 1; p >= 0; p--) {
-      for (Iterator<Exchange> it = byPriority[p].iterator(); it.hasNext(); ) {
-        Exchange exchange = it.next();
-        if (exchange.isGone()) {
+      for (Iterator<Job> it = byPriority[p].iterator(); it.hasNext(); ) {
+        Job job = it.next();
+        if (job.slot().isGone()) {
           continue; // its Abandon is on the way and removes it
         }
-        if (accepts.test(exchange)) {
-          return exchange;
+        if (accepts.test(job)) {
+          return job;
         }
       }
     }
@@ -92,23 +93,23 @@ final class WaitingRequests {
   }
 
   /** Takes a request out; false when it was not waiting (any more). */
-  boolean remove(Exchange exchange) {
-    if (!queued.remove(exchange)) {
+  boolean remove(Job job) {
+    if (!queued.remove(job)) {
       return false;
     }
-    byPriority[exchange.traits().priority()].remove(exchange);
+    byPriority[job.request().traits().priority()].remove(job);
     size--;
     return true;
   }
 
   /** Takes out and returns every request whose deadline has passed. */
-  List<Exchange> takeExpired(long nowNanos) {
-    List<Exchange> expired = new ArrayList<>();
+  List<Job> takeExpired(long nowNanos) {
+    List<Job> expired = new ArrayList<>();
     dropTakenHeads();
     while (!byDeadline.isEmpty() && nowNanos - deadline(byDeadline.peek()) >= 0) {
-      Exchange exchange = byDeadline.poll();
-      if (remove(exchange)) {
-        expired.add(exchange);
+      Job job = byDeadline.poll();
+      if (remove(job)) {
+        expired.add(job);
       }
       dropTakenHeads();
     }
@@ -122,9 +123,9 @@ final class WaitingRequests {
   }
 
   /** Its own deadline, or the hub's bound when that comes first. */
-  private long deadline(Exchange exchange) {
-    long capped = exchange.createdNanos() + maxWaitNanos;
-    return capped - exchange.deadlineNanos() < 0 ? capped : exchange.deadlineNanos();
+  private long deadline(Job job) {
+    long capped = job.request().createdNanos() + maxWaitNanos;
+    return capped - job.request().deadlineNanos() < 0 ? capped : job.request().deadlineNanos();
   }
 
   private void dropTakenHeads() {
@@ -133,20 +134,20 @@ final class WaitingRequests {
     }
   }
 
-  private PriorityQueue<Exchange> newDeadlineHeap() {
+  private PriorityQueue<Job> newDeadlineHeap() {
     return new PriorityQueue<>(Comparator.comparingLong(this::deadline));
   }
 
   /** Up to {@code max} live requests in serving order. */
-  List<Exchange> firstLive(int max) {
-    List<Exchange> out = new ArrayList<>();
+  List<Job> firstLive(int max) {
+    List<Job> out = new ArrayList<>();
     for (int p = byPriority.length - 1; p >= 0 && out.size() < max; p--) {
-      for (Exchange exchange : byPriority[p]) {
+      for (Job job : byPriority[p]) {
         if (out.size() == max) {
           break;
         }
-        if (!exchange.isGone()) {
-          out.add(exchange);
+        if (!job.slot().isGone()) {
+          out.add(job);
         }
       }
     }
@@ -154,9 +155,9 @@ final class WaitingRequests {
   }
 
   /** Takes out every request, for a hub that stops. */
-  List<Exchange> clear() {
-    List<Exchange> all = new ArrayList<>();
-    for (ArrayDeque<Exchange> queue : byPriority) {
+  List<Job> clear() {
+    List<Job> all = new ArrayList<>();
+    for (ArrayDeque<Job> queue : byPriority) {
       all.addAll(queue);
       queue.clear();
     }

@@ -1,6 +1,7 @@
 package io.slime.hub.http;
 
-import io.slime.hub.dispatch.Exchange;
+import io.slime.hub.model.ProxyError;
+import io.slime.hub.model.ResponseSlot;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -14,7 +15,7 @@ import scala.concurrent.ExecutionContext;
 /**
  * The {@code --concurrent N} limit: at most N application requests active at once; more wait in
  * arrival order for a slot, within the same bounds as requests waiting for a worker. A request
- * holds its slot until its exchange is finished, streamed body included.
+ * holds its slot until its {@link ResponseSlot} is finished, streamed body included.
  */
 final class AdmissionGate {
   private int limit;
@@ -26,7 +27,7 @@ final class AdmissionGate {
   private int active;
 
   private record Waiter(
-      Exchange exchange, CompletableFuture<ProxyError> admitted, Cancellable timeout) {}
+      ResponseSlot request, CompletableFuture<ProxyError> admitted, Cancellable timeout) {}
 
   AdmissionGate(
       int limit, int maxWaiting, Duration maxWait, Scheduler scheduler, ExecutionContext executor) {
@@ -38,10 +39,10 @@ final class AdmissionGate {
   }
 
   /**
-   * Completes with null once the exchange holds a slot (released when it finishes), or with the
+   * Completes with null once the request holds a slot (released when it finishes), or with the
    * error to answer when it could not get one.
    */
-  CompletionStage<ProxyError> admit(Exchange exchange) {
+  CompletionStage<ProxyError> admit(ResponseSlot request) {
     CompletableFuture<ProxyError> admitted = new CompletableFuture<>();
     synchronized (this) {
       if (active < limit) {
@@ -52,14 +53,14 @@ final class AdmissionGate {
         Cancellable timeout =
             scheduler.scheduleOnce(
                 scala.concurrent.duration.Duration.fromNanos(maxWait.toNanos()),
-                () -> leave(exchange, ProxyError.WAIT_TIMEOUT),
+                () -> leave(request, ProxyError.WAIT_TIMEOUT),
                 executor);
-        waiters.add(new Waiter(exchange, admitted, timeout));
-        exchange.whenGone(() -> leave(exchange, null));
+        waiters.add(new Waiter(request, admitted, timeout));
+        request.waitWith(() -> leave(request, null));
         return admitted;
       }
     }
-    exchange.finished().whenComplete((ok, failure) -> release());
+    request.finished().whenComplete((ok, failure) -> release());
     admitted.complete(null);
     return admitted;
   }
@@ -79,16 +80,16 @@ final class AdmissionGate {
     }
     for (Waiter next : admitted) {
       next.timeout().cancel();
-      next.exchange().finished().whenComplete((ok, failure) -> release());
+      next.request().finished().whenComplete((ok, failure) -> release());
       next.admitted().complete(null);
     }
   }
 
-  private void leave(Exchange exchange, ProxyError error) {
+  private void leave(ResponseSlot request, ProxyError error) {
     Waiter left = null;
     synchronized (this) {
       for (Waiter w : waiters) {
-        if (w.exchange() == exchange) {
+        if (w.request() == request) {
           left = w;
           break;
         }
@@ -113,7 +114,7 @@ final class AdmissionGate {
       }
     }
     next.timeout().cancel();
-    next.exchange().finished().whenComplete((ok, failure) -> release());
+    next.request().finished().whenComplete((ok, failure) -> release());
     next.admitted().complete(null);
   }
 }

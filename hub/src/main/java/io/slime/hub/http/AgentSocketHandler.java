@@ -1,10 +1,11 @@
 package io.slime.hub.http;
 
-import io.slime.hub.Guardian;
-import io.slime.hub.cluster.RevokedTokens;
-import io.slime.hub.dispatch.Acceptance;
 import io.slime.hub.dispatch.Dispatcher;
-import io.slime.hub.dispatch.WorkerProfile;
+import io.slime.hub.model.Acceptance;
+import io.slime.hub.model.ProxyError;
+import io.slime.hub.model.WorkerProfile;
+import io.slime.hub.replicated.RevokedTokens;
+import io.slime.hub.worker.AgentWorker;
 import io.slime.shared.agent.AgentTerms;
 import io.slime.shared.agent.Labels;
 import io.slime.shared.protocol.SlimeHeaders;
@@ -50,20 +51,23 @@ final class AgentSocketHandler {
 
   private final TokenCodec tokens;
   private final RevokedTokens revoked;
-  private final ActorRef<Guardian.Command> guardian;
   private final ActorRef<Dispatcher.Command> dispatcher;
+  private final int inlineBodyLimit;
+  private final Duration cancelTimeout;
   private final Scheduler scheduler;
 
   AgentSocketHandler(
       TokenCodec tokens,
       RevokedTokens revoked,
-      ActorRef<Guardian.Command> guardian,
       ActorRef<Dispatcher.Command> dispatcher,
+      int inlineBodyLimit,
+      Duration cancelTimeout,
       Scheduler scheduler) {
     this.tokens = tokens;
     this.revoked = revoked;
-    this.guardian = guardian;
     this.dispatcher = dispatcher;
+    this.inlineBodyLimit = inlineBodyLimit;
+    this.cancelTimeout = cancelTimeout;
     this.scheduler = scheduler;
   }
 
@@ -163,8 +167,13 @@ final class AgentSocketHandler {
     }
     CompletionStage<Flow<Message, Message, NotUsed>> flow =
         AskPattern.ask(
-            guardian,
-            replyTo -> new Guardian.SpawnWorker(profile, heartbeatOf(request), replyTo),
+            dispatcher,
+            replyTo ->
+                new Dispatcher.SpawnWorker(
+                    profile,
+                    new AgentWorker.WorkerSettings(
+                        inlineBodyLimit, cancelTimeout, heartbeatOf(request)),
+                    replyTo),
             ASK_TIMEOUT,
             scheduler);
     return flow.thenApply(f -> upgrade.get().handleMessagesWith(f));

@@ -1,6 +1,7 @@
 package io.slime.hub.http;
 
-import io.slime.hub.dispatch.Exchange;
+import io.slime.hub.model.ProxyError;
+import io.slime.hub.model.ResponseSlot;
 import java.util.function.Consumer;
 
 /**
@@ -20,7 +21,7 @@ final class ClientConnection {
 
   final String clientIp;
   private int arrived;
-  private Exchange current;
+  private ResponseSlot current;
   private boolean closed;
   private Refusal refusal;
   private int switchRequest;
@@ -43,24 +44,24 @@ final class ClientConnection {
     return refusal != null && refusal.request() == n ? refusal : null;
   }
 
-  void track(Exchange exchange) {
+  void track(ResponseSlot request) {
     boolean gone;
     Refusal refused;
     synchronized (this) {
-      current = exchange;
+      current = request;
       gone = closed;
       refused = refusalOf(arrived);
     }
     if (refused != null) {
-      answer(exchange, refused);
+      answer(request, refused);
     } else if (gone) {
-      exchange.markGone();
+      request.markGone();
     }
   }
 
   /** Called by the guard: request {@code n} is refused, and nothing after it is read. */
   void refuse(int n, ProxyError error, String reason) {
-    Exchange serving;
+    ResponseSlot serving;
     Refusal refused = new Refusal(n, error, reason);
     synchronized (this) {
       refusal = refused;
@@ -71,9 +72,9 @@ final class ClientConnection {
     }
   }
 
-  private static void answer(Exchange exchange, Refusal refused) {
-    exchange.respond(refused.error().closingResponse(refused.reason()));
-    exchange.markGone();
+  private static void answer(ResponseSlot request, Refusal refused) {
+    request.answer(refused.error().closingResponse(refused.reason()));
+    request.markGone();
   }
 
   /**
@@ -121,14 +122,14 @@ final class ClientConnection {
   }
 
   void closed() {
-    Exchange exchange;
+    ResponseSlot request;
     synchronized (this) {
       closed = true;
-      exchange = current;
+      request = current;
       current = null;
     }
-    if (exchange != null && !exchange.isAnswered()) {
-      exchange.markGone();
+    if (request != null && !request.isAnswered()) {
+      request.markGone();
     }
   }
 }

@@ -2,15 +2,16 @@ package io.slime.hub.http;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
-import io.slime.hub.Guardian;
-import io.slime.hub.HubSettings;
-import io.slime.hub.admin.AdminApi;
-import io.slime.hub.cluster.ConcurrencyShare;
-import io.slime.hub.cluster.SharedState;
+import io.slime.hub.admin.AdminRoutes;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.limit.ClientRateLimiter;
 import io.slime.hub.metrics.MetricsEndpoint;
+import io.slime.hub.model.ProxyError;
+import io.slime.hub.peer.ConcurrencyShare;
+import io.slime.hub.replicated.SharedState;
 import io.slime.hub.stats.TrafficStats;
+import io.slime.hub.tls.ServerCertificate;
+import io.slime.hub.tls.TlsLayer;
 import io.slime.shared.log.LogThrottle;
 import io.slime.shared.protocol.SlimeHeaders;
 import io.slime.shared.token.TokenCodec;
@@ -29,6 +30,7 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.Http;
@@ -57,7 +59,8 @@ import org.slf4j.LoggerFactory;
  * head's bytes before Pekko's parser reads them and times heads, while each connection's end is
  * seen: a request still waiting when its connection closes has lost its application, and leaves the
  * queue or has its upstream call cancelled. Holds at most {@link ConnectionLimit} connections,
- * sized from the process's descriptor limit, and refuses more with 503 too-many-connections.
+ * sized from the process's descriptor limit, and refuses more with 503 too-many-connections. With
+ * {@code slime.hub.tls}, a {@link TlsLayer} below the guard decrypts each connection.
  */
 public final class FrontDoor {
   private static final Logger log = LoggerFactory.getLogger(FrontDoor.class);
@@ -83,10 +86,14 @@ public final class FrontDoor {
   private final Materializer materializer;
   private final ProxyHandler proxy;
   private final AgentSocketHandler agentSockets;
-  private final AdminApi admin;
-  private final MetricsEndpoint metrics;
+  private final AdminRoutes admin;
   private final ActorRef<Dispatcher.Command> dispatcher;
   private final ServerSettings serverSettings;
+
+  /** The certificate the port serves, or null when it speaks plain HTTP. */
+  private final ServerCertificate certificate;
+
+  private final TlsLayer tls;
   private ConnectionLimit limit;
 
   /** Open client connections (agents' included), each with when it ends. */
@@ -103,13 +110,21 @@ public final class FrontDoor {
       TokenCodec tokens,
       SharedState shared,
       ActorRef<Dispatcher.Command> dispatcher,
-      TrafficStats traffic,
-      ActorRef<Guardian.Command> guardian) {
+      TrafficStats traffic) {
     this.system = system;
     this.settings = settings;
     this.materializer = Materializer.matFromSystem(system);
     this.dispatcher = dispatcher;
     this.serverSettings = ServerSettings.create(system.classicSystem());
+    this.certificate = settings.tls().map(ServerCertificate::new).orElse(null);
+    this.tls =
+        certificate == null
+            ? null
+            : new TlsLayer(
+                certificate,
+                settings.clientHeadTimeout(),
+                system.classicSystem().scheduler(),
+                system.executionContext());
     AdmissionGate gate =
         settings.concurrent() == 0
             ? null
@@ -136,17 +151,25 @@ public final class FrontDoor {
     }
     this.proxy = new ProxyHandler(dispatcher, settings, gate, clientLimit, traffic, materializer);
     this.agentSockets =
-        new AgentSocketHandler(tokens, shared.revoked(), guardian, dispatcher, system.scheduler());
+        new AgentSocketHandler(
+            tokens,
+            shared.revoked(),
+            dispatcher,
+            settings.inlineBodyLimit(),
+            settings.cancelTimeout(),
+            system.scheduler());
     this.admin =
-        new AdminApi(
+        new AdminRoutes(
             settings.adminToken(),
             settings.traffic().statusRequiresToken(),
             config,
             tokens,
             dispatcher,
             shared,
-            system);
-    this.metrics = new MetricsEndpoint(dispatcher, system, settings.cluster().enabled());
+            system,
+            certificate,
+            new MetricsEndpoint(dispatcher, system, settings.cluster().enabled()),
+            settings.traffic().metricsRequireToken());
   }
 
   /**
@@ -156,6 +179,12 @@ public final class FrontDoor {
   public CompletionStage<Binding> bind() {
     try {
       limit = ConnectionLimit.size(settings.maxConnections(), settings.reservedDescriptors());
+      if (certificate != null) {
+        certificate.load();
+        certificate.watch(
+            system.classicSystem().scheduler(),
+            system.dispatchers().lookup(DispatcherSelector.blocking()));
+      }
     } catch (ConfigException e) {
       return CompletableFuture.failedStage(e);
     }
@@ -261,6 +290,7 @@ public final class FrontDoor {
             .atop(
                 BidiFlow.fromGraph(new HeadGuard(framer(), settings.clientHeadTimeout(), client)),
                 (notUsed, ended) -> ended)
+            .atop(tls == null ? BidiFlow.identity() : tls.connection(client.clientIp))
             .atop(BidiFlow.bidirectionalIdleTimeout(settings.clientIdleTimeout()));
     CompletionStage<Done> ended =
         connection.handleWith(handler.joinMat(layers, Keep.right()), materializer);
@@ -313,15 +343,10 @@ public final class FrontDoor {
     if (path.equals(SlimeHeaders.CONNECT_PATH)) {
       return agentSockets.handle(request, client.clientIp);
     }
-    if (path.startsWith(AdminApi.PREFIX)) {
+    if (path.startsWith(AdminRoutes.PREFIX)
+        || path.equals(AdminRoutes.STATUS_PATH)
+        || path.equals(MetricsEndpoint.PATH)) {
       return admin.handle(request, client.clientIp);
-    }
-    if (path.equals(MetricsEndpoint.PATH)) {
-      request.discardEntityBytes(materializer);
-      return metrics.scrape();
-    }
-    if (path.equals(AdminApi.STATUS_PATH)) {
-      return admin.status(request, client.clientIp);
     }
     request.discardEntityBytes(materializer);
     return CompletableFuture.completedFuture(ProxyError.RESERVED_PATH.response());

@@ -1,5 +1,6 @@
 package io.slime.hub.http;
 
+import io.slime.hub.model.ProxyError;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;

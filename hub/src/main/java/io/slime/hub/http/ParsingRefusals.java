@@ -1,5 +1,6 @@
 package io.slime.hub.http;
 
+import io.slime.hub.model.ProxyError;
 import org.apache.pekko.event.LoggingAdapter;
 import org.apache.pekko.http.ParsingErrorHandler;
 import org.apache.pekko.http.javadsl.model.HttpResponse;

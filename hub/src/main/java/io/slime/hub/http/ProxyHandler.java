@@ -1,11 +1,13 @@
 package io.slime.hub.http;
 
-import io.slime.hub.HubSettings;
-import io.slime.hub.dispatch.Demand;
 import io.slime.hub.dispatch.Dispatcher;
-import io.slime.hub.dispatch.Exchange;
-import io.slime.hub.dispatch.RequestTraits;
 import io.slime.hub.limit.ClientRateLimiter;
+import io.slime.hub.model.Demand;
+import io.slime.hub.model.Job;
+import io.slime.hub.model.ProxiedRequest;
+import io.slime.hub.model.ProxyError;
+import io.slime.hub.model.RequestTraits;
+import io.slime.hub.model.ResponseSlot;
 import io.slime.hub.stats.TrafficStats;
 import io.slime.shared.stream.SilenceTimeout;
 import java.nio.charset.StandardCharsets;
@@ -99,29 +101,30 @@ final class ProxyHandler {
             maxWait,
             policy.routing().policyFor(path, headers.protocol),
             headers.clientIp);
-    CompletableFuture<Exchange> created = new CompletableFuture<>();
-    RequestEntity entity =
-        counted(request.entity(), () -> created.thenAccept(e -> bodyStalled(e, client)));
-    Exchange exchange =
-        new Exchange(request.method().value(), target, path, headers.forwarded, entity, traits);
-    created.complete(exchange);
-    client.track(exchange);
-    exchange.finished().thenRun(() -> traffic.ended(System.nanoTime() - started));
+    ResponseSlot slot = new ResponseSlot();
+    RequestEntity entity = counted(request.entity(), () -> bodyStalled(slot, client));
+    Job job =
+        new Job(
+            ProxiedRequest.of(
+                request.method().value(), target, path, headers.forwarded, entity, traits),
+            slot);
+    client.track(slot);
+    slot.finished().thenRun(() -> traffic.ended(System.nanoTime() - started));
     if (gate == null) {
-      dispatcher.tell(new Dispatcher.Dispatch(exchange));
+      dispatcher.tell(new Dispatcher.Dispatch(job));
     } else {
-      gate.admit(exchange)
+      gate.admit(slot)
           .thenAccept(
               refused -> {
                 if (refused == null) {
-                  dispatcher.tell(new Dispatcher.Dispatch(exchange));
+                  dispatcher.tell(new Dispatcher.Dispatch(job));
                 } else {
-                  exchange.respond(refused.response());
-                  exchange.finish();
+                  slot.answer(refused.response());
+                  slot.finish();
                 }
               });
     }
-    return exchange.response().thenApply(response -> observed(response, started));
+    return slot.response().thenApply(response -> observed(response, started));
   }
 
   /**
@@ -201,12 +204,12 @@ final class ProxyHandler {
    * The upload stopped while the hub was reading it: answered 408 if nothing was answered yet, and
    * treated as an application gone away, so its worker cancels the upstream call and is free.
    */
-  private void bodyStalled(Exchange exchange, ClientConnection client) {
+  private void bodyStalled(ResponseSlot slot, ClientConnection client) {
     String reason =
         "no request body bytes came for " + settings.clientBodyTimeout().toMillis() + " ms";
     log.warn("Gave up a request from {}: {}", client.clientIp, reason);
-    exchange.respond(ProxyError.REQUEST_TIMEOUT.closingResponse(reason));
-    exchange.markGone();
+    slot.answer(ProxyError.REQUEST_TIMEOUT.closingResponse(reason));
+    slot.markGone();
   }
 
   /** Constant time, so the password cannot be guessed byte by byte from response times. */

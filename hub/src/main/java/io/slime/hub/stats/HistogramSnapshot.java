@@ -1,8 +1,6 @@
 package io.slime.hub.stats;
 
-import io.slime.hub.CborSerializable;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import io.slime.hub.model.CborSerializable;
 
 /**
  * A {@link Histogram}'s counts at one moment, as they travel between nodes.
@@ -60,19 +58,5 @@ public record HistogramSnapshot(long[] counts, long[] exported, long sumNanos)
       }
     }
     return Histogram.upperMillis(counts.length - 1);
-  }
-
-  /** Count, p50, p90 and p99 in milliseconds, for the admin API. */
-  public Map<String, Object> summary() {
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("count", count());
-    out.put("p50Ms", round(quantileMillis(0.5)));
-    out.put("p90Ms", round(quantileMillis(0.9)));
-    out.put("p99Ms", round(quantileMillis(0.99)));
-    return out;
-  }
-
-  private static double round(double millis) {
-    return Math.round(millis * 1000) / 1000.0;
   }
 }

@@ -1,7 +1,6 @@
 package io.slime.hub.stats;
 
-import io.slime.hub.CborSerializable;
-import java.util.LinkedHashMap;
+import io.slime.hub.model.CborSerializable;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -57,25 +56,5 @@ public record TrafficSnapshot(
       n += c;
     }
     return n;
-  }
-
-  /** The JSON shape of the admin API's stats. */
-  public Map<String, Object> toJson() {
-    Map<String, Object> statuses = new LinkedHashMap<>();
-    String[] names = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
-    for (int i = 0; i < names.length; i++) {
-      statuses.put(names[i], byClass[i]);
-    }
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("requests", requests());
-    out.put("statuses", statuses);
-    out.put("errors", errors);
-    out.put("bytesIn", bytesIn);
-    out.put("bytesOut", bytesOut);
-    out.put("retries", retries);
-    out.put("waitTime", waitTime.summary());
-    out.put("latency", latency.summary());
-    out.put("duration", duration.summary());
-    return out;
   }
 }

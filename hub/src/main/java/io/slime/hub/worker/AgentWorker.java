@@ -1,9 +1,10 @@
 package io.slime.hub.worker;
 
-import io.slime.hub.dispatch.Dispatcher;
-import io.slime.hub.dispatch.Exchange;
-import io.slime.hub.dispatch.WorkerProfile;
-import io.slime.hub.http.ProxyError;
+import io.slime.hub.model.Job;
+import io.slime.hub.model.Outcome;
+import io.slime.hub.model.ProxyError;
+import io.slime.hub.model.ResponseSlot;
+import io.slime.hub.model.WorkerProfile;
 import io.slime.hub.stats.AgentTraffic;
 import io.slime.shared.agent.AgentReport;
 import io.slime.shared.protocol.Frame;
@@ -30,17 +31,17 @@ import org.apache.pekko.util.ByteString;
  * its response back to the application.
  *
  * <p>States: {@link #opening()} until the socket runs, {@link #idle()} (the dispatcher holds it),
- * {@link #busy} with one exchange, {@link #cancelling} after the application went away until the
- * agent confirms, and {@link #closing()} until the dispatcher has forgotten it. Talks to the {@link
- * Dispatcher}; its frames come from the socket's {@link FrameTransport}; body bytes never pass
- * through it.
+ * {@link #busy} with one job (it holds the job's {@link ResponseSlot}), {@link #cancelling} after
+ * the application went away until the agent confirms, and {@link #closing()} until the dispatcher
+ * has forgotten it. Reports to the dispatcher ({@link Report}); its frames come from the socket's
+ * {@link FrameTransport}; body bytes never pass through it.
  */
 public final class AgentWorker {
 
   public sealed interface Command {}
 
-  /** Carry this request. */
-  public record Assign(Exchange exchange) implements Command {}
+  /** Carry this request: the worker takes its slot over as it receives it. */
+  public record Assign(Job job) implements Command {}
 
   /** The same agent worker connected again: this connection is stale. */
   public enum Replace implements Command {
@@ -59,6 +60,35 @@ public final class AgentWorker {
   public enum Released implements Command {
     INSTANCE
   }
+
+  /** What a worker tells the dispatcher. */
+  public sealed interface Report {}
+
+  /** The worker's connection opened and it is idle. */
+  public record Joined(ActorRef<Command> worker, WorkerProfile profile) implements Report {}
+
+  /** The worker finished its request and is idle again; {@code outcome} judges its agent. */
+  public record Idle(ActorRef<Command> worker, Outcome outcome) implements Report {
+    public Idle(ActorRef<Command> worker) {
+      this(worker, Outcome.NEUTRAL);
+    }
+  }
+
+  /** The worker's connection closed; it waits for {@link Released}. */
+  public record Left(ActorRef<Command> worker) implements Report {}
+
+  /** The worker passed on its agent's report (its upstream's health, its machine's load). */
+  public record Reported(ActorRef<Command> worker, AgentReport report) implements Report {}
+
+  /**
+   * The worker failed {@code job} before any of the answer reached the application, and hands it
+   * back: to try once more elsewhere if it may be, else to answer {@code error}. Sent while the
+   * worker still counts busy, so it is never the one chosen.
+   */
+  public record Failed(Job job, String failedAgent, HttpResponse error) implements Report {}
+
+  /** The worker could not take {@code job} (its connection closed): serve it first elsewhere. */
+  public record Bounced(Job job) implements Report {}
 
   private record WrappedInbound(InboundEvent event) implements Command {}
 
@@ -83,19 +113,19 @@ public final class AgentWorker {
   private static final Duration OPEN_TIMEOUT = Duration.ofSeconds(10);
 
   /**
-   * The exchange a busy worker carries; {@code requestBody} stops a streamed body, else null;
-   * {@code status} is the upstream's, once it answered.
+   * The job a busy worker carries; {@code requestBody} stops a streamed body, else null; {@code
+   * status} is the upstream's, once it answered.
    */
   private static final class Ongoing {
     final int n;
-    final Exchange exchange;
+    final Job job;
     final SharedKillSwitch requestBody;
     final long startedNanos = System.nanoTime();
     int status;
 
-    Ongoing(int n, Exchange exchange, SharedKillSwitch requestBody) {
+    Ongoing(int n, Job job, SharedKillSwitch requestBody) {
       this.n = n;
-      this.exchange = exchange;
+      this.job = job;
       this.requestBody = requestBody;
     }
 
@@ -103,8 +133,8 @@ public final class AgentWorker {
       return n;
     }
 
-    Exchange exchange() {
-      return exchange;
+    ResponseSlot slot() {
+      return job.slot();
     }
 
     void stopRequestBody() {
@@ -113,15 +143,15 @@ public final class AgentWorker {
       }
     }
 
-    Dispatcher.Outcome outcome() {
-      return status >= 500 ? Dispatcher.Outcome.SERVER_ERROR : Dispatcher.Outcome.SUCCESS;
+    Outcome outcome() {
+      return status >= 500 ? Outcome.SERVER_ERROR : Outcome.SUCCESS;
     }
   }
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
   private final WorkerProfile profile;
-  private final ActorRef<Dispatcher.Command> dispatcher;
+  private final ActorRef<Report> dispatcher;
   private final FrameTransport transport;
   private final WorkerSettings settings;
   private final AgentTraffic traffic;
@@ -134,7 +164,7 @@ public final class AgentWorker {
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
       WorkerProfile profile,
-      ActorRef<Dispatcher.Command> dispatcher,
+      ActorRef<Report> dispatcher,
       WorkerSettings settings,
       AgentTraffic traffic) {
     this.context = context;
@@ -163,7 +193,7 @@ public final class AgentWorker {
    */
   public static Behavior<Command> create(
       WorkerProfile profile,
-      ActorRef<Dispatcher.Command> dispatcher,
+      ActorRef<Report> dispatcher,
       WorkerSettings settings,
       AgentTraffic traffic,
       ActorRef<Flow<Message, Message, NotUsed>> flowTo) {
@@ -203,9 +233,9 @@ public final class AgentWorker {
 
   private Behavior<Command> onOpened() {
     timers.cancel(OpenTimedOut.INSTANCE);
-    dispatcher.tell(new Dispatcher.WorkerJoined(context.getSelf(), profile));
+    dispatcher.tell(new Joined(context.getSelf(), profile));
     if (earlyReport != null) {
-      dispatcher.tell(new Dispatcher.WorkerReported(context.getSelf(), earlyReport));
+      dispatcher.tell(new Reported(context.getSelf(), earlyReport));
     }
     return idle();
   }
@@ -233,12 +263,12 @@ public final class AgentWorker {
   }
 
   private Behavior<Command> onAssign(Assign assign) {
-    Exchange exchange = assign.exchange();
+    Job job = assign.job();
     int n = ++exchangeCounter;
     SharedKillSwitch requestBody = null;
     boolean sent;
-    if (ExchangeFrames.isInline(exchange, settings.inlineBodyLimit())) {
-      Frame.RequestStart whole = ExchangeFrames.inlineRequest(n, exchange);
+    if (ExchangeFrames.isInline(job.request(), settings.inlineBodyLimit())) {
+      Frame.RequestStart whole = ExchangeFrames.inlineRequest(n, job.request());
       traffic.bytes(whole.body().size(), true);
       sent = transport.send(whole);
     } else {
@@ -246,18 +276,24 @@ public final class AgentWorker {
       sent =
           transport.send(
               ExchangeFrames.request(
-                  n, exchange, requestBody, bytes -> traffic.bytes(bytes, true)));
+                  n, job.request(), requestBody, bytes -> traffic.bytes(bytes, true)));
     }
     if (!sent) {
-      dispatcher.tell(new Dispatcher.Redispatch(exchange));
+      dispatcher.tell(new Bounced(job)); // never taken: the slot still waits
       return closing();
     }
     context
         .getLog()
-        .debug("Worker {} carries {} {}", profile.slot(), exchange.method(), exchange.target());
+        .debug(
+            "Worker {} carries {} {}",
+            profile.slot(),
+            job.request().method(),
+            job.request().target());
     ActorRef<Command> self = context.getSelf();
-    exchange.whenGone(() -> self.tell(new ClientGone(n)));
-    return busy(new Ongoing(n, exchange, requestBody), false);
+    if (!job.slot().assign(() -> self.tell(new ClientGone(n)))) {
+      self.tell(new ClientGone(n)); // nothing to carry any more: the application left
+    }
+    return busy(new Ongoing(n, job, requestBody), false);
   }
 
   private Behavior<Command> busy(Ongoing ongoing, boolean answered) {
@@ -286,16 +322,16 @@ public final class AgentWorker {
       ongoing.status = head.status();
       traffic.answered(head.status(), System.nanoTime() - ongoing.startedNanos);
       traffic.bytes(head.body().size(), false);
+      Source<ByteString, NotUsed> body = watched(ongoing, started.body());
       HttpResponse response =
-          ExchangeFrames.response(
-              head, watched(ongoing, started.body()), profile.agentName(), isHead(ongoing));
+          ExchangeFrames.response(head, body, profile.agentName(), isHead(ongoing));
       if (!head.last()) {
-        ongoing.exchange().respond(response);
+        answer(ongoing, response, body);
         return busy(ongoing, true);
       }
       // Idle first: the application may send its next request the moment it has this answer.
       Behavior<Command> next = idleAgain(ongoing, ongoing.outcome());
-      ongoing.exchange().respond(response);
+      answer(ongoing, response, body);
       return next;
     }
     if (event instanceof InboundEvent.BodyEnded ended && ended.exchange() == ongoing.n()) {
@@ -305,10 +341,11 @@ public final class AgentWorker {
         && signal.frame() instanceof Frame.Failure failure
         && failure.exchange() == ongoing.n()) {
       // Once answered, the body already failed, which aborts the application's connection.
+      Job charged = charged(ongoing.job, failure.kind());
       if (!answered) {
-        answerFailure(ongoing.exchange(), failure);
+        answerFailure(charged, failure);
       }
-      return idleAgain(ongoing, outcomeOf(ongoing.exchange(), failure.kind()));
+      return idleAgain(ongoing, charged == ongoing.job ? Outcome.NEUTRAL : Outcome.FAILED);
     }
     if (event instanceof InboundEvent.Notice notice) {
       return onNotice(notice) ? Behaviors.same() : lose(ongoing, answered);
@@ -328,7 +365,7 @@ public final class AgentWorker {
    * the dispatcher's retry (once, by its rules) when another attempt may help and the agent did not
    * already send the request twice, else at once.
    */
-  private void answerFailure(Exchange exchange, Frame.Failure failure) {
+  private void answerFailure(Job job, Frame.Failure failure) {
     ProxyError error = errorOf(failure.kind());
     traffic.stats().error(error.code());
     HttpResponse answer = error.response(failure.reason());
@@ -339,10 +376,11 @@ public final class AgentWorker {
                 || failure.kind() == Frame.Failure.Kind.CANCELLED);
     if (retryable) {
       // Before turning idle, so the retry cannot land on this worker again.
-      dispatcher.tell(new Dispatcher.Retry(exchange, profile.agentId(), answer));
+      job.slot().handBack();
+      dispatcher.tell(new Failed(job, profile.agentId(), answer));
     } else {
-      exchange.respond(answer);
-      exchange.finish();
+      job.slot().answer(answer);
+      job.slot().finish();
     }
   }
 
@@ -356,24 +394,33 @@ public final class AgentWorker {
   }
 
   /**
-   * What a failure says of the agent's health: the upstream's failures count, once per request and
-   * agent; a request the agent refused, or one cancelled, says nothing.
+   * The job with this failure charged to the agent's health, or the same job when it says nothing
+   * of it: the upstream's failures count, once per request and agent; a request the agent refused,
+   * or one cancelled, says nothing.
    */
-  private Dispatcher.Outcome outcomeOf(Exchange exchange, Frame.Failure.Kind kind) {
+  private Job charged(Job job, Frame.Failure.Kind kind) {
     boolean upstreamFailed =
         kind == Frame.Failure.Kind.UNREACHABLE
             || kind == Frame.Failure.Kind.MALFORMED
             || kind == Frame.Failure.Kind.TIMEOUT;
-    return upstreamFailed && exchange.chargeFailure(profile.agentId())
-        ? Dispatcher.Outcome.FAILED
-        : Dispatcher.Outcome.NEUTRAL;
+    return upstreamFailed && job.request().chargesFailureTo(profile.agentId())
+        ? job.with(job.request().chargedTo(profile.agentId()))
+        : job;
+  }
+
+  /** The worker's answer to the application; a response without a streamed body ends here. */
+  private static void answer(Ongoing ongoing, HttpResponse response, Source<ByteString, ?> body) {
+    ongoing.slot().answer(response);
+    if (body == null) {
+      ongoing.slot().finish();
+    }
   }
 
   /** Passes the agent's report on; false when it is not one, which breaks the protocol. */
   private boolean onNotice(InboundEvent.Notice notice) {
     AgentReport report = reportOf(notice);
     if (report != null) {
-      dispatcher.tell(new Dispatcher.WorkerReported(context.getSelf(), report));
+      dispatcher.tell(new Reported(context.getSelf(), report));
     }
     return report != null;
   }
@@ -399,7 +446,7 @@ public final class AgentWorker {
     context.getLog().debug("Worker {}: application went away, cancelling", profile.slot());
     ongoing.stopRequestBody();
     transport.send(new Frame.Cancel(ongoing.n()));
-    ongoing.exchange().finish();
+    ongoing.slot().finish();
     timers.startSingleTimer(new CancelTimedOut(ongoing.n()), settings.cancelTimeout());
     return cancelling(ongoing);
   }
@@ -433,7 +480,7 @@ public final class AgentWorker {
     if (event.endsExchange(ongoing.n())) {
       timers.cancel(new CancelTimedOut(ongoing.n()));
       transport.discard(ongoing.n());
-      return idleAgain(ongoing, Dispatcher.Outcome.NEUTRAL);
+      return idleAgain(ongoing, Outcome.NEUTRAL);
     }
     if (event instanceof InboundEvent.Notice notice) {
       return onNotice(notice) ? Behaviors.same() : closing();
@@ -446,16 +493,16 @@ public final class AgentWorker {
 
   private Behavior<Command> onAssignWhileBusy(Assign assign) {
     context.getLog().error("Worker {} was assigned a request while busy", profile.slot());
-    dispatcher.tell(new Dispatcher.Redispatch(assign.exchange()));
+    dispatcher.tell(new Bounced(assign.job()));
     return Behaviors.same();
   }
 
-  private Behavior<Command> idleAgain(Ongoing ongoing, Dispatcher.Outcome outcome) {
+  private Behavior<Command> idleAgain(Ongoing ongoing, Outcome outcome) {
     // The upstream answered: whatever of the request body is left is not needed. Aborting (not
     // completing) it makes sure the agent can never take a cut body for a whole one.
     ongoing.stopRequestBody();
     traffic.stats().ended(System.nanoTime() - ongoing.startedNanos);
-    dispatcher.tell(new Dispatcher.WorkerIdle(context.getSelf(), outcome));
+    dispatcher.tell(new Idle(context.getSelf(), outcome));
     return idle();
   }
 
@@ -467,12 +514,11 @@ public final class AgentWorker {
     ongoing.stopRequestBody();
     traffic.stats().error("agent-lost");
     if (answered) {
-      ongoing.exchange().respond(ProxyError.AGENT_LOST.response());
-      ongoing.exchange().finish();
+      ongoing.slot().answer(ProxyError.AGENT_LOST.response());
+      ongoing.slot().finish();
     } else {
-      dispatcher.tell(
-          new Dispatcher.Retry(
-              ongoing.exchange(), profile.agentId(), ProxyError.AGENT_LOST.response()));
+      ongoing.slot().handBack();
+      dispatcher.tell(new Failed(ongoing.job, profile.agentId(), ProxyError.AGENT_LOST.response()));
     }
     return closing();
   }
@@ -483,12 +529,12 @@ public final class AgentWorker {
    */
   private Behavior<Command> closing() {
     transport.close();
-    dispatcher.tell(new Dispatcher.WorkerLeft(context.getSelf()));
+    dispatcher.tell(new Left(context.getSelf()));
     return Behaviors.receive(Command.class)
         .onMessage(
             Assign.class,
             m -> {
-              dispatcher.tell(new Dispatcher.Redispatch(m.exchange()));
+              dispatcher.tell(new Bounced(m.job()));
               return Behaviors.same();
             })
         .onMessageEquals(Released.INSTANCE, Behaviors::stopped)
@@ -496,15 +542,17 @@ public final class AgentWorker {
         .build();
   }
 
-  /** The response body, reporting to this worker when it stops, however it stops. */
+  /**
+   * The response body, reporting to this worker when it stops, however it stops; its end finishes
+   * the slot, whose last holder it is once the worker is idle again.
+   */
   private Source<ByteString, NotUsed> watched(Ongoing ongoing, Source<ByteString, NotUsed> body) {
     if (body == null) {
-      ongoing.exchange().finish();
       return null;
     }
     ActorRef<Command> self = context.getSelf();
     int n = ongoing.n();
-    Exchange exchange = ongoing.exchange();
+    ResponseSlot slot = ongoing.slot();
     return body.map(
             bytes -> {
               traffic.bytes(bytes.size(), false);
@@ -514,7 +562,7 @@ public final class AgentWorker {
             (notUsed, done) -> {
               done.whenComplete(
                   (ok, failure) -> {
-                    exchange.finish();
+                    slot.finish();
                     self.tell(new ResponseBodyEnded(n, failure instanceof BodyLostException));
                   });
               return notUsed;
@@ -522,7 +570,7 @@ public final class AgentWorker {
   }
 
   private static boolean isHead(Ongoing ongoing) {
-    return ongoing.exchange().method().equals("HEAD");
+    return ongoing.job.request().method().equals("HEAD");
   }
 
   /** Stops a request body whose exchange ended early. */

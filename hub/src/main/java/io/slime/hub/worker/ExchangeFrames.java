@@ -1,6 +1,6 @@
 package io.slime.hub.worker;
 
-import io.slime.hub.dispatch.Exchange;
+import io.slime.hub.model.ProxiedRequest;
 import io.slime.shared.http.HeaderRules;
 import io.slime.shared.http.ParsedValues;
 import io.slime.shared.protocol.BodyPieces;
@@ -25,7 +25,7 @@ import org.apache.pekko.stream.SharedKillSwitch;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
-/** Translates between an {@link Exchange} and the frames a worker connection carries. */
+/** Translates between a {@link ProxiedRequest} and the frames a worker connection carries. */
 public final class ExchangeFrames {
 
   private static final ParsedValues<HttpHeader> DATES =
@@ -41,19 +41,19 @@ public final class ExchangeFrames {
    * Whether the request travels whole, in one frame or one message to another node: its body is
    * small and already in memory.
    */
-  public static boolean isInline(Exchange exchange, int inlineLimit) {
-    return exchange.entity() instanceof HttpEntity.Strict strict
+  public static boolean isInline(ProxiedRequest request, int inlineLimit) {
+    return request.entity() instanceof HttpEntity.Strict strict
         && strict.getData().size() <= inlineLimit;
   }
 
   /** The request as one frame; see {@link #isInline}. */
-  static Frame.RequestStart inlineRequest(int n, Exchange exchange) {
-    RequestEntity entity = exchange.entity();
+  static Frame.RequestStart inlineRequest(int n, ProxiedRequest request) {
+    RequestEntity entity = request.entity();
     return new Frame.RequestStart(
         n,
-        exchange.method(),
-        exchange.target(),
-        exchange.headers(),
+        request.method(),
+        request.target(),
+        request.headers(),
         contentTypeOf(entity),
         entity.getContentLengthOption().orElse(Frame.UNKNOWN_LENGTH),
         true,
@@ -65,16 +65,16 @@ public final class ExchangeFrames {
    * BodyPieces#chunks}; stoppable by {@code stop}, their bytes counted by {@code counted}).
    */
   static Source<Frame, NotUsed> request(
-      int n, Exchange exchange, SharedKillSwitch stop, LongConsumer counted) {
-    RequestEntity entity = exchange.entity();
+      int n, ProxiedRequest request, SharedKillSwitch stop, LongConsumer counted) {
+    RequestEntity entity = request.entity();
     String contentType = contentTypeOf(entity);
     long length = entity.getContentLengthOption().orElse(Frame.UNKNOWN_LENGTH);
     Frame head =
         new Frame.RequestStart(
             n,
-            exchange.method(),
-            exchange.target(),
-            exchange.headers(),
+            request.method(),
+            request.target(),
+            request.headers(),
             contentType,
             length,
             false,

@@ -2,12 +2,20 @@ package io.slime.hub.dispatch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.slime.hub.cluster.AgentControl;
 import io.slime.hub.health.PassiveHealth;
-import io.slime.hub.http.ProxyError;
+import io.slime.hub.model.Acceptance;
+import io.slime.hub.model.Demand;
+import io.slime.hub.model.Job;
+import io.slime.hub.model.Outcome;
+import io.slime.hub.model.ProxiedRequest;
+import io.slime.hub.model.ProxyError;
+import io.slime.hub.model.RequestTraits;
+import io.slime.hub.model.WorkerProfile;
 import io.slime.hub.policy.Policy;
+import io.slime.hub.replicated.AgentControl;
 import io.slime.hub.stats.AgentTrafficRegistry;
 import io.slime.hub.stats.TrafficStats;
 import io.slime.hub.worker.AgentWorker;
@@ -82,14 +90,15 @@ class TrafficPolicyTest {
     return worker;
   }
 
-  private static Exchange request(RequestTraits traits) {
-    return new Exchange(
-        "GET",
-        traits.demand().path(),
-        traits.demand().path(),
-        List.of(),
-        HttpEntities.EMPTY,
-        traits);
+  private static Job request(RequestTraits traits) {
+    return Job.of(
+        ProxiedRequest.of(
+            "GET",
+            traits.demand().path(),
+            traits.demand().path(),
+            List.of(),
+            HttpEntities.EMPTY,
+            traits));
   }
 
   private static RequestTraits traits(Policy policy, boolean block) {
@@ -98,7 +107,7 @@ class TrafficPolicyTest {
 
   /** Which of {@code workers} got {@code exchange}; fails when none did. */
   private static String servedBy(
-      Exchange exchange, Map<String, TestProbe<AgentWorker.Command>> workers) {
+      Job exchange, Map<String, TestProbe<AgentWorker.Command>> workers) {
     long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
     while (System.nanoTime() < deadline) {
       for (Map.Entry<String, TestProbe<AgentWorker.Command>> w : workers.entrySet()) {
@@ -108,7 +117,7 @@ class TrafficPolicyTest {
         } catch (AssertionError nothingYet) {
           continue;
         }
-        if (got instanceof AgentWorker.Assign a && a.exchange() == exchange) {
+        if (got instanceof AgentWorker.Assign a && a.job().slot() == exchange.slot()) {
           return w.getKey();
         }
         throw new AssertionError(w.getKey() + " got " + got);
@@ -117,8 +126,8 @@ class TrafficPolicyTest {
     throw new AssertionError("no worker got the request");
   }
 
-  private static HttpResponse answer(Exchange exchange) throws Exception {
-    return exchange.response().toCompletableFuture().get(3, TimeUnit.SECONDS);
+  private static HttpResponse answer(Job exchange) throws Exception {
+    return exchange.slot().response().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
   private static String body(HttpResponse response) throws Exception {
@@ -144,11 +153,11 @@ class TrafficPolicyTest {
     Map<String, Integer> counts = new HashMap<>();
     int n = 400;
     for (int i = 0; i < n; i++) {
-      Exchange e = request(traits(Policy.WEIGHTED, false));
+      Job e = request(traits(Policy.WEIGHTED, false));
       dispatcher.tell(new Dispatcher.Dispatch(e));
       String by = servedBy(e, workers);
       counts.merge(by, 1, Integer::sum);
-      dispatcher.tell(new Dispatcher.WorkerIdle(workers.get(by).ref(), Dispatcher.Outcome.SUCCESS));
+      dispatcher.tell(new Dispatcher.WorkerIdle(workers.get(by).ref(), Outcome.SUCCESS));
     }
     // Expected 80%; with 400 picks the standard error is 2%, so 10% is a wide margin.
     double heavy = counts.getOrDefault("heavy", 0) / (double) n;
@@ -165,7 +174,7 @@ class TrafficPolicyTest {
     TestProbe<AgentWorker.Command> llama =
         join(
             dispatcher, agent("l", 0, new AgentTerms(null, Map.of("model", "llama3"), null, null)));
-    Exchange wantsLlama =
+    Job wantsLlama =
         request(
             new RequestTraits(
                 new Demand(null, "/x", Map.of("model", "llama3"), null),
@@ -175,10 +184,10 @@ class TrafficPolicyTest {
                 Policy.FIFO,
                 ""));
     dispatcher.tell(new Dispatcher.Dispatch(wantsLlama));
-    llama.expectMessage(new AgentWorker.Assign(wantsLlama));
+    expectAssigned(llama, wantsLlama);
     mistral.expectNoMessage(Duration.ofMillis(50));
 
-    Exchange wantsGpt =
+    Job wantsGpt =
         request(
             new RequestTraits(
                 new Demand(null, "/x", Map.of("model", "gpt"), null),
@@ -198,7 +207,7 @@ class TrafficPolicyTest {
     ActorRef<Dispatcher.Command> dispatcher = dispatcher();
     join(dispatcher, agent("idle-but-weightless", 0, new AgentTerms(0, null, null, null)));
 
-    Exchange exchange = request(traits(Policy.FIFO, false));
+    Job exchange = request(traits(Policy.FIFO, false));
     dispatcher.tell(new Dispatcher.Dispatch(exchange));
 
     HttpResponse refused = answer(exchange);
@@ -216,7 +225,7 @@ class TrafficPolicyTest {
     }
     String first = null;
     for (int i = 0; i < 10; i++) {
-      Exchange e = request(traits(Policy.IP_HASH, false));
+      Job e = request(traits(Policy.IP_HASH, false));
       dispatcher.tell(new Dispatcher.Dispatch(e));
       String by = servedBy(e, workers);
       if (first == null) {
@@ -226,16 +235,16 @@ class TrafficPolicyTest {
       dispatcher.tell(new Dispatcher.WorkerIdle(workers.get(by).ref()));
     }
     // Its agent busy: the request waits for that agent, not for the others, which stay idle.
-    Exchange holds = request(traits(Policy.IP_HASH, false));
+    Job holds = request(traits(Policy.IP_HASH, false));
     dispatcher.tell(new Dispatcher.Dispatch(holds));
     servedBy(holds, workers);
-    Exchange waits = request(traits(Policy.IP_HASH, true));
+    Job waits = request(traits(Policy.IP_HASH, true));
     dispatcher.tell(new Dispatcher.Dispatch(waits));
     for (Map.Entry<String, TestProbe<AgentWorker.Command>> w : workers.entrySet()) {
       w.getValue().expectNoMessage(Duration.ofMillis(30));
     }
     dispatcher.tell(new Dispatcher.WorkerIdle(workers.get(first).ref()));
-    workers.get(first).expectMessage(new AgentWorker.Assign(waits));
+    expectAssigned(workers.get(first), waits);
   }
 
   @Test
@@ -245,10 +254,10 @@ class TrafficPolicyTest {
     for (String id : List.of("a", "b")) {
       workers.put(id, join(dispatcher, agent(id, 0)));
     }
-    Exchange first = request(traits(Policy.IP_HASH, false));
+    Job first = request(traits(Policy.IP_HASH, false));
     dispatcher.tell(new Dispatcher.Dispatch(first));
     String owner = servedBy(first, workers);
-    Exchange second = request(traits(Policy.IP_HASH, false));
+    Job second = request(traits(Policy.IP_HASH, false));
     dispatcher.tell(new Dispatcher.Dispatch(second));
     assertFalse(servedBy(second, workers).equals(owner), "the other agent, by fifo");
   }
@@ -257,19 +266,19 @@ class TrafficPolicyTest {
   void shouldLetHigherPriorityOvertakeAndServeFirstComeFirstServedWithinOne() {
     ActorRef<Dispatcher.Command> dispatcher = dispatcher();
     TestProbe<AgentWorker.Command> worker = join(dispatcher, agent("a", 0));
-    Exchange busy = request(traits(Policy.FIFO, false));
+    Job busy = request(traits(Policy.FIFO, false));
     dispatcher.tell(new Dispatcher.Dispatch(busy));
-    worker.expectMessage(new AgentWorker.Assign(busy));
-    Exchange low1 = request(withPriority(0));
-    Exchange low2 = request(withPriority(0));
-    Exchange high = request(withPriority(7));
-    Exchange mid = request(withPriority(3));
-    for (Exchange e : List.of(low1, low2, high, mid)) {
+    expectAssigned(worker, busy);
+    Job low1 = request(withPriority(0));
+    Job low2 = request(withPriority(0));
+    Job high = request(withPriority(7));
+    Job mid = request(withPriority(3));
+    for (Job e : List.of(low1, low2, high, mid)) {
       dispatcher.tell(new Dispatcher.Dispatch(e));
     }
-    for (Exchange next : List.of(high, mid, low1, low2)) {
+    for (Job next : List.of(high, mid, low1, low2)) {
       dispatcher.tell(new Dispatcher.WorkerIdle(worker.ref()));
-      worker.expectMessage(new AgentWorker.Assign(next));
+      expectAssigned(worker, next);
     }
   }
 
@@ -283,8 +292,8 @@ class TrafficPolicyTest {
     TestProbe<AgentWorker.Command> worker = join(dispatcher, agent("a", 0));
     dispatcher.tell(new Dispatcher.Dispatch(request(traits(Policy.FIFO, false))));
     worker.receiveMessage();
-    Exchange patient = request(traits(Policy.FIFO, true));
-    Exchange hurried =
+    Job patient = request(traits(Policy.FIFO, true));
+    Job hurried =
         request(
             new RequestTraits(
                 Demand.of(null, "/x"), true, 0, Duration.ofMillis(150), Policy.FIFO, ""));
@@ -295,9 +304,9 @@ class TrafficPolicyTest {
     assertEquals(503, timedOut.status().intValue());
     assertEquals("wait-timeout", code(timedOut));
     assertTrue(timedOut.getHeader(RetryAfter.class).isPresent());
-    assertFalse(patient.isAnswered(), "the other keeps waiting");
+    assertFalse(patient.slot().isAnswered(), "the other keeps waiting");
     dispatcher.tell(new Dispatcher.WorkerIdle(worker.ref()));
-    worker.expectMessage(new AgentWorker.Assign(patient));
+    expectAssigned(worker, patient);
   }
 
   @Test
@@ -306,12 +315,12 @@ class TrafficPolicyTest {
     TestProbe<AgentWorker.Command> worker =
         join(dispatcher, agent("a", 0, new AgentTerms(null, null, 2L, null)));
     for (int i = 0; i < 2; i++) {
-      Exchange e = request(traits(Policy.FIFO, false));
+      Job e = request(traits(Policy.FIFO, false));
       dispatcher.tell(new Dispatcher.Dispatch(e));
-      worker.expectMessage(new AgentWorker.Assign(e));
+      expectAssigned(worker, e);
       dispatcher.tell(new Dispatcher.WorkerIdle(worker.ref()));
     }
-    Exchange third = request(traits(Policy.FIFO, false));
+    Job third = request(traits(Policy.FIFO, false));
     dispatcher.tell(new Dispatcher.Dispatch(third));
     HttpResponse limited = answer(third);
     assertEquals(429, limited.status().intValue());
@@ -321,12 +330,12 @@ class TrafficPolicyTest {
     worker.expectNoMessage(Duration.ofMillis(50));
 
     // An operator lifts the limit: the waiting request is served at once.
-    Exchange waits = request(traits(Policy.FIFO, true));
+    Job waits = request(traits(Policy.FIFO, true));
     dispatcher.tell(new Dispatcher.Dispatch(waits));
     worker.expectNoMessage(Duration.ofMillis(50));
     dispatcher.tell(
         new Dispatcher.ControlsChanged(Map.of("a", new AgentControl(null, 0L, null, false))));
-    worker.expectMessage(new AgentWorker.Assign(waits));
+    expectAssigned(worker, waits);
   }
 
   @Test
@@ -337,15 +346,15 @@ class TrafficPolicyTest {
         new Dispatcher.WorkerReported(
             worker.ref(),
             new AgentReport(false, "GET /health answered 503", null, null, null, null)));
-    Exchange refused = request(traits(Policy.FIFO, false));
+    Job refused = request(traits(Policy.FIFO, false));
     dispatcher.tell(new Dispatcher.Dispatch(refused));
     assertEquals("no-available-worker", code(answer(refused)));
 
-    Exchange waits = request(traits(Policy.FIFO, true));
+    Job waits = request(traits(Policy.FIFO, true));
     dispatcher.tell(new Dispatcher.Dispatch(waits));
     worker.expectNoMessage(Duration.ofMillis(50));
     dispatcher.tell(new Dispatcher.WorkerReported(worker.ref(), AgentReport.NONE));
-    worker.expectMessage(new AgentWorker.Assign(waits));
+    expectAssigned(worker, waits);
   }
 
   @Test
@@ -354,18 +363,17 @@ class TrafficPolicyTest {
         dispatcher(new AgentTerms(1, null, 0L, 0L), EJECT_AFTER_2, Policy.FIFO);
     TestProbe<AgentWorker.Command> failing = join(dispatcher, agent("bad", 0));
     for (int i = 0; i < 2; i++) {
-      Exchange e = request(traits(Policy.FIFO, false));
+      Job e = request(traits(Policy.FIFO, false));
       dispatcher.tell(new Dispatcher.Dispatch(e));
-      failing.expectMessage(new AgentWorker.Assign(e));
+      expectAssigned(failing, e);
       dispatcher.tell(
-          new Dispatcher.WorkerIdle(
-              failing.ref(), i == 0 ? Dispatcher.Outcome.FAILED : Dispatcher.Outcome.SERVER_ERROR));
+          new Dispatcher.WorkerIdle(failing.ref(), i == 0 ? Outcome.FAILED : Outcome.SERVER_ERROR));
     }
-    Exchange refused = request(traits(Policy.FIFO, false));
+    Job refused = request(traits(Policy.FIFO, false));
     dispatcher.tell(new Dispatcher.Dispatch(refused));
     assertEquals("no-available-worker", code(answer(refused)), "ejected");
 
-    Exchange waits = request(traits(Policy.FIFO, true));
+    Job waits = request(traits(Policy.FIFO, true));
     dispatcher.tell(new Dispatcher.Dispatch(waits));
     // The cooldown is 400 ms; readmission is noticed at the next one-second tick.
     failing.expectMessage(Duration.ofSeconds(3), new AgentWorker.Assign(waits));
@@ -377,13 +385,13 @@ class TrafficPolicyTest {
     TestProbe<AgentWorker.Command> worker = join(dispatcher, agent("a", 0));
     dispatcher.tell(
         new Dispatcher.ControlsChanged(Map.of("a", new AgentControl(0, null, null, false))));
-    Exchange refused = request(traits(Policy.WEIGHTED, false));
+    Job refused = request(traits(Policy.WEIGHTED, false));
     dispatcher.tell(new Dispatcher.Dispatch(refused));
     assertEquals("no-available-worker", code(answer(refused)));
     dispatcher.tell(new Dispatcher.ControlsChanged(Map.of()));
-    Exchange served = request(traits(Policy.WEIGHTED, false));
+    Job served = request(traits(Policy.WEIGHTED, false));
     dispatcher.tell(new Dispatcher.Dispatch(served));
-    worker.expectMessage(new AgentWorker.Assign(served));
+    expectAssigned(worker, served);
   }
 
   @Test
@@ -391,18 +399,19 @@ class TrafficPolicyTest {
     ActorRef<Dispatcher.Command> dispatcher = dispatcher();
     TestProbe<AgentWorker.Command> first = join(dispatcher, agent("a", 0));
     TestProbe<AgentWorker.Command> second = join(dispatcher, agent("b", 0));
-    Exchange e = request(traits(Policy.FIFO, false));
+    Job e = request(traits(Policy.FIFO, false));
     dispatcher.tell(new Dispatcher.Dispatch(e));
-    first.expectMessage(new AgentWorker.Assign(e));
+    expectAssigned(first, e);
 
     dispatcher.tell(new Dispatcher.Retry(e, "a", ProxyError.UPSTREAM_FAILED.response("down")));
-    second.expectMessage(new AgentWorker.Assign(e));
-    assertTrue(e.retried());
-    assertFalse(e.isAnswered());
+    Job retried = expectAssigned(second, e);
+    assertTrue(retried.request().retried());
+    assertFalse(e.slot().isAnswered());
 
     // Never twice: the second failure is answered.
     dispatcher.tell(new Dispatcher.WorkerIdle(first.ref()));
-    dispatcher.tell(new Dispatcher.Retry(e, "b", ProxyError.UPSTREAM_FAILED.response("down too")));
+    dispatcher.tell(
+        new Dispatcher.Retry(retried, "b", ProxyError.UPSTREAM_FAILED.response("down too")));
     HttpResponse response = answer(e);
     assertEquals(502, response.status().intValue());
     first.expectNoMessage(Duration.ofMillis(50));
@@ -412,18 +421,35 @@ class TrafficPolicyTest {
   void shouldAnswerNotRetryAPostOrAFailureWithNoOtherIdleWorker() throws Exception {
     ActorRef<Dispatcher.Command> dispatcher = dispatcher();
     TestProbe<AgentWorker.Command> only = join(dispatcher, agent("a", 0));
-    Exchange get = request(traits(Policy.FIFO, true));
+    Job get = request(traits(Policy.FIFO, true));
     dispatcher.tell(new Dispatcher.Dispatch(get));
-    only.expectMessage(new AgentWorker.Assign(get));
+    expectAssigned(only, get);
     dispatcher.tell(new Dispatcher.Retry(get, "a", ProxyError.AGENT_LOST.response()));
     assertEquals("agent-lost", code(answer(get)), "no other worker is idle right now");
 
     TestProbe<AgentWorker.Command> other = join(dispatcher, agent("b", 0));
-    Exchange post =
-        new Exchange(
-            "POST", "/x", "/x", List.of(), HttpEntities.create("{}"), traits(Policy.FIFO, false));
+    Job post =
+        Job.of(
+            ProxiedRequest.of(
+                "POST",
+                "/x",
+                "/x",
+                List.of(),
+                HttpEntities.create("{}"),
+                traits(Policy.FIFO, false)));
     dispatcher.tell(new Dispatcher.Retry(post, "a", ProxyError.UPSTREAM_FAILED.response("x")));
     assertEquals(502, answer(post).status().intValue());
     other.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  /**
+   * {@code worker} receives {@code job}: its request and slot, maybe pinned to an agent or marked a
+   * retry on the way.
+   */
+  private static Job expectAssigned(TestProbe<AgentWorker.Command> worker, Job job) {
+    AgentWorker.Assign assign = worker.expectMessageClass(AgentWorker.Assign.class);
+    assertSame(job.slot(), assign.job().slot());
+    assertEquals(job.request().target(), assign.job().request().target());
+    return assign.job();
   }
 }

@@ -4,14 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.slime.hub.dispatch.Exchange;
+import io.slime.hub.model.ResponseSlot;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -32,8 +31,15 @@ class AdmissionGateTest {
         testKit.system().executionContext());
   }
 
-  private static Exchange exchange() {
-    return new Exchange("GET", "/", "/", List.of(), HttpEntities.EMPTY, null, true);
+  /** The slot of a new request, as the proxy handler makes one. */
+  private static ResponseSlot request() {
+    return new ResponseSlot();
+  }
+
+  /** The request is answered and over. */
+  private static void finish(ResponseSlot request) {
+    request.answer(HttpResponse.create());
+    request.finish();
   }
 
   private static Object admitted(CompletionStage<?> admission) throws Exception {
@@ -44,8 +50,8 @@ class AdmissionGateTest {
   void shouldLetWaitingRequestsInOnALargerShareAndApplyASmallerOneAsRequestsFinish()
       throws Exception {
     AdmissionGate gate = gate(1);
-    Exchange first = exchange();
-    Exchange second = exchange();
+    ResponseSlot first = request();
+    ResponseSlot second = request();
     assertNull(admitted(gate.admit(first)));
     CompletableFuture<?> secondIn = gate.admit(second).toCompletableFuture();
     assertFalse(secondIn.isDone(), "one slot: the second waits");
@@ -54,12 +60,12 @@ class AdmissionGateTest {
     assertNull(admitted(secondIn), "two slots: the second gets in");
 
     gate.resize(1);
-    Exchange third = exchange();
+    ResponseSlot third = request();
     CompletableFuture<?> thirdIn = gate.admit(third).toCompletableFuture();
-    first.finish();
+    finish(first);
     Thread.sleep(100);
     assertFalse(thirdIn.isDone(), "two active over a limit of one: a finish frees no slot");
-    second.finish();
+    finish(second);
     assertNull(admitted(thirdIn), "one active left the slot free");
     assertTrue(thirdIn.isDone());
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.slime.hub.model.ProxyError;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

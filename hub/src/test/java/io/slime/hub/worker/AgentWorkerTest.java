@@ -3,11 +3,13 @@ package io.slime.hub.worker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.slime.hub.dispatch.Dispatcher;
-import io.slime.hub.dispatch.Exchange;
-import io.slime.hub.dispatch.WorkerProfile;
+import io.slime.hub.model.Job;
+import io.slime.hub.model.Outcome;
+import io.slime.hub.model.ProxiedRequest;
+import io.slime.hub.model.WorkerProfile;
 import io.slime.hub.stats.AgentTraffic;
 import io.slime.shared.agent.AgentReport;
 import io.slime.shared.protocol.Frame;
@@ -56,7 +58,7 @@ class AgentWorkerTest {
 
   @Test
   void shouldJoinTheDispatcherOnceItsSocketRuns() {
-    TestProbe<Dispatcher.Command> dispatcher = testKit.createTestProbe();
+    TestProbe<AgentWorker.Report> dispatcher = testKit.createTestProbe();
     TestProbe<Flow<Message, Message, NotUsed>> flows = testKit.createTestProbe();
     ActorRef<AgentWorker.Command> worker =
         testKit.spawn(
@@ -70,22 +72,23 @@ class AgentWorkerTest {
         .toMat(TestSink.create(system), Keep.both())
         .run(system);
 
-    dispatcher.expectMessage(new Dispatcher.WorkerJoined(worker, PROFILE));
+    dispatcher.expectMessage(new AgentWorker.Joined(worker, PROFILE));
   }
 
   @Test
   void shouldCarryARequestAndItsWholeResponse() throws Exception {
     Agent agent = Agent.connect();
     List<Header> headers = List.of(new Header("Accept", "application/json"));
-    Exchange exchange =
-        new Exchange(
-            "POST",
-            "/v1/chat?stream=0",
-            "/v1/chat",
-            headers,
-            HttpEntities.create(ContentTypes.APPLICATION_JSON, "{\"q\":1}"),
-            null,
-            false);
+    Job exchange =
+        Job.of(
+            ProxiedRequest.of(
+                "POST",
+                "/v1/chat?stream=0",
+                "/v1/chat",
+                headers,
+                HttpEntities.create(ContentTypes.APPLICATION_JSON, "{\"q\":1}"),
+                null,
+                false));
 
     agent.worker.tell(new AgentWorker.Assign(exchange));
 
@@ -101,7 +104,7 @@ class AgentWorkerTest {
             true,
             ByteString.fromString("{\"q\":1}")),
         start);
-    assertFalse(exchange.isAnswered());
+    assertFalse(exchange.slot().isAnswered());
     agent.dispatcher.expectNoMessage();
 
     agent.send(
@@ -120,15 +123,14 @@ class AgentWorkerTest {
     assertEquals("gpu-box", response.getHeader("Slime-Agent").orElseThrow().value());
     assertEquals(ContentTypes.APPLICATION_JSON, response.entity().getContentType());
     assertEquals("{}", body(response));
-    agent.dispatcher.expectMessage(
-        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
-    exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker, Outcome.SUCCESS));
+    exchange.slot().finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
   @Test
   void shouldStreamAResponseBodyAndGoIdleAfterItsLastChunk() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/stream");
+    Job exchange = get("/v1/stream");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     assertEquals(1, agent.receive(Frame.RequestStart.class).exchange());
 
@@ -153,15 +155,14 @@ class AgentWorkerTest {
     agent.send(new Frame.BodyChunk(1, ByteString.fromString("b"), false));
     assertEquals("b", body.expectNext().utf8String());
     agent.dispatcher.expectNoMessage(Duration.ofMillis(200));
-    assertFalse(exchange.finished().toCompletableFuture().isDone());
+    assertFalse(exchange.slot().finished().toCompletableFuture().isDone());
 
     agent.send(new Frame.BodyChunk(1, ByteString.fromString("c"), true));
 
     assertEquals("c", body.expectNext().utf8String());
     body.expectComplete();
-    agent.dispatcher.expectMessage(
-        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
-    exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker, Outcome.SUCCESS));
+    exchange.slot().finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
   @Test
@@ -169,15 +170,16 @@ class AgentWorkerTest {
     Agent agent = Agent.connect();
     Pair<TestPublisher.Probe<ByteString>, Source<ByteString, NotUsed>> upload =
         TestSource.<ByteString>create(system).preMaterialize(system);
-    Exchange exchange =
-        new Exchange(
-            "POST",
-            "/v1/upload",
-            "/v1/upload",
-            List.of(),
-            HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, upload.second()),
-            null,
-            false);
+    Job exchange =
+        Job.of(
+            ProxiedRequest.of(
+                "POST",
+                "/v1/upload",
+                "/v1/upload",
+                List.of(),
+                HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, upload.second()),
+                null,
+                false));
 
     agent.worker.tell(new AgentWorker.Assign(exchange));
 
@@ -194,14 +196,13 @@ class AgentWorkerTest {
     agent.send(
         new Frame.ResponseStart(1, 204, List.of(), "", 0, true, ByteString.emptyByteString()));
     assertEquals(204, answer(exchange).status().intValue());
-    agent.dispatcher.expectMessage(
-        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker, Outcome.SUCCESS));
   }
 
   @Test
   void shouldFailAStreamedResponseBodyWhenTheAgentFailsAfterTheHead() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/stream");
+    Job exchange = get("/v1/stream");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
     agent.send(
@@ -216,16 +217,15 @@ class AgentWorkerTest {
     agent.send(new Frame.Failure(1, "upstream reset"));
 
     assertEquals("upstream reset", body.expectError().getMessage());
-    agent.dispatcher.expectMessage(
-        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
-    exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker, Outcome.FAILED));
+    exchange.slot().finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
   @Test
   void shouldHandTheDispatcherABadGatewayWithTheAgentsReasonWhenItFailsBeforeTheHead()
       throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/chat");
+    Job exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
 
@@ -236,14 +236,13 @@ class AgentWorkerTest {
     assertEquals(502, response.status().intValue());
     assertEquals("upstream-failed", response.getHeader("Slime-Error").orElseThrow().value());
     assertEquals("slime: upstream 127.0.0.1:9 refused the connection\n", body(response));
-    agent.dispatcher.expectMessage(
-        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker, Outcome.FAILED));
   }
 
   @Test
   void shouldAnswerATimeoutAt504WithoutARetry() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/slow");
+    Job exchange = get("/v1/slow");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
 
@@ -253,14 +252,13 @@ class AgentWorkerTest {
     assertEquals(504, response.status().intValue());
     assertEquals("upstream-timeout", response.getHeader("Slime-Error").orElseThrow().value());
     assertEquals("slime: no head in 10m\n", body(response));
-    agent.dispatcher.expectMessage(
-        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker, Outcome.FAILED));
   }
 
   @Test
   void shouldAnswerARefusedHeaderAt400AndJudgeNothingByIt() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/chat");
+    Job exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
 
@@ -269,28 +267,26 @@ class AgentWorkerTest {
     HttpResponse response = answer(exchange);
     assertEquals(400, response.status().intValue());
     assertEquals("bad-header", response.getHeader("Slime-Error").orElseThrow().value());
-    agent.dispatcher.expectMessage(
-        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.NEUTRAL));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker, Outcome.NEUTRAL));
   }
 
   @Test
   void shouldNotRetryWhatTheAgentAlreadySentTwice() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/chat");
+    Job exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
 
     agent.send(new Frame.Failure(1, "closed again", Frame.Failure.Kind.UNREACHABLE, true));
 
     assertEquals(502, answer(exchange).status().intValue());
-    agent.dispatcher.expectMessage(
-        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.FAILED));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker, Outcome.FAILED));
   }
 
   @Test
   void shouldCountAMalformedAnswerOncePerRequestAndAgent() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/chat");
+    Job exchange = get("/v1/chat");
     for (int n = 1; n <= 2; n++) {
       // The hub's retry lands on the same agent: its second failure says nothing more.
       agent.worker.tell(new AgentWorker.Assign(exchange));
@@ -298,26 +294,27 @@ class AgentWorkerTest {
       agent.send(
           new Frame.Failure(
               n, "sent a malformed response: x", Frame.Failure.Kind.MALFORMED, false));
-      HttpResponse response = expectRetry(agent, exchange);
+      AgentWorker.Failed retry = expectRetryOf(agent, exchange);
+      exchange = retry.job(); // as the dispatcher retries it: with the failure charged
+      HttpResponse response = retry.error();
       assertEquals(502, response.status().intValue());
       assertEquals("upstream-failed", response.getHeader("Slime-Error").orElseThrow().value());
       agent.dispatcher.expectMessage(
-          new Dispatcher.WorkerIdle(
-              agent.worker, n == 1 ? Dispatcher.Outcome.FAILED : Dispatcher.Outcome.NEUTRAL));
+          new AgentWorker.Idle(agent.worker, n == 1 ? Outcome.FAILED : Outcome.NEUTRAL));
     }
   }
 
   @Test
   void shouldAnswerAgentLostWhenTheSocketClosesWhileBusyAndStopOnceReleased() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/chat");
+    Job exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
 
     agent.toHub.sendComplete();
 
     assertAgentLost(expectRetry(agent, exchange));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
+    agent.dispatcher.expectMessage(new AgentWorker.Left(agent.worker));
     agent.fromHub.expectComplete();
     agent.worker.tell(AgentWorker.Released.INSTANCE);
     agent.dispatcher.expectTerminated(agent.worker);
@@ -326,17 +323,17 @@ class AgentWorkerTest {
   @Test
   void shouldAnswerAgentLostWhenTheSocketFailsWhileBusyAndBounceLateAssignments() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/chat");
+    Job exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
 
     agent.toHub.sendError(new RuntimeException("connection reset"));
 
     assertAgentLost(expectRetry(agent, exchange));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
-    Exchange late = get("/v1/late");
+    agent.dispatcher.expectMessage(new AgentWorker.Left(agent.worker));
+    Job late = get("/v1/late");
     agent.worker.tell(new AgentWorker.Assign(late));
-    agent.dispatcher.expectMessage(new Dispatcher.Redispatch(late));
+    agent.dispatcher.expectMessage(new AgentWorker.Bounced(late));
     agent.worker.tell(AgentWorker.Released.INSTANCE);
     agent.dispatcher.expectTerminated(agent.worker);
   }
@@ -344,18 +341,18 @@ class AgentWorkerTest {
   @Test
   void shouldCancelWhenTheApplicationLeavesAndGoIdleOnceTheAgentConfirms() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/chat");
+    Job exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
 
-    exchange.markGone();
+    exchange.slot().markGone();
 
     assertEquals(new Frame.Cancel(1), agent.receive());
-    exchange.finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
+    exchange.slot().finished().toCompletableFuture().get(3, TimeUnit.SECONDS);
     agent.dispatcher.expectNoMessage();
     agent.send(new Frame.Failure(1, "cancelled"));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
-    assertFalse(exchange.isAnswered(), "nobody is there to read an answer");
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker));
+    assertFalse(exchange.slot().isAnswered(), "nobody is there to read an answer");
     // Well past the cancel timeout: a confirmed cancel leaves the connection alone.
     agent.dispatcher.expectNoMessage(CANCEL_TIMEOUT.plusMillis(200));
     agent.fromHub.expectNoMessage(Duration.ofMillis(50));
@@ -364,7 +361,7 @@ class AgentWorkerTest {
   @Test
   void shouldCancelWhenTheApplicationStopsReadingAStreamedBody() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/stream");
+    Job exchange = get("/v1/stream");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
     agent.send(
@@ -380,27 +377,27 @@ class AgentWorkerTest {
 
     assertEquals(new Frame.Cancel(1), agent.receive());
     agent.send(new Frame.Failure(1, "cancelled"));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker));
   }
 
   @Test
   void shouldCloseTheConnectionWhenTheAgentDoesNotConfirmACancelInTime() throws Exception {
     Agent agent = Agent.connect();
-    Exchange exchange = get("/v1/chat");
+    Job exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
 
-    exchange.markGone();
+    exchange.slot().markGone();
     assertEquals(new Frame.Cancel(1), agent.receive());
 
     agent.dispatcher.expectNoMessage(CANCEL_TIMEOUT.minusMillis(200));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
+    agent.dispatcher.expectMessage(new AgentWorker.Left(agent.worker));
     agent.fromHub.expectComplete();
     // An assignment already on its way goes back to the dispatcher, not into the void.
-    Exchange late = get("/v1/late");
+    Job late = get("/v1/late");
     agent.worker.tell(new AgentWorker.Assign(late));
-    agent.dispatcher.expectMessage(new Dispatcher.Redispatch(late));
-    assertFalse(late.isAnswered());
+    agent.dispatcher.expectMessage(new AgentWorker.Bounced(late));
+    assertFalse(late.slot().isAnswered());
     agent.worker.tell(AgentWorker.Released.INSTANCE);
     agent.dispatcher.expectTerminated(agent.worker);
   }
@@ -408,10 +405,10 @@ class AgentWorkerTest {
   @Test
   void shouldIgnoreLateFramesOfACancelledExchange() throws Exception {
     Agent agent = Agent.connect();
-    Exchange cancelled = get("/v1/first");
+    Job cancelled = get("/v1/first");
     agent.worker.tell(new AgentWorker.Assign(cancelled));
     agent.receive(Frame.RequestStart.class);
-    cancelled.markGone();
+    cancelled.slot().markGone();
     assertEquals(new Frame.Cancel(1), agent.receive());
 
     // The agent had begun answering before it saw the cancel.
@@ -420,10 +417,10 @@ class AgentWorkerTest {
             1, 200, List.of(), "", Frame.UNKNOWN_LENGTH, false, ByteString.emptyByteString()),
         new Frame.BodyChunk(1, ByteString.fromString("late"), false),
         new Frame.Failure(1, "cancelled"));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerIdle(agent.worker));
-    assertFalse(cancelled.isAnswered());
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker));
+    assertFalse(cancelled.slot().isAnswered());
 
-    Exchange next = get("/v1/second");
+    Job next = get("/v1/second");
     agent.worker.tell(new AgentWorker.Assign(next));
     assertEquals(2, agent.receive(Frame.RequestStart.class).exchange());
     agent.send(
@@ -433,8 +430,7 @@ class AgentWorkerTest {
     HttpResponse response = answer(next);
     assertEquals(200, response.status().intValue());
     assertEquals("ok", body(response));
-    agent.dispatcher.expectMessage(
-        new Dispatcher.WorkerIdle(agent.worker, Dispatcher.Outcome.SUCCESS));
+    agent.dispatcher.expectMessage(new AgentWorker.Idle(agent.worker, Outcome.SUCCESS));
   }
 
   @Test
@@ -444,14 +440,14 @@ class AgentWorkerTest {
         new AgentReport(false, "GET /health answered 503", 12.5, 40.0, 0.5, null);
 
     agent.send(new Frame.Report(unhealthy.toJson()));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerReported(agent.worker, unhealthy));
+    agent.dispatcher.expectMessage(new AgentWorker.Reported(agent.worker, unhealthy));
 
-    Exchange exchange = get("/v1/chat");
+    Job exchange = get("/v1/chat");
     agent.worker.tell(new AgentWorker.Assign(exchange));
     agent.receive(Frame.RequestStart.class);
     agent.send(new Frame.Report(AgentReport.NONE.toJson()));
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerReported(agent.worker, AgentReport.NONE));
-    assertFalse(exchange.isAnswered(), "a report is no answer");
+    agent.dispatcher.expectMessage(new AgentWorker.Reported(agent.worker, AgentReport.NONE));
+    assertFalse(exchange.slot().isAnswered(), "a report is no answer");
   }
 
   @Test
@@ -460,7 +456,7 @@ class AgentWorkerTest {
 
     agent.send(new Frame.Report("{not json"));
 
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
+    agent.dispatcher.expectMessage(new AgentWorker.Left(agent.worker));
     agent.fromHub.expectComplete();
   }
 
@@ -470,7 +466,7 @@ class AgentWorkerTest {
 
     agent.worker.tell(AgentWorker.Replace.INSTANCE);
 
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
+    agent.dispatcher.expectMessage(new AgentWorker.Left(agent.worker));
     agent.fromHub.expectComplete();
     agent.worker.tell(AgentWorker.Released.INSTANCE);
     agent.dispatcher.expectTerminated(agent.worker);
@@ -483,20 +479,20 @@ class AgentWorkerTest {
     agent.send(
         new Frame.ResponseStart(7, 200, List.of(), "", 0, true, ByteString.emptyByteString()));
 
-    agent.dispatcher.expectMessage(new Dispatcher.WorkerLeft(agent.worker));
+    agent.dispatcher.expectMessage(new AgentWorker.Left(agent.worker));
     agent.fromHub.expectComplete();
   }
 
   /** A running worker whose socket the test holds from the agent's side. */
   private static final class Agent {
     final ActorRef<AgentWorker.Command> worker;
-    final TestProbe<Dispatcher.Command> dispatcher;
+    final TestProbe<AgentWorker.Report> dispatcher;
     final TestPublisher.Probe<Message> toHub;
     final TestSubscriber.Probe<Message> fromHub;
 
     private Agent(
         ActorRef<AgentWorker.Command> worker,
-        TestProbe<Dispatcher.Command> dispatcher,
+        TestProbe<AgentWorker.Report> dispatcher,
         TestPublisher.Probe<Message> toHub,
         TestSubscriber.Probe<Message> fromHub) {
       this.worker = worker;
@@ -506,7 +502,7 @@ class AgentWorkerTest {
     }
 
     static Agent connect() {
-      TestProbe<Dispatcher.Command> dispatcher = testKit.createTestProbe();
+      TestProbe<AgentWorker.Report> dispatcher = testKit.createTestProbe();
       TestProbe<Flow<Message, Message, NotUsed>> flows = testKit.createTestProbe();
       ActorRef<AgentWorker.Command> worker =
           testKit.spawn(
@@ -517,7 +513,7 @@ class AgentWorkerTest {
               .via(flows.receiveMessage())
               .toMat(TestSink.create(system), Keep.both())
               .run(system);
-      dispatcher.expectMessage(new Dispatcher.WorkerJoined(worker, PROFILE));
+      dispatcher.expectMessage(new AgentWorker.Joined(worker, PROFILE));
       sides.second().ensureSubscription();
       return new Agent(worker, dispatcher, sides.first(), sides.second());
     }
@@ -537,12 +533,12 @@ class AgentWorkerTest {
     }
   }
 
-  private static Exchange get(String path) {
-    return new Exchange("GET", path, path, List.of(), HttpEntities.EMPTY, null, false);
+  private static Job get(String path) {
+    return Job.of(ProxiedRequest.of("GET", path, path, List.of(), HttpEntities.EMPTY, null, false));
   }
 
-  private static HttpResponse answer(Exchange exchange) throws Exception {
-    return exchange.response().toCompletableFuture().get(3, TimeUnit.SECONDS);
+  private static HttpResponse answer(Job exchange) throws Exception {
+    return exchange.slot().response().toCompletableFuture().get(3, TimeUnit.SECONDS);
   }
 
   private static String body(HttpResponse response) throws Exception {
@@ -561,11 +557,17 @@ class AgentWorkerTest {
   }
 
   /** The worker gives a failed exchange back to the dispatcher, with the answer to give. */
-  private static HttpResponse expectRetry(Agent agent, Exchange exchange) {
-    Dispatcher.Retry retry = agent.dispatcher.expectMessageClass(Dispatcher.Retry.class);
-    assertEquals(exchange, retry.exchange());
+  private static HttpResponse expectRetry(Agent agent, Job exchange) {
+    return expectRetryOf(agent, exchange).error();
+  }
+
+  private static AgentWorker.Failed expectRetryOf(Agent agent, Job exchange) {
+    AgentWorker.Failed retry = agent.dispatcher.expectMessageClass(AgentWorker.Failed.class);
+    // The same request and slot; the job may carry the failure charged to the agent.
+    assertSame(exchange.slot(), retry.job().slot());
+    assertEquals(exchange.request().target(), retry.job().request().target());
     assertEquals(PROFILE.agentId(), retry.failedAgent());
-    assertFalse(exchange.isAnswered(), "the dispatcher answers it, or retries it");
-    return retry.error();
+    assertFalse(exchange.slot().isAnswered(), "the dispatcher answers it, or retries it");
+    return retry;
   }
 }
