@@ -112,6 +112,26 @@ class MetricsIT {
   }
 
   @Test
+  void shouldAskForTheAdminTokenWhenConfiguredTo() {
+    Hub guarded = Slime.hub(Map.of("admin-token", "metrics-admin", "metrics-requires-token", "on"));
+    try {
+      HttpResponse<String> anonymous = Client.get(Slime.url(guarded, "/_slime/metrics"));
+      assertEquals(401, anonymous.statusCode());
+      assertEquals("unauthorized", Client.header(anonymous, "Slime-Error"));
+      HttpResponse<String> wrong =
+          Client.get(Slime.url(guarded, "/_slime/metrics"), "Authorization", "Bearer nope");
+      assertEquals(401, wrong.statusCode());
+      HttpResponse<String> admin =
+          Client.get(
+              Slime.url(guarded, "/_slime/metrics"), "Authorization", "Bearer metrics-admin");
+      assertEquals(200, admin.statusCode());
+      assertTrue(admin.body().contains("slime_workers{state=\"idle\"} 0.0"), admin.body());
+    } finally {
+      Slime.closeAll(guarded);
+    }
+  }
+
+  @Test
   void shouldShipPrometheusExamplesThatPromtoolAccepts() throws Exception {
     Path examples = Path.of("..", "config", "prometheus");
     assertEquals("", promtool("check", "config", examples.resolve("prometheus.yml").toString()));
