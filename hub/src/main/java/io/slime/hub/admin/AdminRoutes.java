@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.dispatch.NodeView;
+import io.slime.hub.metrics.MetricsEndpoint;
 import io.slime.hub.model.ProxyError;
 import io.slime.hub.replicated.AgentControl;
 import io.slime.hub.replicated.AgentControls;
@@ -77,6 +78,9 @@ public final class AdminRoutes extends AllDirectives {
   /** The port's certificate, or null without TLS. */
   private final ServerCertificate certificate;
 
+  private final MetricsEndpoint metrics;
+  private final boolean metricsNeedToken;
+
   public AdminRoutes(
       String adminToken,
       boolean statusNeedsToken,
@@ -85,8 +89,12 @@ public final class AdminRoutes extends AllDirectives {
       ActorRef<Dispatcher.Command> dispatcher,
       SharedState shared,
       ActorSystem<?> system,
-      ServerCertificate certificate) {
+      ServerCertificate certificate,
+      MetricsEndpoint metrics,
+      boolean metricsNeedToken) {
     this.certificate = certificate;
+    this.metrics = metrics;
+    this.metricsNeedToken = metricsNeedToken;
     this.auth = new AdminAuth(adminToken);
     this.statusNeedsToken = statusNeedsToken;
     this.tokens = tokens;
@@ -114,6 +122,7 @@ public final class AdminRoutes extends AllDirectives {
   Route route() {
     return concat(
         path(segment("_slime").slash("status"), this::status),
+        path(segment("_slime").slash("metrics"), this::metrics),
         pathPrefix(segment("_slime").slash("api").slash("v1"), this::api));
   }
 
@@ -123,6 +132,13 @@ public final class AdminRoutes extends AllDirectives {
         () ->
             JsonBody.discarded(() -> onSuccess(gather.pool(), pool -> AdminJson.ok(summary(pool))));
     return statusNeedsToken ? auth.authorized(summary) : summary.get();
+  }
+
+  /** {@code GET /_slime/metrics}, or any method: this node's metrics for Prometheus. */
+  private Route metrics() {
+    Supplier<Route> scrape =
+        () -> JsonBody.discarded(() -> onSuccess(metrics.scrape(), this::complete));
+    return metricsNeedToken ? auth.authorized(scrape) : scrape.get();
   }
 
   private Route api() {

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import io.slime.hub.admin.AdminRoutes;
 import io.slime.hub.dispatch.Dispatcher;
 import io.slime.hub.limit.ClientRateLimiter;
+import io.slime.hub.metrics.MetricsEndpoint;
 import io.slime.hub.model.ProxyError;
 import io.slime.hub.peer.ConcurrencyShare;
 import io.slime.hub.replicated.SharedState;
@@ -166,7 +167,9 @@ public final class FrontDoor {
             dispatcher,
             shared,
             system,
-            certificate);
+            certificate,
+            new MetricsEndpoint(dispatcher, system, settings.cluster().enabled()),
+            settings.traffic().metricsRequireToken());
   }
 
   /**
@@ -340,7 +343,9 @@ public final class FrontDoor {
     if (path.equals(SlimeHeaders.CONNECT_PATH)) {
       return agentSockets.handle(request, client.clientIp);
     }
-    if (path.startsWith(AdminRoutes.PREFIX) || path.equals(AdminRoutes.STATUS_PATH)) {
+    if (path.startsWith(AdminRoutes.PREFIX)
+        || path.equals(AdminRoutes.STATUS_PATH)
+        || path.equals(MetricsEndpoint.PATH)) {
       return admin.handle(request, client.clientIp);
     }
     request.discardEntityBytes(materializer);

@@ -51,7 +51,8 @@ public record HubSettings(
       RealIp realIp,
       PassiveHealth.Settings passiveHealth,
       DispatchSettings.Retries retries,
-      boolean statusRequiresToken) {}
+      boolean statusRequiresToken,
+      boolean metricsRequireToken) {}
 
   /** What this node's dispatcher works with. */
   public DispatchSettings dispatchSettings() {
@@ -139,7 +140,8 @@ public record HubSettings(
         RealIp.create(c.getConfig("real-ip"), PREFIX + "real-ip"),
         passive,
         retries,
-        bool(c, "status-requires-token"));
+        bool(c, "status-requires-token"),
+        bool(c, "metrics-requires-token"));
   }
 
   /** A number, or 0 for "auto": as many as the descriptor limit leaves room for. */

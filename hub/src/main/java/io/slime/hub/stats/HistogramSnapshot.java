@@ -2,11 +2,19 @@ package io.slime.hub.stats;
 
 import io.slime.hub.model.CborSerializable;
 
-/** A {@link Histogram}'s counts at one moment, as they travel between nodes. */
-public record HistogramSnapshot(long[] counts) implements CborSerializable {
+/**
+ * A {@link Histogram}'s counts at one moment, as they travel between nodes.
+ *
+ * @param exported counts per bucket of {@link Histogram#EXPORT_BOUNDS} (not cumulative), the last
+ *     one past every bound; null or empty from a node that predates them
+ * @param sumNanos the sum of all recorded durations
+ */
+public record HistogramSnapshot(long[] counts, long[] exported, long sumNanos)
+    implements CborSerializable {
 
   public static HistogramSnapshot empty() {
-    return new HistogramSnapshot(new long[Histogram.BUCKETS]);
+    return new HistogramSnapshot(
+        new long[Histogram.BUCKETS], new long[Histogram.EXPORT_BOUNDS.length + 1], 0);
   }
 
   public long count() {
@@ -22,7 +30,17 @@ public record HistogramSnapshot(long[] counts) implements CborSerializable {
     for (int i = 0; i < sum.length && i < other.counts.length; i++) {
       sum[i] += other.counts[i];
     }
-    return new HistogramSnapshot(sum);
+    return new HistogramSnapshot(sum, plus(exported, other.exported), sumNanos + other.sumNanos);
+  }
+
+  private static long[] plus(long[] a, long[] b) {
+    long[] sum = new long[Histogram.EXPORT_BOUNDS.length + 1];
+    for (long[] part : new long[][] {a, b}) {
+      for (int i = 0; part != null && i < part.length && i < sum.length; i++) {
+        sum[i] += part[i];
+      }
+    }
+    return sum;
   }
 
   /** The {@code q} quantile (0.5, 0.99) in milliseconds, rounded up to its bucket; 0 when empty. */

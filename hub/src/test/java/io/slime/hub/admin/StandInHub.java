@@ -98,7 +98,16 @@ final class StandInHub {
                 + "\", app-password = \"\", port = 8080, cluster { enabled = off, seeds = [] } }");
     AdminRoutes admin =
         new AdminRoutes(
-            adminToken, statusNeedsToken, config, TOKENS, self, shared, testKit.system(), null);
+            adminToken,
+            statusNeedsToken,
+            config,
+            TOKENS,
+            self,
+            shared,
+            testKit.system(),
+            null,
+            null,
+            false);
     Function<
             org.apache.pekko.http.javadsl.model.HttpRequest,
             CompletionStage<org.apache.pekko.http.javadsl.model.HttpResponse>>
@@ -299,8 +308,8 @@ final class StandInHub {
         1234,
         98_765,
         retries,
-        new HistogramSnapshot(waits),
-        new HistogramSnapshot(latencies),
-        new HistogramSnapshot(durations));
+        new HistogramSnapshot(waits, null, 0),
+        new HistogramSnapshot(latencies, null, 0),
+        new HistogramSnapshot(durations, null, 0));
   }
 }
