@@ -5,7 +5,6 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValueType;
-import io.slime.agent.connection.HubTrust;
 import io.slime.shared.agent.AgentTerms;
 import io.slime.shared.agent.Labels;
 import io.slime.shared.net.ServiceAddress;

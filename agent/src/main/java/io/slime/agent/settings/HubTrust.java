@@ -1,4 +1,4 @@
-package io.slime.agent.connection;
+package io.slime.agent.settings;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
